@@ -1,0 +1,41 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "netpol",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "netpol", targets: ["netpol"]),
+        .library(name: "NetpolModel", targets: ["NetpolModel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        .target(
+            name: "NetpolModel",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .executableTarget(
+            name: "netpol",
+            dependencies: [
+                "NetpolModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "NetpolModelTests",
+            dependencies: [
+                "NetpolModel",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+        .testTarget(
+            name: "NetpolCLITests",
+            dependencies: ["netpol"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,45 @@
+/// One object netpol understands, as read from a manifest or the API.
+public enum KubeObject: Hashable, Sendable {
+    case namespace(Namespace)
+    case pod(Pod)
+    case networkPolicy(NetworkPolicy)
+
+    public var kind: String {
+        switch self {
+        case .namespace: return "Namespace"
+        case .pod: return "Pod"
+        case .networkPolicy: return "NetworkPolicy"
+        }
+    }
+
+    public var metadata: ObjectMeta {
+        switch self {
+        case .namespace(let namespace): return namespace.metadata
+        case .pod(let pod): return pod.metadata
+        case .networkPolicy(let policy): return policy.metadata
+        }
+    }
+
+    /// `Kind namespace/name`, or `Kind name` for a Namespace: how messages name the object.
+    public var reference: String {
+        ObjectReference(kind: kind, namespace: metadata.namespace, name: metadata.name).description
+    }
+}
+
+/// Names an object in messages: `NetworkPolicy prod/web`, `Namespace prod`.
+public struct ObjectReference: Hashable, Sendable, CustomStringConvertible {
+    public var kind: String
+    public var namespace: String
+    public var name: String
+
+    public init(kind: String, namespace: String, name: String) {
+        self.kind = kind
+        self.namespace = namespace
+        self.name = name
+    }
+
+    public var description: String {
+        let shownName = name.isEmpty ? "(unnamed)" : name
+        return namespace.isEmpty ? "\(kind) \(shownName)" : "\(kind) \(namespace)/\(shownName)"
+    }
+}

@@ -1,0 +1,50 @@
+/// A path to a field inside a Kubernetes object, printed the way the API server
+/// prints it: `spec.ingress[0].ports[1].endPort`, `metadata.labels`.
+public struct FieldPath: Hashable, Sendable, CustomStringConvertible {
+    enum Step: Hashable, Sendable {
+        case key(String)
+        case index(Int)
+    }
+
+    let steps: [Step]
+
+    /// The empty path: the object (or document) itself.
+    public static let root = FieldPath(steps: [])
+
+    public init(_ keys: String...) {
+        self.steps = keys.map(Step.key)
+    }
+
+    init(steps: [Step]) {
+        self.steps = steps
+    }
+
+    public func child(_ key: String) -> FieldPath {
+        FieldPath(steps: steps + [.key(key)])
+    }
+
+    public func index(_ index: Int) -> FieldPath {
+        FieldPath(steps: steps + [.index(index)])
+    }
+
+    /// This path with `other` appended, for paths relative to a list item.
+    public func appending(_ other: FieldPath) -> FieldPath {
+        FieldPath(steps: steps + other.steps)
+    }
+
+    public var isRoot: Bool { steps.isEmpty }
+
+    public var description: String {
+        var text = ""
+        for step in steps {
+            switch step {
+            case .key(let key):
+                if !text.isEmpty { text += "." }
+                text += key
+            case .index(let index):
+                text += "[\(index)]"
+            }
+        }
+        return text
+    }
+}

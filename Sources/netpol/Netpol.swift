@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+
+/// The `netpol` command line: a thin shell over the netpol libraries.
+@main
+struct Netpol: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "netpol",
+        abstract: "Enforce, check and explain Kubernetes NetworkPolicy on Linux nodes.",
+        discussion: """
+            netpol reads Namespaces, Pods and NetworkPolicies from manifests (YAML or \
+            JSON, as written or as `kubectl get -o yaml` prints them) and judges them \
+            exactly as the Kubernetes API server does.
+
+            Exit status: 0 success, 1 the input has problems, 2 the input could not be \
+            read or the command line is wrong.
+            """,
+        subcommands: [ValidateCommand.self])
+
+    /// Parses and runs a subcommand, mapping argument errors to exit status 2.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(ExitStatus.usageOrInput.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// netpol's exit statuses, the same for every subcommand.
+enum ExitStatus: Int32 {
+    case success = 0
+    /// The input was read and has problems (invalid objects, mismatches).
+    case findings = 1
+    /// The input could not be read or parsed, or the command line is wrong.
+    case usageOrInput = 2
+
+    var exitCode: ExitCode { ExitCode(rawValue) }
+}
