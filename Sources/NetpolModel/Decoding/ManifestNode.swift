@@ -95,6 +95,17 @@ struct NodeConverter {
 
     /// YAML 1.1 implicit types, as go-yaml v2 resolves them.
     static func resolvePlain(_ text: String) -> ManifestNode.Value {
+        if text.utf8.count <= 5, let keyword = keyword(text) { return keyword }
+        // Only text starting like a number can be one; most scalars are names.
+        guard let first = text.utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
+            || first == UInt8(ascii: ".") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first)
+        else { return .string(text) }
+        if let number = parseInteger(text) { return .int(number) }
+        if let number = parseFloat(text) { return .float(number) }
+        return .string(text)
+    }
+
+    private static func keyword(_ text: String) -> ManifestNode.Value? {
         switch text {
         case "", "~", "null", "Null", "NULL":
             return .null
@@ -103,14 +114,8 @@ struct NodeConverter {
         case "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF":
             return .bool(false)
         default:
-            break
+            return nil
         }
-        guard let first = text.utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
-            || first == UInt8(ascii: ".") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first)
-        else { return .string(text) }
-        if let number = parseInteger(text) { return .int(number) }
-        if let number = parseFloat(text) { return .float(number) }
-        return .string(text)
     }
 
     private static func parseInteger(_ text: String) -> Int? {

@@ -16,20 +16,21 @@ enum NameRules {
         return message + " (e.g. " + examples.map { "'\($0)', " }.joined(separator: "or ") + "regex used for validation is '" + format + "')"
     }
 
-    // MARK: - Character classes
+    // MARK: - Character classes (ASCII bytes: every allowed character is ASCII)
 
-    private static func isLowerAlphanumeric(_ c: Character) -> Bool {
-        c.isASCII && (c.isLowercase || c.isNumber)
+    private static func isLowerAlphanumeric(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
     }
 
-    private static func isAlphanumeric(_ c: Character) -> Bool {
-        c.isASCII && (c.isLetter || c.isNumber)
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        isLowerAlphanumeric(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
     }
 
     private static func matchesDNS1123Label(_ value: Substring) -> Bool {
-        guard let first = value.first, let last = value.last else { return false }
+        let bytes = value.utf8
+        guard let first = bytes.first, let last = bytes.last else { return false }
         return isLowerAlphanumeric(first) && isLowerAlphanumeric(last)
-            && value.allSatisfy { isLowerAlphanumeric($0) || $0 == "-" }
+            && bytes.allSatisfy { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }
     }
 
     private static func matchesDNS1123Subdomain(_ value: String) -> Bool {
@@ -37,9 +38,10 @@ enum NameRules {
     }
 
     private static func matchesQualifiedNamePart(_ value: Substring) -> Bool {
-        guard let first = value.first, let last = value.last else { return false }
+        let bytes = value.utf8
+        guard let first = bytes.first, let last = bytes.last else { return false }
         return isAlphanumeric(first) && isAlphanumeric(last)
-            && value.allSatisfy { isAlphanumeric($0) || $0 == "-" || $0 == "_" || $0 == "." }
+            && bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }
     }
 
     // MARK: - Checks
@@ -124,10 +126,10 @@ enum NameRules {
     static func portName(_ port: String) -> [String] {
         var errors: [String] = []
         if port.utf8.count > 15 { errors.append(maxLength(15)) }
-        if port.isEmpty || !port.allSatisfy({ isLowerAlphanumeric($0) || $0 == "-" }) {
+        if port.isEmpty || !port.utf8.allSatisfy({ isLowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }) {
             errors.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
         }
-        if !port.contains(where: { $0.isASCII && $0.isLowercase }) {
+        if !port.utf8.contains(where: { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }) {
             errors.append("must contain at least one letter (a-z)")
         }
         if port.contains("--") { errors.append("must not contain consecutive hyphens") }
