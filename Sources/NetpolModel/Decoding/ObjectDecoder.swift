@@ -47,10 +47,12 @@ struct ObjectDecoder {
     }
 
     private static func decodeObject(kind: String, apiVersion: String, fields: ObjectReader) throws(ManifestError) -> Decoded? {
+        let metadata = try? fields.field("metadata")?.object()
+        let written = (try? metadata?.string("namespace")) ?? ""
         let reference = ObjectReference(
             kind: kind,
-            namespace: (try? fields.field("metadata")?.object().string("namespace")) ?? "",
-            name: (try? fields.field("metadata")?.object().string("name")) ?? "")
+            namespace: written.isEmpty && kind != "Namespace" ? "default" : written,
+            name: (try? metadata?.string("name")) ?? "")
         let decoder = ObjectDecoder()
         do throws(ManifestError) {
             switch (kind, apiVersion) {
@@ -62,9 +64,9 @@ struct ObjectDecoder {
                 let policy = try decoder.networkPolicy(fields)
                 return Decoded(object: .networkPolicy(policy), unknownFields: decoder.unknown.paths, pathInDocument: .root)
             case ("NetworkPolicy", let version) where version.hasPrefix("networking.k8s.io/") || version.hasPrefix("extensions/"):
-                throw ManifestError(.unsupportedVersion, "apiVersion \(goQuoted(version)) is not read by netpol; use networking.k8s.io/v1", path: FieldPath("apiVersion"))
+                throw ManifestError(.unsupportedVersion, "\(goQuoted(version)) is not read by netpol; use networking.k8s.io/v1", path: FieldPath("apiVersion"))
             case ("Namespace", _), ("Pod", _):
-                throw ManifestError(.unsupportedVersion, "apiVersion \(goQuoted(apiVersion)) is not read by netpol; use v1", path: FieldPath("apiVersion"))
+                throw ManifestError(.unsupportedVersion, "\(goQuoted(apiVersion)) is not read by netpol; use v1", path: FieldPath("apiVersion"))
             default:
                 return nil
             }

@@ -13,7 +13,7 @@ enum NameRules {
     /// Go's `RegexError`: the message, examples, and the regex.
     static func regexError(_ message: String, _ format: String, _ examples: String...) -> String {
         guard !examples.isEmpty else { return message + " (regex used for validation is '" + format + "')" }
-        return message + " (e.g. " + examples.map { "'\($0)', " }.joined(separator: "or ") + "regex used for validation is '" + format + "')"
+        return message + " (e.g. " + examples.map { "'\($0)', " }.joined(separator: " or ") + "regex used for validation is '" + format + "')"
     }
 
     // MARK: - Character classes (ASCII bytes: every allowed character is ASCII)
