@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "netpol", targets: ["netpol"]),
         .library(name: "NetpolModel", targets: ["NetpolModel"]),
+        .library(name: "NetpolEngine", targets: ["NetpolEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -18,10 +19,19 @@ let package = Package(
             name: "NetpolModel",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
+        .target(
+            name: "NetpolEngine",
+            dependencies: ["NetpolModel"]
+        ),
+        .target(
+            name: "NetpolTesting",
+            dependencies: ["NetpolModel", "NetpolEngine"]
+        ),
         .executableTarget(
             name: "netpol",
             dependencies: [
                 "NetpolModel",
+                "NetpolEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -31,6 +41,10 @@ let package = Package(
                 "NetpolModel",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
+        ),
+        .testTarget(
+            name: "NetpolEngineTests",
+            dependencies: ["NetpolModel", "NetpolEngine", "NetpolTesting"]
         ),
         .testTarget(
             name: "NetpolCLITests",

@@ -5,7 +5,7 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
     case v4(UInt32)
     case v6(UInt128)
 
-    public enum Family: String, Hashable, Sendable {
+    public enum Family: String, Hashable, Sendable, CaseIterable {
         case ipv4 = "IPv4"
         case ipv6 = "IPv6"
 

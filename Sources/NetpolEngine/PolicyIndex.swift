@@ -1,0 +1,112 @@
+import NetpolModel
+
+/// A snapshot prepared for questions: every selector matched against every pod
+/// once, each rule's peers as pod sets, each pod's isolating policies listed.
+/// Built once per snapshot; answering a question then touches no selector.
+struct PolicyIndex: Sendable {
+    let pods: [IndexedPod]
+    let podNumbers: [PodID: Int]
+    let podsByAddress: [IPAddress: Int]
+    let policies: [CompiledPolicy]
+    /// For each pod number, the policies that isolate it, per direction.
+    let isolating: [Direction: [[Int]]]
+
+    init(_ snapshot: Snapshot) {
+        let pods = snapshot.pods.map(IndexedPod.init)
+        self.pods = pods
+        podNumbers = Dictionary(uniqueKeysWithValues: pods.enumerated().map { ($1.id, $0) })
+        var byAddress: [IPAddress: Int] = [:]
+        for (number, pod) in pods.enumerated() where !pod.isHostNetwork {
+            for address in pod.addresses { byAddress[address] = number }
+        }
+        podsByAddress = byAddress
+
+        var selectors = SelectorCache(pods: pods, namespaces: snapshot.namespaces)
+        policies = snapshot.policies.map { CompiledPolicy($0, pods: pods, selectors: &selectors) }
+        var isolating: [Direction: [[Int]]] = [:]
+        for direction in Direction.allCases {
+            var lists = Array(repeating: [Int](), count: pods.count)
+            for (number, policy) in policies.enumerated() where policy.directions.contains(direction) {
+                for pod in policy.targets.indices { lists[pod].append(number) }
+            }
+            isolating[direction] = lists
+        }
+        self.isolating = isolating
+    }
+
+    func isolatingPolicies(of pod: Int, _ direction: Direction) -> [Int] {
+        isolating[direction]?[pod] ?? []
+    }
+}
+
+/// A pod with what questions need precomputed.
+struct IndexedPod: Sendable {
+    let id: PodID
+    let pod: Pod
+    /// The pod's addresses; empty for a pod without an IP or a terminating pod,
+    /// which contribute no addresses.
+    let addresses: [IPAddress]
+
+    init(_ pod: Pod) {
+        self.pod = pod
+        id = PodID(namespace: pod.namespace, name: pod.name)
+        addresses = pod.metadata.deletionTimestamp == nil ? pod.status.addresses.compactMap { IPAddress($0) } : []
+    }
+
+    var isHostNetwork: Bool { pod.spec.hostNetwork }
+    var labels: [String: String] { pod.labels }
+
+    func address(_ family: IPAddress.Family) -> IPAddress? {
+        addresses.first { $0.family == family }
+    }
+
+    /// The number of the container port called `name` on `proto`, if the pod has one.
+    func port(named name: String, protocol proto: PortProtocol) -> Int? {
+        for container in pod.spec.containers {
+            for port in container.ports where port.name == name && port.protocol == proto {
+                return port.containerPort
+            }
+        }
+        return nil
+    }
+}
+
+/// Matches each distinct selector once per snapshot.
+struct SelectorCache {
+    private let pods: [IndexedPod]
+    private let namespaceLabels: [String: [String: String]]
+    private var namespaceMatches: [LabelSelector: Set<String>] = [:]
+    private var podMatches: [PodSelectorKey: PodSet] = [:]
+
+    private struct PodSelectorKey: Hashable {
+        var namespaces: Set<String>?
+        var selector: LabelSelector
+    }
+
+    init(pods: [IndexedPod], namespaces: [Namespace]) {
+        self.pods = pods
+        namespaceLabels = Dictionary(uniqueKeysWithValues: namespaces.map { ($0.name, $0.labels) })
+    }
+
+    /// Names of the namespaces whose labels match.
+    mutating func namespaces(matching selector: LabelSelector) -> Set<String> {
+        if let cached = namespaceMatches[selector] { return cached }
+        let names = Set(namespaceLabels.filter { selector.matches($0.value) }.keys)
+        namespaceMatches[selector] = names
+        return names
+    }
+
+    /// Pods in `namespaces` whose labels match. Host-network pods are never
+    /// selected, nor pods without an address (they have nothing to match).
+    mutating func pods(matching selector: LabelSelector, in namespaces: Set<String>) -> PodSet {
+        let key = PodSelectorKey(namespaces: namespaces, selector: selector)
+        if let cached = podMatches[key] { return cached }
+        var set = PodSet(capacity: pods.count)
+        for (number, pod) in pods.enumerated()
+        where !pod.isHostNetwork && !pod.addresses.isEmpty && namespaces.contains(pod.id.namespace) && selector.matches(pod.labels) {
+            set.insert(number)
+        }
+        podMatches[key] = set
+        return set
+    }
+}
