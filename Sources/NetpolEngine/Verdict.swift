@@ -74,18 +74,16 @@ public struct RuleEvaluation: Hashable, Sendable {
 
     /// Where in the rule the match happened: `from[1], ports[0]`, or `all sources, all ports`.
     public var matchDescription: String {
-        let peerText: String
-        switch peer {
-        case .any: peerText = direction == .ingress ? "all sources" : "all destinations"
-        case .entry(let number): peerText = "\(direction.peersField)[\(number)]"
-        case nil: peerText = "no peer matches"
+        let everyPeer = direction == .ingress ? "all sources" : "all destinations"
+        return [peer.map { describe($0, field: direction.peersField, all: everyPeer) } ?? "no peer matches",
+                port.map { describe($0, field: "ports", all: "all ports") } ?? "no port matches"].joined(separator: ", ")
+    }
+
+    /// `to[1]` for an entry, `all` words for a rule that lists none.
+    func describe(_ match: Match, field: String, all: String) -> String {
+        switch match {
+        case .any: return all
+        case .entry(let index): return "\(field)[\(index)]"
         }
-        let portText: String
-        switch port {
-        case .any: portText = "all ports"
-        case .entry(let number): portText = "ports[\(number)]"
-        case nil: portText = "no port matches"
-        }
-        return "\(peerText), \(portText)"
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import NetpolModel
 
 /// `-f PATH`, shared by every command that reads manifests.
@@ -21,5 +22,22 @@ struct ManifestOptions: ParsableArguments {
 
     func load() -> ManifestSet {
         ManifestLoader.load(paths)
+    }
+
+    /// Loads a snapshot for commands that reason about the cluster. Input that
+    /// cannot be read or objects the API server would reject stop the command
+    /// (exit status 2): a verdict on a cluster that could not exist is no verdict.
+    func loadSnapshot() throws -> Snapshot {
+        let set = load()
+        var complaints = set.errors.map(\.description)
+        for loaded in set.objects {
+            complaints += Validator.problems(loaded).map { "\(loaded.location): \(loaded.object.reference): \($0)" }
+        }
+        guard complaints.isEmpty else {
+            let text = complaints.joined(separator: "\n") + "\nnetpol: the input has problems (see above; `netpol validate` lists them all).\n"
+            FileHandle.standardError.write(Data(text.utf8))
+            throw ExitStatus.usageOrInput.exitCode
+        }
+        return Snapshot(set.objects.map(\.object))
     }
 }

@@ -1,0 +1,140 @@
+import ArgumentParser
+import Foundation
+import NetpolEngine
+import NetpolModel
+
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Say whether one connection is allowed, and which policy and rule decide it.",
+        discussion: """
+            SRC and DST are NAMESPACE/POD, or an IP address (an address of a pod in \
+            the input is that pod; any other is outside the cluster). The answer names \
+            the policies that isolate each side and the rule, peer and port entry that \
+            allowed the connection, or for every rule of the isolating policies what \
+            did not match.
+
+            Exit status 0 whatever the verdict; 2 on bad usage, unknown pods, or input \
+            with problems.
+
+            Examples:
+              netpol explain -f examples/three-tier --from shop/web --to shop/api --port api
+              netpol explain -f examples/three-tier --from shop/api --to 203.0.113.10 --port 443 -o json
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    @OptionGroup var manifests: ManifestOptions
+
+    @Option(help: ArgumentHelp("The source: NAMESPACE/POD or an IP address.", valueName: "src"))
+    var from: String
+
+    @Option(help: ArgumentHelp("The destination: NAMESPACE/POD or an IP address.", valueName: "dst"))
+    var to: String
+
+    @Option(help: "Destination port: a number, or a container port name of the destination.")
+    var port: PortArgument
+
+    @Option(name: .customLong("protocol"), help: "TCP, UDP or SCTP.")
+    var proto: PortProtocol = .tcp
+
+    @Option(help: "Address family (ipv4 or ipv6); by default the destination's first.")
+    var family: IPAddress.Family?
+
+    @Option(name: .shortAndLong, help: "Output format: text or json.")
+    var output: Format = .text
+
+    func run() throws {
+        let engine = Engine(snapshot: try manifests.loadSnapshot())
+        let source: Endpoint, destination: Endpoint
+        do {
+            source = try engine.endpoint(from)
+            destination = try engine.endpoint(to)
+        } catch {
+            FileHandle.standardError.write(Data("netpol explain: \(error)\n".utf8))
+            throw ExitStatus.usageOrInput.exitCode
+        }
+        let verdict = engine.verdict(for: Connection(from: source, to: destination, protocol: proto, port: port.value, family: family))
+        switch output {
+        case .text: print(verdict.explanation)
+        case .json: print(try VerdictJSON(verdict).encoded())
+        }
+    }
+}
+
+/// The JSON shape of `netpol explain -o json`.
+struct VerdictJSON: Encodable {
+    struct Side: Encodable {
+        var pod: String?
+        /// notApplicable, notIsolated, allowed or denied.
+        var outcome: String
+        var reason: String?
+        var isolatingPolicies: [String]
+        var rules: [Rule]
+    }
+
+    struct Rule: Encodable {
+        var policy: String
+        var rule: String
+        var allows: Bool
+        /// `from[1]`, `all`, or null when no peer matched.
+        var peer: String?
+        var port: String?
+    }
+
+    var from: String
+    var to: String
+    var `protocol`: String
+    var port: String
+    var resolvedPort: Int?
+    var family: String?
+    var allowed: Bool
+    var exemption: String?
+    var egress: Side
+    var ingress: Side
+
+    init(_ verdict: Verdict) {
+        from = verdict.connection.source.description
+        to = verdict.connection.destination.description
+        self.protocol = verdict.connection.protocol.rawValue
+        port = verdict.connection.port.description
+        resolvedPort = verdict.port
+        family = verdict.family?.rawValue
+        allowed = verdict.allowed
+        exemption = verdict.exemption
+        egress = Self.side(verdict.egress)
+        ingress = Self.side(verdict.ingress)
+    }
+
+    private static func side(_ side: SideDecision) -> Side {
+        let (outcome, reason): (String, String?) = switch side.outcome {
+        case .notApplicable(let reason): ("notApplicable", reason)
+        case .notIsolated: ("notIsolated", nil)
+        case .allowed: ("allowed", nil)
+        case .denied: ("denied", nil)
+        }
+        return Side(
+            pod: side.pod?.description, outcome: outcome, reason: reason,
+            isolatingPolicies: side.isolatingPolicies.map(\.description),
+            rules: side.rules.map { rule in
+                Rule(policy: rule.policy.description, rule: rule.path, allows: rule.allows,
+                     peer: rule.peer.map { text($0, field: rule.direction.peersField) },
+                     port: rule.port.map { text($0, field: "ports") })
+            })
+    }
+
+    private static func text(_ match: Match, field: String) -> String {
+        switch match {
+        case .any: return "all"
+        case .entry(let index): return "\(field)[\(index)]"
+        }
+    }
+
+    func encoded() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}

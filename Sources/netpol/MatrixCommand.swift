@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import NetpolEngine
+import NetpolModel
+
+struct MatrixCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "matrix",
+        abstract: "Print who may connect to whom: the connectivity matrix of every pod.",
+        discussion: """
+            Judges every pair of pods (those with an IP, not on the host network) for \
+            one protocol and port, as NetworkPolicy decides it, and prints the truth \
+            table in the style of the upstream conformance tests: rows are sources, \
+            columns destinations, `.` allowed, `X` blocked. A pod may always reach \
+            itself.
+
+            A port name (`--port http`) is looked up on each destination pod's \
+            container ports; a destination without it is unreachable on that port.
+
+            -o json prints one object, a contract scripts may rely on:
+              {"protocol": "TCP", "port": "80", "pods": ["x/a", ...],
+               "allowed": [[true, false, ...], ...]}
+            where allowed[i][j] tells whether pods[i] may open a connection to pods[j].
+
+            Examples:
+              netpol matrix -f examples/three-tier --port 9000
+              netpol matrix -f cluster.yaml --port http -o json
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case table, json
+    }
+
+    @OptionGroup var manifests: ManifestOptions
+
+    @Option(help: "Destination port: a number, or a container port name.")
+    var port = PortArgument(argument: "80")!
+
+    @Option(name: .customLong("protocol"), help: "TCP, UDP or SCTP.")
+    var proto: PortProtocol = .tcp
+
+    @Option(help: "Judge connections over this address family (ipv4 or ipv6); by default each destination's first address family.")
+    var family: IPAddress.Family?
+
+    @Option(name: .shortAndLong, help: "Output format: table or json.")
+    var output: Format = .table
+
+    func run() throws {
+        let engine = Engine(snapshot: try manifests.loadSnapshot())
+        let matrix = engine.matrix(port: port.value, protocol: proto, family: family)
+        switch output {
+        case .table: print(Self.table(matrix, colour: Terminal.supportsColour), terminator: "")
+        case .json: print(Self.json(matrix))
+        }
+    }
+
+    /// Rows are sources, columns destinations; `.` allowed, `X` blocked.
+    static func table(_ matrix: Matrix, colour: Bool) -> String {
+        let names = matrix.pods.map(\.description)
+        let width = max(names.map(\.count).max() ?? 0, 1)
+        func pad(_ text: String) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+        var text = "\(matrix.protocol)/\(matrix.port): rows connect to columns; . allowed, X blocked\n"
+        text += pad("-") + " " + names.joined(separator: " ") + "\n"
+        for (row, source) in names.enumerated() {
+            let cells = matrix.allowed[row].enumerated().map { column, allowed -> String in
+                let mark = allowed ? "." : "X"
+                let cell = mark + String(repeating: " ", count: max(0, names[column].count - 1))
+                guard colour else { return cell }
+                return (allowed ? "\u{1B}[32m" : "\u{1B}[31m") + mark + "\u{1B}[0m" + String(repeating: " ", count: max(0, names[column].count - 1))
+            }
+            let line = pad(source) + " " + cells.joined(separator: " ")
+            text += String(line.reversed().drop { $0 == " " }.reversed()) + "\n"
+        }
+        return text
+    }
+
+    static func json(_ matrix: Matrix) -> String {
+        let rows = matrix.allowed.map { JSONText.array($0.map { $0 ? "true" : "false" }) }
+        return "{\"protocol\": \(JSONText.string(matrix.protocol.rawValue)), \"port\": \(JSONText.string(matrix.port.description)), "
+            + "\"pods\": \(JSONText.array(matrix.pods.map { JSONText.string($0.description) })), "
+            + "\"allowed\": [" + rows.joined(separator: ", ") + "]}"
+    }
+}
+
+/// Whether standard output is a terminal that shows colour (and `NO_COLOR` is unset).
+enum Terminal {
+    static var supportsColour: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        return isatty(STDOUT_FILENO) == 1 && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
+    }
+}
