@@ -29,10 +29,16 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-## demo: validate the bundled examples, the valid app and the broken policies.
+## demo: validate the bundled examples, show the app's matrix and one explanation, then the broken policies.
 demo: deps build
 	@echo "== netpol validate -f examples/three-tier"
 	@$(NETPOL) validate -f examples/three-tier
+	@echo
+	@echo "== netpol matrix -f examples/three-tier --port http"
+	@$(NETPOL) matrix -f examples/three-tier --port http
+	@echo
+	@echo "== netpol explain -f examples/three-tier --from shop/web --to shop/db --port postgres"
+	@$(NETPOL) explain -f examples/three-tier --from shop/web --to shop/db --port postgres
 	@echo
 	@echo "== netpol validate -f examples/invalid   (broken on purpose)"
 	@$(NETPOL) validate -f examples/invalid; status=$$?; \

@@ -39,6 +39,7 @@ let package = Package(
             name: "NetpolModelTests",
             dependencies: [
                 "NetpolModel",
+                "NetpolTesting",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

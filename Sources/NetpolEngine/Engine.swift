@@ -121,10 +121,7 @@ public struct Engine: Sendable {
 
     private func families(_ endpoint: Endpoint, _ pod: Int?) -> [IPAddress.Family] {
         if case .address(let address) = endpoint { return [address.family] }
-        guard let pod else { return [] }
-        var seen: [IPAddress.Family] = []
-        for address in index.pods[pod].addresses where !seen.contains(address.family) { seen.append(address.family) }
-        return seen
+        return pod.map { index.pods[$0].families } ?? []
     }
 
     /// A port number, or a name looked up on the destination pod.

@@ -97,10 +97,11 @@ extension Engine {
     }
 
     private func pairFamily(_ source: Int, _ destination: Int, wanted: IPAddress.Family?) -> IPAddress.Family? {
-        let sourceFamilies = Set(index.pods[source].addresses.map(\.family))
+        let sourceFamilies = index.pods[source].families
+        let destinationFamilies = index.pods[destination].families
         if let wanted {
-            return sourceFamilies.contains(wanted) && index.pods[destination].address(wanted) != nil ? wanted : nil
+            return sourceFamilies.contains(wanted) && destinationFamilies.contains(wanted) ? wanted : nil
         }
-        return index.pods[destination].addresses.map(\.family).first { sourceFamilies.contains($0) }
+        return destinationFamilies.first { sourceFamilies.contains($0) }
     }
 }

@@ -46,11 +46,16 @@ struct IndexedPod: Sendable {
     /// The pod's addresses; empty for a pod without an IP or a terminating pod,
     /// which contribute no addresses.
     let addresses: [IPAddress]
+    /// The families of `addresses`, first address first.
+    let families: [IPAddress.Family]
 
     init(_ pod: Pod) {
         self.pod = pod
         id = PodID(namespace: pod.namespace, name: pod.name)
         addresses = pod.metadata.deletionTimestamp == nil ? pod.status.addresses.compactMap { IPAddress($0) } : []
+        var families: [IPAddress.Family] = []
+        for address in addresses where !families.contains(address.family) { families.append(address.family) }
+        self.families = families
     }
 
     var isHostNetwork: Bool { pod.spec.hostNetwork }

@@ -1,5 +1,6 @@
 import Foundation
 import NetpolModel
+import NetpolTesting
 import Testing
 
 /// Inputs written to break a parser. Each must end in a clear error (or clean
@@ -122,20 +123,5 @@ struct HostileInputTests {
         #expect(error?.code == .decoding)
         let problems = load("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + String(repeating: "x", count: 300) + "\n").objects.map(Validator.problems)
         #expect(problems.first?.map(\.description.count).first ?? 0 > 300)
-    }
-}
-
-/// SplitMix64: a small seeded generator, so that random tests repeat exactly.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+
+@Suite("netpol matrix and netpol explain, run as a user runs them")
+struct ExplainMatrixCommandTests {
+    @Test func matrixJSONContract() throws {
+        let result = try CLIRunner.run(["matrix", "-f", "examples/three-tier", "--port", "api", "-o", "json"])
+        #expect(result.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        #expect(object["protocol"] as? String == "TCP")
+        #expect(object["port"] as? String == "api")
+        let pods = try #require(object["pods"] as? [String])
+        #expect(pods == ["ingress-nginx/controller", "kube-system/coredns", "monitoring/prometheus", "shop/api", "shop/db", "shop/web"])
+        let allowed = try #require(object["allowed"] as? [[Bool]])
+        // Only shop/web may reach shop/api on its named port "api"; everyone reaches itself.
+        for (i, source) in pods.enumerated() {
+            for (j, destination) in pods.enumerated() {
+                #expect(allowed[i][j] == (i == j || (source == "shop/web" && destination == "shop/api")), "\(source) -> \(destination)")
+            }
+        }
+    }
+
+    @Test func matrixTable() throws {
+        let result = try CLIRunner.run(["matrix", "-f", "examples/three-tier", "--port", "53", "--protocol", "udp"])
+        #expect(result.status == 0)
+        #expect(result.output == """
+            UDP/53: rows connect to columns; . allowed, X blocked
+            -                        ingress-nginx/controller kube-system/coredns monitoring/prometheus shop/api shop/db shop/web
+            ingress-nginx/controller .                        .                   .                     X        X       X
+            kube-system/coredns      .                        .                   .                     X        X       X
+            monitoring/prometheus    .                        .                   .                     X        X       X
+            shop/api                 X                        .                   X                     .        X       X
+            shop/db                  X                        .                   X                     X        .       X
+            shop/web                 X                        .                   X                     X        X       .
+
+            """)
+    }
+
+    @Test func explainText() throws {
+        let result = try CLIRunner.run(["explain", "-f", "examples/three-tier", "--from", "shop/web", "--to", "shop/db", "--port", "postgres"])
+        #expect(result.status == 0)
+        #expect(result.output == """
+            shop/web -> shop/db, TCP port postgres (5432) over IPv4: DENIED
+            Egress from shop/web: DENIED
+              isolated by: shop/allow-dns, shop/default-deny, shop/web-to-api
+              shop/allow-dns spec.egress[0]: no to entry matches shop/db, and no ports entry matches TCP/postgres
+              shop/default-deny has no egress rules: it only denies
+              shop/web-to-api spec.egress[0]: no to entry matches shop/db, and no ports entry matches TCP/postgres
+            Ingress to shop/db: DENIED
+              isolated by: shop/db-from-api, shop/default-deny
+              shop/db-from-api spec.ingress[0]: no from entry matches shop/web (the port would match: ports[0])
+              shop/default-deny has no ingress rules: it only denies
+
+            """)
+    }
+
+    @Test func explainJSON() throws {
+        let result = try CLIRunner.run(["explain", "-f", "examples/three-tier", "--from", "10.244.2.20", "--to", "203.0.113.10", "--port", "443", "-o", "json"])
+        #expect(result.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        #expect(object["from"] as? String == "shop/api")
+        #expect(object["allowed"] as? Bool == true)
+        let egress = try #require(object["egress"] as? [String: Any])
+        #expect(egress["outcome"] as? String == "allowed")
+        let rules = try #require(egress["rules"] as? [[String: Any]])
+        let allowing = rules.filter { $0["allows"] as? Bool == true }
+        #expect(allowing.count == 1)
+        #expect(allowing.first?["policy"] as? String == "shop/api-egress")
+        #expect(allowing.first?["rule"] as? String == "spec.egress[1]")
+        #expect(allowing.first?["peer"] as? String == "to[0]")
+    }
+
+    @Test(arguments: [
+        (["explain", "-f", "examples/three-tier", "--from", "shop/nope", "--to", "shop/db", "--port", "80"], "no pod shop/nope in the input"),
+        (["explain", "-f", "examples/three-tier", "--from", "shop/web", "--to", "shop/db"], "Missing expected argument '--port <port>'"),
+        (["explain", "-f", "examples/three-tier", "--from", "shop/web", "--to", "db", "--port", "80"], "db is neither NAMESPACE/POD nor an IP address"),
+        (["matrix", "-f", "examples/three-tier", "--port", "70000"], "The value '70000' is invalid for '--port <port>'"),
+        (["matrix", "-f", "examples/three-tier", "--protocol", "icmp"], "The value 'icmp' is invalid for '--protocol <protocol>'"),
+        (["matrix", "-f", "examples/invalid/ports.yaml"], "netpol: the input has problems"),
+    ])
+    func badUsageExitsTwo(arguments: [String], message: String) throws {
+        let result = try CLIRunner.run(arguments)
+        #expect(result.status == 2)
+        #expect(result.errors.contains(message), "stderr: \(result.errors)")
+    }
+}

@@ -1,0 +1,57 @@
+import NetpolEngine
+import NetpolModel
+import NetpolTesting
+import Testing
+
+/// The matrix works on pod sets, a verdict pair by pair; on random clusters and
+/// random policies the two must agree on every pair.
+@Suite("Matrix and verdicts agree on random clusters")
+struct RandomClusterTests {
+    @Test(arguments: 1...25)
+    func matrixEqualsVerdicts(seed: UInt64) {
+        var random = SeededGenerator(seed: seed)
+        var cluster = ConformanceModel.cluster(dualStack: seed % 3 == 0, nodes: ["n1", "n2"])
+        let labelValues = ["a", "b", "c"]
+        func selector() -> LabelSelector {
+            switch random.next() % 5 {
+            case 0: return .everything
+            case 1: return .labels(["pod": labelValues[Int(random.next() % 3)]])
+            case 2: return .expression("pod", random.next() % 2 == 0 ? .in : .notIn, [labelValues[Int(random.next() % 3)]])
+            case 3: return .labels(["ns": ConformanceModel.namespaceNames[Int(random.next() % 3)]])
+            default: return .expression("ns", .exists)
+            }
+        }
+        func peer() -> NetworkPolicyPeer {
+            switch random.next() % 4 {
+            case 0: return .pods(selector())
+            case 1: return .namespaces(selector())
+            case 2: return .pods(selector(), inNamespaces: selector())
+            default: return .block(random.next() % 2 == 0 ? "10.0.\(1 + random.next() % 3).0/24" : "fd00::/100", except: random.next() % 2 == 0 ? [] : ["10.0.2.2/32"])
+            }
+        }
+        func ports() -> [NetworkPolicyPort] {
+            let choices: [NetworkPolicyPort] = [.tcp(80), .tcp(81), .udp(80), .range(80, 81), .named("serve-81-tcp"), .named("serve-80-udp", .udp), .all(.udp)]
+            return (0..<Int(random.next() % 3)).map { _ in choices[Int(random.next() % UInt64(choices.count))] }
+        }
+        for number in 0..<Int(2 + random.next() % 6) {
+            let namespace = ConformanceModel.namespaceNames[Int(random.next() % 3)]
+            let types: [[PolicyType]] = [[], [.ingress], [.egress], [.ingress, .egress]]
+            cluster.apply(networkPolicy(
+                "p\(number)", in: namespace, selecting: selector(), types: types[Int(random.next() % 4)],
+                ingress: (0..<Int(random.next() % 3)).map { _ in NetworkPolicyIngressRule(ports: ports(), from: (0..<Int(random.next() % 3)).map { _ in peer() }) },
+                egress: (0..<Int(random.next() % 3)).map { _ in NetworkPolicyEgressRule(ports: ports(), to: (0..<Int(random.next() % 3)).map { _ in peer() }) }))
+        }
+        let engine = Engine(snapshot: cluster.snapshot)
+        for (port, proto) in [(IntOrString.int(80), PortProtocol.tcp), (.int(81), .tcp), (.int(80), .udp), (.string("serve-81-tcp"), .tcp)] {
+            for family in [nil, IPAddress.Family.ipv4, .ipv6] {
+                let matrix = engine.matrix(port: port, protocol: proto, family: family)
+                for (i, source) in matrix.pods.enumerated() {
+                    for (j, destination) in matrix.pods.enumerated() {
+                        let verdict = engine.verdict(for: Connection(from: .pod(source), to: .pod(destination), protocol: proto, port: port, family: family))
+                        #expect(verdict.allowed == matrix.allowed[i][j], "seed \(seed) \(proto)/\(port) \(family?.rawValue ?? "-"): \(source) -> \(destination)\n\(verdict.explanation)")
+                    }
+                }
+            }
+        }
+    }
+}
