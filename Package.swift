@@ -24,6 +24,23 @@ let package = Package(
             dependencies: ["NetpolModel"]
         ),
         .target(
+            name: "NetpolRules",
+            dependencies: ["NetpolModel", "NetpolEngine"]
+        ),
+        .target(
+            name: "NetpolRender",
+            dependencies: ["NetpolModel", "NetpolEngine", "NetpolRules"]
+        ),
+        .target(
+            name: "NetpolDataplane",
+            dependencies: ["NetpolModel", "NetpolEngine", "NetpolRules", "NetpolRender"]
+        ),
+        .target(name: "CNetpolSystem"),
+        .target(
+            name: "NetpolLab",
+            dependencies: ["CNetpolSystem", "NetpolModel", "NetpolEngine", "NetpolRules", "NetpolDataplane"]
+        ),
+        .target(
             name: "NetpolTesting",
             dependencies: ["NetpolModel", "NetpolEngine"]
         ),
@@ -32,6 +49,10 @@ let package = Package(
             dependencies: [
                 "NetpolModel",
                 "NetpolEngine",
+                "NetpolRules",
+                "NetpolRender",
+                "NetpolDataplane",
+                "NetpolLab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,9 +1,9 @@
 import NetpolModel
 
 /// A NetworkPolicy with its selectors resolved to pod sets.
-struct CompiledPolicy: Sendable {
-    let id: PolicyID
-    let policy: NetworkPolicy
+package struct CompiledPolicy: Sendable {
+    package let id: PolicyID
+    package let policy: NetworkPolicy
     /// The pods `spec.podSelector` selects in the policy's namespace.
     let targets: PodSet
     /// The directions the policy isolates (`spec.policyTypes` after defaulting).
@@ -25,19 +25,19 @@ struct CompiledPolicy: Sendable {
         }
     }
 
-    func rules(_ direction: Direction) -> [CompiledRule] {
+    package func rules(_ direction: Direction) -> [CompiledRule] {
         direction == .ingress ? ingress : egress
     }
 }
 
 /// One ingress or egress rule: which peers, which ports.
-struct CompiledRule: Sendable {
-    let direction: Direction
-    let index: Int
+package struct CompiledRule: Sendable {
+    package let direction: Direction
+    package let index: Int
     /// Empty means every peer (`from`/`to` absent or empty).
-    let peers: [CompiledPeer]
+    package let peers: [CompiledPeer]
     /// Empty means every port and protocol.
-    let ports: [NetworkPolicyPort]
+    package let ports: [NetworkPolicyPort]
     /// Pods any peer matches, per address family of the connection.
     let peerPods: [IPAddress.Family: PodSet]
 
@@ -61,7 +61,7 @@ struct CompiledRule: Sendable {
     }
 
     /// `spec.ingress[N]` or `spec.egress[N]`.
-    var path: String { "spec.\(direction.rulesField)[\(index)]" }
+    package var path: String { "spec.\(direction.rulesField)[\(index)]" }
 
     /// Which entry of `ports` admits `proto`/`port` on `destination`: `.any` when the
     /// rule lists no ports, nil when no entry does. A named port resolves against
@@ -104,16 +104,21 @@ public enum Match: Hashable, Sendable {
 }
 
 /// One peer of a rule, resolved.
-struct CompiledPeer: Sendable {
-    let index: Int
+package struct CompiledPeer: Sendable {
+    package let index: Int
+    /// The peer as written, and the policy's namespace its podSelector alone refers to.
+    package let peer: NetworkPolicyPeer
+    package let home: String
     /// Pods picked by podSelector and/or namespaceSelector (never host-network ones).
-    let selected: PodSet
-    let block: AddressBlock?
+    package let selected: PodSet
+    package let block: AddressBlock?
     /// Pods whose address of each family lies in `block`, host-network pods included.
     let blockPods: [IPAddress.Family: PodSet]
 
     init(index: Int, peer: NetworkPolicyPeer, home: String, pods: [IndexedPod], selectors: inout SelectorCache) {
         self.index = index
+        self.peer = peer
+        self.home = home
         switch (peer.podSelector, peer.namespaceSelector) {
         case (let podSelector?, nil):
             selected = selectors.pods(matching: podSelector, in: [home])
@@ -136,7 +141,7 @@ struct CompiledPeer: Sendable {
         blockPods = byFamily
     }
 
-    func pods(_ family: IPAddress.Family) -> PodSet {
+    package func pods(_ family: IPAddress.Family) -> PodSet {
         var set = selected
         if let extra = blockPods[family] { set.formUnion(extra) }
         return set
@@ -144,9 +149,9 @@ struct CompiledPeer: Sendable {
 }
 
 /// `ipBlock`: a CIDR minus its exceptions.
-struct AddressBlock: Sendable {
-    let cidr: CIDR
-    let except: [CIDR]
+package struct AddressBlock: Sendable {
+    package let cidr: CIDR
+    package let except: [CIDR]
 
     init?(_ block: IPBlock) {
         guard let cidr = CIDR(block.cidr) else { return nil }

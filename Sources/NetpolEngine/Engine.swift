@@ -4,7 +4,7 @@ import NetpolModel
 /// single source of truth for the semantics in DESIGN.md. Pure; build one per
 /// snapshot, then ask as many questions as needed.
 public struct Engine: Sendable {
-    let index: PolicyIndex
+    package let index: PolicyIndex
 
     public init(snapshot: Snapshot) {
         index = PolicyIndex(snapshot)

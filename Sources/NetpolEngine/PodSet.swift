@@ -1,6 +1,6 @@
 /// A set of pods by their index in a `PolicyIndex`, as a bit set: unions and
 /// membership tests over thousands of pods cost a few machine words.
-struct PodSet: Hashable, Sendable {
+package struct PodSet: Hashable, Sendable {
     private(set) var words: [UInt64]
 
     init(capacity: Int) {
@@ -14,7 +14,7 @@ struct PodSet: Hashable, Sendable {
         return set
     }
 
-    func contains(_ index: Int) -> Bool {
+    package func contains(_ index: Int) -> Bool {
         words[index >> 6] & (1 << UInt64(index & 63)) != 0
     }
 
@@ -35,7 +35,7 @@ struct PodSet: Hashable, Sendable {
     var isEmpty: Bool { words.allSatisfy { $0 == 0 } }
 
     /// The members in increasing order.
-    var indices: [Int] {
+    package var indices: [Int] {
         var result: [Int] = []
         for (wordIndex, word) in words.enumerated() where word != 0 {
             var remaining = word

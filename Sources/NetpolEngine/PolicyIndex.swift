@@ -3,15 +3,15 @@ import NetpolModel
 /// A snapshot prepared for questions: every selector matched against every pod
 /// once, each rule's peers as pod sets, each pod's isolating policies listed.
 /// Built once per snapshot; answering a question then touches no selector.
-struct PolicyIndex: Sendable {
-    let pods: [IndexedPod]
-    let podNumbers: [PodID: Int]
-    let podsByAddress: [IPAddress: Int]
-    let policies: [CompiledPolicy]
+package struct PolicyIndex: Sendable {
+    package let pods: [IndexedPod]
+    package let podNumbers: [PodID: Int]
+    package let podsByAddress: [IPAddress: Int]
+    package let policies: [CompiledPolicy]
     /// For each pod number, the policies that isolate it, per direction.
     let isolating: [Direction: [[Int]]]
 
-    init(_ snapshot: Snapshot) {
+    package init(_ snapshot: Snapshot) {
         let pods = snapshot.pods.map(IndexedPod.init)
         self.pods = pods
         podNumbers = Dictionary(uniqueKeysWithValues: pods.enumerated().map { ($1.id, $0) })
@@ -34,20 +34,20 @@ struct PolicyIndex: Sendable {
         self.isolating = isolating
     }
 
-    func isolatingPolicies(of pod: Int, _ direction: Direction) -> [Int] {
+    package func isolatingPolicies(of pod: Int, _ direction: Direction) -> [Int] {
         isolating[direction]?[pod] ?? []
     }
 }
 
 /// A pod with what questions need precomputed.
-struct IndexedPod: Sendable {
-    let id: PodID
-    let pod: Pod
+package struct IndexedPod: Sendable {
+    package let id: PodID
+    package let pod: Pod
     /// The pod's addresses; empty for a pod without an IP or a terminating pod,
     /// which contribute no addresses.
-    let addresses: [IPAddress]
+    package let addresses: [IPAddress]
     /// The families of `addresses`, first address first.
-    let families: [IPAddress.Family]
+    package let families: [IPAddress.Family]
 
     init(_ pod: Pod) {
         self.pod = pod
@@ -58,15 +58,15 @@ struct IndexedPod: Sendable {
         self.families = families
     }
 
-    var isHostNetwork: Bool { pod.spec.hostNetwork }
+    package var isHostNetwork: Bool { pod.spec.hostNetwork }
     var labels: [String: String] { pod.labels }
 
-    func address(_ family: IPAddress.Family) -> IPAddress? {
+    package func address(_ family: IPAddress.Family) -> IPAddress? {
         addresses.first { $0.family == family }
     }
 
     /// The number of the container port called `name` on `proto`, if the pod has one.
-    func port(named name: String, protocol proto: PortProtocol) -> Int? {
+    package func port(named name: String, protocol proto: PortProtocol) -> Int? {
         for container in pod.spec.containers {
             for port in container.ports where port.name == name && port.protocol == proto {
                 return port.containerPort

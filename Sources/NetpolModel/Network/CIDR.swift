@@ -51,3 +51,19 @@ extension IPAddress {
         return IPAddress(family: family, bits: bits & mask)
     }
 }
+
+extension CIDR {
+    /// This range without the addresses of `holes`, as the fewest prefixes that
+    /// cover exactly the rest (an ipBlock's `cidr` minus its `except` entries).
+    public func subtracting(_ holes: [CIDR]) -> [CIDR] {
+        let relevant = holes.filter { $0.family == family && (contains($0) || $0.contains(self)) }
+        if relevant.contains(where: { $0.contains(self) }) { return [] }
+        if relevant.isEmpty { return [self] }
+        // Split in two halves and keep what each half keeps.
+        let half = prefixLength + 1
+        let lower = CIDR(network: network, prefixLength: half)
+        let upperBits = network.bits | (UInt128(1) << UInt128(family.bitCount - half))
+        let upper = CIDR(network: IPAddress(family: family, bits: upperBits), prefixLength: half)
+        return lower.subtracting(relevant) + upper.subtracting(relevant)
+    }
+}

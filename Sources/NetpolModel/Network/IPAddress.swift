@@ -32,14 +32,14 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// The address as an unsigned number, widened for IPv4.
-    var bits: UInt128 {
+    package var bits: UInt128 {
         switch self {
         case .v4(let value): return UInt128(value)
         case .v6(let value): return value
         }
     }
 
-    init(family: Family, bits: UInt128) {
+    package init(family: Family, bits: UInt128) {
         self = family == .ipv4 ? .v4(UInt32(truncatingIfNeeded: bits)) : .v6(bits)
     }
 

@@ -1,0 +1,62 @@
+import NetpolEngine
+import NetpolModel
+import NetpolRender
+import NetpolRules
+
+/// Programs a kernel's `inet netpol` table: applies whole plans atomically,
+/// reads back what the kernel holds, removes it all on cleanup. Remembers the
+/// last plan the kernel accepted, and only that.
+public final class NftablesProgrammer {
+    private let runner: any CommandRunner
+    /// The plan the kernel last accepted; nil until the first successful apply.
+    public private(set) var applied: RulePlan?
+
+    /// - Parameter runner: where `nft` runs: `ProcessRunner()` for this network
+    ///   namespace, `NetnsRunner(namespace:)` for another.
+    public init(runner: any CommandRunner = ProcessRunner()) {
+        self.runner = runner
+    }
+
+    /// Makes the kernel's table equal `plan` in one `nft -f` transaction. On
+    /// failure the kernel keeps what it had (nft applies all or nothing).
+    public func apply(_ plan: RulePlan) throws(DataplaneError) {
+        try runner.check(Command("nft", ["-f", "-"], input: NftablesRenderer.script(plan)))
+        applied = plan
+    }
+
+    /// Asks the kernel whether `plan` would load, without changing anything (`nft -c`).
+    public func check(_ plan: RulePlan) throws(DataplaneError) {
+        try runner.check(Command("nft", ["-c", "-f", "-"], input: NftablesRenderer.script(plan)))
+    }
+
+    /// `nft list table inet netpol`, or nil when there is no such table.
+    public func readBack() throws(DataplaneError) -> String? {
+        let output = try runner.run(Command("nft", ["list", "table", NftablesRenderer.family, NftablesRenderer.table]))
+        guard output.status == 0 else {
+            if output.errors.contains("No such file or directory") { return nil }
+            throw DataplaneError(.commandFailed, "nft list table failed: \(output.errors)")
+        }
+        return output.output
+    }
+
+    /// Checks that the kernel holds every set, chain and map of the last applied
+    /// plan, with its pod bindings. Throws `readBackMismatch` naming what is missing.
+    public func verify() throws(DataplaneError) {
+        guard let plan = applied else { return }
+        guard let listing = try readBack() else {
+            throw DataplaneError(.readBackMismatch, "the kernel has no table \(NftablesRenderer.family) \(NftablesRenderer.table)")
+        }
+        var missing = plan.sets.map { "set \($0.name) {" } + plan.chains.map { "chain \($0.name) {" }
+        missing += plan.bindings.map { "\($0.address) : jump \($0.chain)" }
+        missing = missing.filter { !listing.contains($0) }
+        guard missing.isEmpty else {
+            throw DataplaneError(.readBackMismatch, "the kernel lacks: " + missing.prefix(5).joined(separator: "; ") + (missing.count > 5 ? "; and \(missing.count - 5) more" : ""))
+        }
+    }
+
+    /// Removes netpol's table and everything in it; nothing else. Idempotent.
+    public func cleanup() throws(DataplaneError) {
+        try runner.check(Command("nft", ["-f", "-"], input: NftablesRenderer.cleanupScript))
+        applied = nil
+    }
+}

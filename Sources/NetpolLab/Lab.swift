@@ -1,0 +1,179 @@
+import Foundation
+import Glibc
+import NetpolDataplane
+import NetpolEngine
+import NetpolModel
+import NetpolRules
+
+/// A single-host stand-in for a cluster: real network namespaces for nodes and
+/// pods, real nftables rules on every node as netpol computes them, real
+/// servers in every pod, and real probes between them. Its verdicts are the
+/// kernel's, set beside the engine's.
+///
+/// Needs root, `ip` and `nft`. Everything lives in namespaces named
+/// `netpol-lab-PID-N-*`; `teardown()` removes them (also called on deinit), and
+/// a new lab removes those of labs whose process is gone.
+public final class Lab {
+    /// What one run of probes saw.
+    public struct Result: Sendable {
+        public var `protocol`: PortProtocol
+        public var port: IntOrString
+        public var pods: [PodID]
+        public var expected: [[Bool]]
+        public var observed: [[Bool]]
+        /// Pairs that could not be probed: a port name the destination does not
+        /// declare, for a pod reaching itself (the engine allows it; there is no
+        /// port to try). Their observed value is the expected one.
+        public var unprobed: [(from: PodID, to: PodID)]
+
+        public var mismatches: [(from: PodID, to: PodID)] {
+            pods.indices.flatMap { i in
+                pods.indices.filter { expected[i][$0] != observed[i][$0] }.map { (pods[i], pods[$0]) }
+            }
+        }
+    }
+
+    /// Pods with no `spec.nodeName` run on a node of this name.
+    public static let defaultNode = "default"
+
+    private let runner: any CommandRunner
+    private let topology: LabTopology
+    private let servers: PodServers
+    private var engine: Engine
+    private var tornDown = false
+    public var probeTimeout: Duration = .milliseconds(1500)
+
+    /// Builds the namespaces, links, routes and servers for `snapshot`'s pods
+    /// (those with an address, not on the host network) and programs every node.
+    public init(snapshot: Snapshot, runner: any CommandRunner = ProcessRunner()) throws {
+        guard getuid() == 0 else { throw LabError("the lab needs root: it creates network namespaces and programs nftables") }
+        for tool in ["ip", "nft"] where ProcessRunner.locate(tool) == nil {
+            throw LabError("\(tool) not found; install \(tool == "ip" ? "iproute2" : "nftables")")
+        }
+        self.runner = runner
+        NetworkNamespace.removeOrphans(runner: runner)
+        let placed = Self.placed(snapshot)
+        engine = Engine(snapshot: placed)
+        let names = LabNames()
+        let labPods = engine.matrixPods.compactMap { id -> (PodID, Pod)? in
+            placed.pods.first { $0.namespace == id.namespace && $0.name == id.name }.map { (id, $0) }
+        }
+        let nodes = Array(Set(labPods.map(\.1.spec.nodeName))).sorted()
+        let pods = labPods.enumerated().map { index, entry in
+            LabTopology.LabPod(
+                id: entry.0, namespace: names.pod(index), node: nodes.firstIndex(of: entry.1.spec.nodeName) ?? 0,
+                addresses: entry.1.status.addresses.compactMap { IPAddress($0) },
+                ports: entry.1.spec.containers.flatMap(\.ports).map { ($0.protocol, $0.containerPort) })
+        }
+        topology = LabTopology(names: names, nodes: nodes, pods: pods)
+        do {
+            try topology.build(runner: runner)
+            servers = try PodServers(pods: pods.map { pod in
+                (pod.namespace, Array(Set(pod.addresses.map(\.family))).sorted { $0.rawValue < $1.rawValue }, Self.uniquePorts(pod.ports))
+            })
+        } catch {
+            topology.teardown(runner: runner)
+            throw error
+        }
+        do {
+            try program(snapshot)
+        } catch {
+            teardown()
+            throw error
+        }
+    }
+
+    deinit { teardown() }
+
+    /// The lab's nodes, by `spec.nodeName`.
+    public var nodes: [String] { topology.nodes }
+
+    /// Programs every node with the rules netpol computes for `snapshot`. The
+    /// snapshot may change policies and labels; pods, their nodes and addresses
+    /// must stay those the lab was built with.
+    public func program(_ snapshot: Snapshot) throws {
+        engine = Engine(snapshot: Self.placed(snapshot))
+        for (index, node) in topology.nodes.enumerated() {
+            let plan = RuleCompiler.plan(node: node, engine: engine)
+            let programmer = NftablesProgrammer(runner: NetnsRunner(namespace: topology.names.node(index), base: runner))
+            try programmer.apply(plan)
+        }
+    }
+
+    /// Probes every pair of pods on `port` and `protocol`, over `family` (or each
+    /// destination's first family), beside the engine's matrix.
+    public func run(port: IntOrString, protocol proto: PortProtocol = .tcp, family: IPAddress.Family? = nil) throws -> Result {
+        guard proto == .tcp || proto == .udp else {
+            throw LabError("\(proto) cannot be probed here: this kernel has no SCTP (the rules for it are still rendered and loaded)")
+        }
+        let matrix = engine.matrix(port: port, protocol: proto, family: family)
+        var observed = matrix.allowed
+        var probes: [Prober.Probe] = []
+        var cells: [(Int, Int)] = []
+        var unprobed: [(from: PodID, to: PodID)] = []
+        for (i, source) in topology.pods.enumerated() {
+            for (j, destination) in topology.pods.enumerated() {
+                guard let number = resolve(port, proto, on: destination.id),
+                      let address = Self.address(from: source, to: destination, family: family) else {
+                    if i == j { unprobed.append((source.id, destination.id)) } else { observed[i][j] = false }
+                    continue
+                }
+                probes.append(Prober.Probe(namespace: source.namespace, destination: address, port: number))
+                cells.append((i, j))
+            }
+        }
+        let reached = try Prober(timeout: probeTimeout).run(probes, protocol: proto)
+        for ((i, j), result) in zip(cells, reached) { observed[i][j] = result }
+        return Result(protocol: proto, port: port, pods: topology.pods.map(\.id), expected: matrix.allowed, observed: observed, unprobed: unprobed)
+    }
+
+    /// One probe from one pod to another, for loops that watch a pair over time.
+    public func probe(from source: PodID, to destination: PodID, port: Int, protocol proto: PortProtocol = .tcp) throws -> Bool {
+        guard let from = topology.pods.first(where: { $0.id == source }), let to = topology.pods.first(where: { $0.id == destination }),
+              let address = Self.address(from: from, to: to, family: nil) else {
+            throw LabError("no lab pods \(source) and \(destination) with a common address family")
+        }
+        return try Prober(timeout: probeTimeout).run([Prober.Probe(namespace: from.namespace, destination: address, port: port)], protocol: proto)[0]
+    }
+
+    /// Stops the servers and removes every namespace of the lab. Idempotent.
+    public func teardown() {
+        guard !tornDown else { return }
+        tornDown = true
+        servers.stop()
+        topology.teardown(runner: runner)
+    }
+
+    // MARK: - Helpers
+
+    /// The snapshot with pods lacking a node placed on `defaultNode`.
+    private static func placed(_ snapshot: Snapshot) -> Snapshot {
+        Snapshot(snapshot.namespaces.map(KubeObject.namespace) + snapshot.policies.map(KubeObject.networkPolicy) + snapshot.pods.map { pod in
+            var pod = pod
+            if pod.spec.nodeName.isEmpty { pod.spec.nodeName = defaultNode }
+            return .pod(pod)
+        })
+    }
+
+    private func resolve(_ port: IntOrString, _ proto: PortProtocol, on pod: PodID) -> Int? {
+        switch port {
+        case .int(let number): return number
+        case .string(let name): return engine.index.podNumbers[pod].flatMap { engine.index.pods[$0].port(named: name, protocol: proto) }
+        }
+    }
+
+    /// The destination address a connection uses: of `family`, or the
+    /// destination's first family that the source also has (as the engine judges it).
+    private static func address(from source: LabTopology.LabPod, to destination: LabTopology.LabPod, family: IPAddress.Family?) -> IPAddress? {
+        let sourceFamilies = Set(source.addresses.map(\.family))
+        if let family {
+            return sourceFamilies.contains(family) ? destination.addresses.first { $0.family == family } : nil
+        }
+        return destination.addresses.first { sourceFamilies.contains($0.family) }
+    }
+
+    private static func uniquePorts(_ ports: [(PortProtocol, Int)]) -> [(PortProtocol, Int)] {
+        var seen = Set<String>()
+        return ports.filter { seen.insert("\($0.0)/\($0.1)").inserted }
+    }
+}

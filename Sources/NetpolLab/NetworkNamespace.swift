@@ -1,0 +1,106 @@
+import CNetpolSystem
+import Foundation
+import Glibc
+import NetpolDataplane
+
+/// Network namespaces made by `ip netns add`, and running code inside one.
+enum NetworkNamespace {
+    /// Where `ip netns` keeps its namespaces.
+    static let directory = "/var/run/netns"
+
+    /// Runs `body` on a fresh thread that has entered the namespace `name`, and
+    /// returns its result. Sockets created there stay in that namespace for the
+    /// rest of their life, whichever thread uses them afterwards; the thread ends
+    /// with `body`, so no other code ever runs in the wrong namespace.
+    static func run<T: Sendable>(in name: String, _ body: @escaping @Sendable () throws -> T) throws -> T {
+        let box = ResultBox<T>()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            defer { done.signal() }
+            let descriptor = open("\(directory)/\(name)", O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else {
+                box.result = .failure(LabError("cannot open network namespace \(name): \(String(cString: strerror(errno)))"))
+                return
+            }
+            defer { close(descriptor) }
+            guard netpol_enter_network_namespace(descriptor) == 0 else {
+                box.result = .failure(LabError("cannot enter network namespace \(name): \(String(cString: strerror(errno)))"))
+                return
+            }
+            box.result = Result { try body() }
+        }
+        thread.start()
+        done.wait()
+        guard let result = box.result else { throw LabError("network namespace thread for \(name) ended without a result") }
+        return try result.get()
+    }
+
+    /// The names `ip netns list` shows.
+    static func list() -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    }
+
+    /// Deletes labs' namespaces whose owning process is gone (`netpol-lab-PID-...`),
+    /// left behind by a lab that was killed before it could clean up.
+    static func removeOrphans(runner: any CommandRunner) {
+        let orphans = list().filter { name in
+            guard let pid = LabNames.owner(of: name) else { return false }
+            return kill(pid, 0) != 0 && errno == ESRCH
+        }
+        guard !orphans.isEmpty else { return }
+        _ = try? runner.run(Command("ip", ["-force", "-batch", "-"], input: orphans.map { "netns delete \($0)" }.joined(separator: "\n") + "\n"))
+    }
+}
+
+/// The names of one lab's namespaces: `netpol-lab-PID-N-...`, so that labs of
+/// different processes, or several in one process, never collide, and orphans
+/// can be told by their dead owner.
+struct LabNames: Sendable {
+    static let prefix = "netpol-lab-"
+    private static let counter = Counter()
+
+    let base: String
+
+    init() {
+        base = "\(Self.prefix)\(getpid())-\(Self.counter.next())"
+    }
+
+    func node(_ index: Int) -> String { "\(base)-n\(index)" }
+    func pod(_ index: Int) -> String { "\(base)-p\(index)" }
+    var fabric: String { "\(base)-fabric" }
+
+    /// The owning process id of a lab namespace name, if it is one.
+    static func owner(of name: String) -> pid_t? {
+        guard name.hasPrefix(prefix) else { return nil }
+        return name.dropFirst(prefix.count).split(separator: "-").first.flatMap { pid_t($0) }
+    }
+
+    /// Numbers labs within one process.
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+
+        func next() -> Int {
+            lock.lock()
+            defer { lock.unlock() }
+            value += 1
+            return value
+        }
+    }
+}
+
+/// Carries a result out of a thread.
+private final class ResultBox<T>: @unchecked Sendable {
+    var result: Result<T, Error>?
+}
+
+/// Why the lab could not run: the one error type of NetpolLab.
+public struct LabError: Error, Hashable, Sendable, CustomStringConvertible {
+    public let message: String
+
+    public init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
+}

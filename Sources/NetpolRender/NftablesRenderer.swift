@@ -1,0 +1,158 @@
+import NetpolEngine
+import NetpolModel
+import NetpolRules
+
+/// Renders a `RulePlan` as an `nft -f` script for nftables 1.0 or later.
+///
+/// The script replaces the whole `inet netpol` table in one transaction (`add`
+/// then `delete` then the full definition), so the kernel never holds half a
+/// ruleset: on first start, on every later apply, and over a table left by an
+/// earlier run. Layout: one base chain on the forward hook at filter priority
+/// that accepts established and related packets, then looks the source address
+/// up in the egress maps and the destination address in the ingress maps; those
+/// verdict maps jump to one chain per distinct rule list.
+public enum NftablesRenderer {
+    public static let table = "netpol"
+    public static let family = "inet"
+
+    /// The script that makes the kernel's `inet netpol` table equal `plan`.
+    public static func script(_ plan: RulePlan) -> String {
+        var lines = [
+            "# netpol ruleset for node \(quotedComment(plan.node)): \(plan.chains.count) chains, \(plan.ruleCount) rules, \(plan.elementCount) set and map elements",
+            "add table \(family) \(table)",
+            "delete table \(family) \(table)",
+        ]
+        lines += definition(plan)
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `table inet netpol { ... }` alone, as `nft list table inet netpol` would show it.
+    public static func definition(_ plan: RulePlan) -> [String] {
+        var lines = ["table \(family) \(table) {"]
+        for set in plan.sets {
+            lines += setLines(set)
+        }
+        for chain in plan.chains {
+            lines.append("\tchain \(chain.name) {")
+            lines.append("\t\t# \(chain.direction.rawValue.lowercased()) of \(chain.pods.map(\.description).joined(separator: ", "))")
+            for rule in chain.rules {
+                lines.append("\t\t" + ruleText(rule, direction: chain.direction))
+            }
+            lines.append("\t\tdrop")
+            lines.append("\t}")
+        }
+        for direction in Direction.allCases {
+            for addressFamily in IPAddress.Family.allCases {
+                let bindings = plan.bindings.filter { $0.direction == direction && $0.address.family == addressFamily }
+                lines.append("\tmap \(mapName(direction, addressFamily)) {")
+                lines.append("\t\ttype \(addressType(addressFamily)) : verdict")
+                if !bindings.isEmpty {
+                    lines += elementLines(bindings.map { "\($0.address) : jump \($0.chain)" })
+                }
+                lines.append("\t}")
+            }
+        }
+        lines += [
+            "\tchain forward {",
+            "\t\ttype filter hook forward priority filter; policy accept;",
+            "\t\tct state established,related accept",
+            "\t\tip saddr vmap @\(mapName(.egress, .ipv4))",
+            "\t\tip6 saddr vmap @\(mapName(.egress, .ipv6))",
+            "\t\tip daddr vmap @\(mapName(.ingress, .ipv4))",
+            "\t\tip6 daddr vmap @\(mapName(.ingress, .ipv6))",
+            "\t}",
+            "}",
+        ]
+        return lines
+    }
+
+    /// The verdict map of local pod addresses for one direction and family.
+    public static func mapName(_ direction: Direction, _ family: IPAddress.Family) -> String {
+        "\(direction.rulesField)-pods-\(family == .ipv4 ? "v4" : "v6")"
+    }
+
+    /// `nft delete table inet netpol`, the whole cleanup.
+    public static var cleanupScript: String {
+        "add table \(family) \(table)\ndelete table \(family) \(table)\n"
+    }
+
+    // MARK: - Pieces
+
+    private static func setLines(_ set: AddressSet) -> [String] {
+        var lines = ["\tset \(set.name) {"]
+        switch set.kind {
+        case .addresses:
+            lines.append("\t\ttype \(addressType(set.family))")
+        case .prefixes:
+            lines.append("\t\ttype \(addressType(set.family))")
+            lines.append("\t\tflags interval")
+        case .services:
+            lines.append("\t\ttype \(addressType(set.family)) . inet_proto . inet_service")
+        }
+        lines.append("\t\tcomment \(quotedComment(set.origin))")
+        if !set.elements.isEmpty {
+            lines += elementLines(set.elements.map(elementText))
+        }
+        lines.append("\t}")
+        return lines
+    }
+
+    /// `elements = { a, b, ... }`, several per line so that big sets stay readable.
+    private static func elementLines(_ elements: [String]) -> [String] {
+        let perLine = 8
+        var lines: [String] = []
+        for start in stride(from: 0, to: elements.count, by: perLine) {
+            let chunk = elements[start..<min(start + perLine, elements.count)].joined(separator: ", ")
+            let opening = start == 0 ? "\t\telements = { " : "\t\t\t     "
+            let closing = start + perLine >= elements.count ? " }" : ","
+            lines.append(opening + chunk + closing)
+        }
+        return lines
+    }
+
+    private static func elementText(_ element: AddressSet.Element) -> String {
+        switch element {
+        case .address(let address): return address.description
+        case .prefix(let cidr): return cidr.description
+        case .service(let address, let proto, let port): return "\(address) . \(proto.rawValue.lowercased()) . \(port)"
+        }
+    }
+
+    /// One rule line: the other end's address (source for ingress, destination for
+    /// egress), the protocol and ports, the verdict, and where it came from.
+    static func ruleText(_ rule: PlanRule, direction: Direction) -> String {
+        let end = direction == .ingress ? "saddr" : "daddr"
+        var parts: [String] = []
+        switch rule.peer {
+        case .any:
+            break
+        case .set(let name, let family):
+            parts.append("\(family == .ipv4 ? "ip" : "ip6") \(end) @\(name)")
+        case .services(let name, let family):
+            parts.append("\(family == .ipv4 ? "ip" : "ip6") \(end) . meta l4proto . th dport @\(name)")
+        }
+        if let ports = rule.ports {
+            parts.append("meta l4proto \(ports.protocol.rawValue.lowercased())")
+            if !ports.ranges.isEmpty {
+                let items = ports.ranges.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }
+                parts.append("th dport " + (items.count == 1 ? items[0] : "{ " + items.joined(separator: ", ") + " }"))
+            }
+        }
+        // Egress allowed: go on to the destination's ingress check in the base chain.
+        parts.append(direction == .ingress ? "accept" : "return")
+        parts.append("comment \(quotedComment(rule.origin))")
+        return parts.joined(separator: " ")
+    }
+
+    private static func addressType(_ family: IPAddress.Family) -> String {
+        family == .ipv4 ? "ipv4_addr" : "ipv6_addr"
+    }
+
+    /// A double-quoted nft string: at most 128 bytes (the kernel's limit for
+    /// comments), without quotes or control characters.
+    static func quotedComment(_ text: String) -> String {
+        var cleaned = String(text.unicodeScalars.filter { $0 != "\"" && $0 != "\\" && $0.value >= 0x20 && $0.isASCII }.map(Character.init))
+        while cleaned.utf8.count > 127 { cleaned.removeLast() }
+        return "\"" + cleaned + "\""
+    }
+}

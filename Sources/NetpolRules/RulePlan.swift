@@ -1,0 +1,121 @@
+import NetpolEngine
+import NetpolModel
+
+/// One node's rules, independent of any packet-filter syntax: the address sets
+/// peers are matched against, one chain per distinct list of rules, and which
+/// local pod address uses which chain in each direction.
+///
+/// A connection is allowed when the source's egress chain (if its pod is local
+/// and isolated) and the destination's ingress chain (likewise) both allow it;
+/// replies of allowed connections are always allowed.
+public struct RulePlan: Hashable, Sendable {
+    public var node: String
+    /// Sorted by name.
+    public var sets: [AddressSet]
+    /// Sorted by name.
+    public var chains: [PlanChain]
+    /// Sorted by direction, family, address.
+    public var bindings: [PodBinding]
+
+    public init(node: String, sets: [AddressSet], chains: [PlanChain], bindings: [PodBinding]) {
+        self.node = node
+        self.sets = sets
+        self.chains = chains
+        self.bindings = bindings
+    }
+
+    /// Rules in chains (each chain's final drop included).
+    public var ruleCount: Int { chains.reduce(0) { $0 + $1.rules.count + 1 } }
+
+    /// Elements in sets, plus the pod bindings (map elements).
+    public var elementCount: Int { sets.reduce(0) { $0 + $1.elements.count } + bindings.count }
+}
+
+/// A named set of addresses, prefixes or address-protocol-port triples.
+public struct AddressSet: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable {
+        /// Pod addresses: a plain hash set (adding one is cheap).
+        case addresses
+        /// An ipBlock minus its exceptions: an interval set of prefixes.
+        case prefixes
+        /// Pods with the port number a named port has on each: address . protocol . port.
+        case services
+    }
+
+    public enum Element: Hashable, Sendable, Comparable {
+        case address(IPAddress)
+        case prefix(CIDR)
+        case service(IPAddress, PortProtocol, Int)
+
+        public static func < (lhs: Element, rhs: Element) -> Bool {
+            switch (lhs, rhs) {
+            case (.address(let a), .address(let b)): return a < b
+            case (.prefix(let a), .prefix(let b)): return (a.network, a.prefixLength) < (b.network, b.prefixLength)
+            case (.service(let a, let p, let n), .service(let b, let q, let m)): return (a, p.rawValue, n) < (b, q.rawValue, m)
+            default: return lhs.order < rhs.order
+            }
+        }
+
+        private var order: Int {
+            switch self {
+            case .address: return 0
+            case .prefix: return 1
+            case .service: return 2
+            }
+        }
+    }
+
+    public var name: String
+    public var family: IPAddress.Family
+    public var kind: Kind
+    /// Sorted.
+    public var elements: [Element]
+    /// What the set stands for, in words: `pods {pod=b} in namespace x`.
+    public var origin: String
+}
+
+/// The rules shared by every local pod whose isolating policies come to the same
+/// list. Rules of an ingress chain accept; rules of an egress chain hand over to
+/// the ingress check; anything no rule matches is dropped.
+public struct PlanChain: Hashable, Sendable {
+    public var name: String
+    public var direction: Direction
+    /// The local pods using it, for comments and explanations.
+    public var pods: [PodID]
+    public var rules: [PlanRule]
+}
+
+/// One line of a chain: the other end matches `peer`, and the protocol and port
+/// match `ports`.
+public struct PlanRule: Hashable, Sendable {
+    public enum Peer: Hashable, Sendable {
+        /// Every address (the rule lists no peers).
+        case any
+        /// The other end's address is in the set.
+        case set(name: String, family: IPAddress.Family)
+        /// The other end's address, protocol and port are in a `.services` set
+        /// (a named port on egress: its number depends on the destination).
+        case services(name: String, family: IPAddress.Family)
+    }
+
+    public var peer: Peer
+    /// nil: every protocol and port. Otherwise one protocol and its port ranges
+    /// (empty ranges: every port of that protocol).
+    public var ports: ProtocolPorts?
+    /// Where it came from: `x/from-y spec.ingress[0].from[1]`.
+    public var origin: String
+}
+
+/// One protocol and port ranges; no ranges means every port.
+public struct ProtocolPorts: Hashable, Sendable {
+    public var `protocol`: PortProtocol
+    public var ranges: [ClosedRange<Int>]
+}
+
+/// A local pod's address bound to the chain that judges it in one direction.
+public struct PodBinding: Hashable, Sendable {
+    public var direction: Direction
+    public var address: IPAddress
+    public var chain: String
+    public var pod: PodID
+}
