@@ -69,6 +69,10 @@ let package = Package(
             dependencies: ["NetpolModel", "NetpolEngine", "NetpolTesting"]
         ),
         .testTarget(
+            name: "NetpolLabTests",
+            dependencies: ["NetpolModel", "NetpolEngine", "NetpolRules", "NetpolRender", "NetpolDataplane", "NetpolLab", "NetpolTesting"]
+        ),
+        .testTarget(
             name: "NetpolCLITests",
             dependencies: ["netpol"]
         ),

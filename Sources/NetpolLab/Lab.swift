@@ -76,6 +76,7 @@ public final class Lab {
             throw error
         }
         do {
+            try awaitConnectivity()
             try program(snapshot)
         } catch {
             teardown()
@@ -134,6 +135,27 @@ public final class Lab {
             throw LabError("no lab pods \(source) and \(destination) with a common address family")
         }
         return try Prober(timeout: probeTimeout).run([Prober.Probe(namespace: from.namespace, destination: address, port: port)], protocol: proto)[0]
+    }
+
+    /// Probes every pair over every shared family, before any rule is loaded,
+    /// until all answer. A new network needs a moment (in the first second some
+    /// first packets across nodes are lost); a network that never connects is
+    /// an environment error, not a policy verdict.
+    private func awaitConnectivity() throws {
+        var pending: [Prober.Probe] = topology.pods.flatMap { source in
+            topology.pods.flatMap { destination in
+                destination.addresses.filter { address in source.addresses.contains { $0.family == address.family } }
+                    .map { Prober.Probe(namespace: source.namespace, destination: $0, port: 9) }
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !pending.isEmpty, ContinuousClock.now < deadline {
+            let reached = try Prober(timeout: .milliseconds(500)).run(pending, protocol: .tcp)
+            pending = zip(pending, reached).filter { !$0.1 }.map(\.0)
+        }
+        guard pending.isEmpty else {
+            throw LabError("the lab network did not come up: \(pending.count) pod pairs cannot connect even with no rules loaded")
+        }
     }
 
     /// Stops the servers and removes every namespace of the lab. Idempotent.

@@ -5,9 +5,29 @@ import Testing
 
 @Suite("Engine on the conformance model")
 struct ConformanceTests {
+    /// Every step's matrices equal the expected ones, and every entry equals the
+    /// engine's pair-by-pair verdict.
     @Test(arguments: conformanceCases)
     func matrix(_ testCase: ConformanceCase) {
-        testCase.run()
+        var cluster = testCase.initialCluster()
+        for (number, step) in testCase.steps.enumerated() {
+            step.change(&cluster)
+            let engine = Engine(snapshot: cluster.snapshot)
+            for probe in step.probes {
+                let matrix = engine.matrix(port: probe.port, protocol: probe.proto, family: probe.family)
+                let expected = probe.expected(pods: matrix.pods)
+                let label = "\(testCase.name), step \(number + 1), \(probe.label)"
+                #expect(matrix.allowed == expected.allowed,
+                        "\(label)\nexpected:\n\(expected)\nengine:\n\(Reachability.table(pods: matrix.pods, allowed: matrix.allowed))")
+                for (i, source) in matrix.pods.enumerated() {
+                    for (j, destination) in matrix.pods.enumerated() {
+                        let verdict = engine.verdict(for: Connection(
+                            from: .pod(source), to: .pod(destination), protocol: probe.proto, port: probe.port, family: probe.family))
+                        #expect(verdict.allowed == matrix.allowed[i][j], "\(label): verdict for \(source) -> \(destination) disagrees with the matrix")
+                    }
+                }
+            }
+        }
     }
 
     @Test func thereAreAtLeastFortyCases() {

@@ -8,7 +8,7 @@ private func ns(_ name: String) -> LabelSelector { .labels(["ns": name]) }
 
 /// Cases of our own on the conformance model, covering every item of the
 /// semantics contract in DESIGN.md. Each asserts full matrices.
-let conformanceCases: [ConformanceCase] = [
+public let conformanceCases: [ConformanceCase] = [
     // Isolation and default deny
     ConformanceCase("no policies: everything allowed", { _ in }, probe(80), probe(.udp, 81)),
     ConformanceCase("default deny ingress in x", {

@@ -1,0 +1,53 @@
+import Foundation
+import NetpolEngine
+import NetpolLab
+import NetpolModel
+import NetpolTesting
+import Testing
+
+let isRoot = getuid() == 0
+let rootOnly = "the lab needs root: it creates network namespaces and programs nftables (CI runs as root)"
+
+/// Placements of the conformance pods: one node, and spread over two and three.
+let placements: [[String]] = [["node-1"], ["node-1", "node-2"], ["node-1", "node-2", "node-3"]]
+
+struct LabCase: CustomStringConvertible, Sendable {
+    let testCase: ConformanceCase
+    let nodes: [String]
+
+    var description: String { "\(testCase.name) [\(nodes.count) node\(nodes.count == 1 ? "" : "s")]" }
+}
+
+let labCases: [LabCase] = placements.flatMap { nodes in
+    conformanceCases.map { LabCase(testCase: $0, nodes: $0.nodes.count > 1 ? $0.nodes : nodes) }
+}
+
+/// The conformance cases on a real kernel: for every step, every node gets the
+/// rules netpol computes, and real TCP and UDP probes between every pair of
+/// pods must give exactly the expected matrix.
+@Suite("Conformance cases in the lab", .enabled(if: isRoot, Comment(rawValue: rootOnly)))
+struct LabConformanceTests {
+    @Test(arguments: labCases)
+    func kernelMatchesExpectations(_ labCase: LabCase) throws {
+        var cluster = labCase.testCase.initialCluster(nodes: labCase.nodes)
+        var lab: Lab?
+        defer { lab?.teardown() }
+        for (number, step) in labCase.testCase.steps.enumerated() {
+            step.change(&cluster)
+            // Steps change policies and labels; the pods stay, so one lab serves all steps.
+            if let lab { try lab.program(cluster.snapshot) } else { lab = try Lab(snapshot: cluster.snapshot) }
+            guard let lab else { return }
+            lab.probeTimeout = .milliseconds(1000)
+            for probe in step.probes where probe.proto != .sctp {
+                let label = "\(labCase), step \(number + 1)"
+                let result = try lab.run(port: probe.port, protocol: probe.proto, family: probe.family)
+                #expect(result.expected == probe.expected(pods: result.pods).allowed, "\(label) \(probe.label): engine differs from the expectation")
+                #expect(result.mismatches.isEmpty, "\(label) \(probe.label): kernel differs from the engine at \(result.mismatches.map { "\($0.from)->\($0.to)" })")
+                // The same port over the other protocol, judged by the engine alone.
+                let other: PortProtocol = probe.proto == .tcp ? .udp : .tcp
+                let crossCheck = try lab.run(port: probe.port, protocol: other, family: probe.family)
+                #expect(crossCheck.mismatches.isEmpty, "\(label) \(other)/\(probe.port): kernel differs from the engine at \(crossCheck.mismatches.map { "\($0.from)->\($0.to)" })")
+            }
+        }
+    }
+}
