@@ -42,7 +42,7 @@ let package = Package(
         ),
         .target(
             name: "NetpolTesting",
-            dependencies: ["NetpolModel", "NetpolEngine"]
+            dependencies: ["NetpolModel", "NetpolEngine", "NetpolDataplane"]
         ),
         .executableTarget(
             name: "netpol",
@@ -67,6 +67,10 @@ let package = Package(
         .testTarget(
             name: "NetpolEngineTests",
             dependencies: ["NetpolModel", "NetpolEngine", "NetpolTesting"]
+        ),
+        .testTarget(
+            name: "NetpolRulesTests",
+            dependencies: ["NetpolModel", "NetpolEngine", "NetpolRules", "NetpolRender", "NetpolDataplane", "NetpolTesting"]
         ),
         .testTarget(
             name: "NetpolLabTests",

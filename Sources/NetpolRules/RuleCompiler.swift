@@ -96,8 +96,10 @@ struct PlanBuilder {
                 }
                 for peer in rule.peers {
                     let peerOrigin = "\(origin).\(direction.peersField)[\(peer.index)]"
-                    for (set, family) in addressSets(peer) {
-                        result += ports.numeric.map { PlanRule(peer: .set(name: set, family: family), ports: $0, origin: peerOrigin) }
+                    if !ports.numeric.isEmpty {
+                        for (set, family) in addressSets(peer) {
+                            result += ports.numeric.map { PlanRule(peer: .set(name: set, family: family), ports: $0, origin: peerOrigin) }
+                        }
                     }
                     for named in ports.named {
                         for family in families(of: peer) {

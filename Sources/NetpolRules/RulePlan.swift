@@ -118,4 +118,11 @@ public struct PodBinding: Hashable, Sendable {
     public var address: IPAddress
     public var chain: String
     public var pod: PodID
+
+    public init(direction: Direction, address: IPAddress, chain: String, pod: PodID) {
+        self.direction = direction
+        self.address = address
+        self.chain = chain
+        self.pod = pod
+    }
 }
