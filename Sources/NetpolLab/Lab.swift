@@ -89,6 +89,9 @@ public final class Lab {
     /// The lab's nodes, by `spec.nodeName`.
     public var nodes: [String] { topology.nodes }
 
+    /// The network namespaces the lab made (`ip netns list` shows them while it runs).
+    public var namespaces: [String] { topology.allNamespaces }
+
     /// Programs every node with the rules netpol computes for `snapshot`. The
     /// snapshot may change policies and labels; pods, their nodes and addresses
     /// must stay those the lab was built with.

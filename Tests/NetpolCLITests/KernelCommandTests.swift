@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+@Suite("netpol compile, apply, cleanup and lab, run as a user runs them")
+struct KernelCommandTests {
+    @Test func compilePrintsALoadableScript() throws {
+        let result = try CLIRunner.run(["compile", "-f", "examples/lab", "--node", "node-b"])
+        #expect(result.status == 0)
+        #expect(result.output.hasPrefix("# netpol ruleset for node \"node-b\": 4 chains"))
+        #expect(result.output.contains("add table inet netpol\ndelete table inet netpol\ntable inet netpol {"))
+        #expect(result.output.contains("comment \"shop/db-from-api spec.ingress[0].from[0]\""))
+        #expect(result.errors == "")
+    }
+
+    @Test func compileForANodeWithoutPodsSaysSo() throws {
+        let result = try CLIRunner.run(["compile", "-f", "examples/lab", "--node", "node-z"])
+        #expect(result.status == 0)
+        #expect(result.errors.contains("no isolated pods on node node-z"))
+    }
+
+    @Test func compileNeedsANode() throws {
+        let result = try CLIRunner.run(["compile", "-f", "examples/lab"])
+        #expect(result.status == 2)
+        #expect(result.errors.contains("Missing expected argument '--node <node>'"))
+    }
+
+    @Test(.enabled(if: getuid() == 0, "needs root (CI runs as root)"))
+    func applyAndCleanupInANamespace() throws {
+        let name = "netpol-cli-\(getpid())"
+        #expect(try CLIRunner.run(["lab", "--help"]).status == 0)
+        let add = Process()
+        add.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        add.arguments = ["netns", "add", name]
+        try add.run()
+        add.waitUntilExit()
+        defer {
+            let delete = Process()
+            delete.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            delete.arguments = ["netns", "delete", name]
+            try? delete.run()
+            delete.waitUntilExit()
+        }
+        let applied = try CLIRunner.run(["apply", "-f", "examples/lab", "--node", "node-a", "--netns", name])
+        #expect(applied.status == 0, "\(applied.errors)")
+        #expect(applied.output.hasPrefix("Applied 2 chains"))
+        let cleaned = try CLIRunner.run(["cleanup", "--netns", name])
+        #expect(cleaned.status == 0)
+        #expect(cleaned.output == "Removed table inet netpol from network namespace \(name).\n")
+        let missing = try CLIRunner.run(["apply", "-f", "examples/lab", "--node", "node-a", "--netns", "netpol-no-such-namespace"])
+        #expect(missing.status == 2)
+        #expect(missing.errors.contains("netpol-no-such-namespace"))
+    }
+
+    @Test(.enabled(if: getuid() == 0, "needs root (CI runs as root)"))
+    func labOnTheDemo() throws {
+        let result = try CLIRunner.run(["lab", "-f", "examples/lab", "--port", "http", "-o", "json", "--timeout", "1000"])
+        #expect(result.status == 0, "\(result.errors)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        #expect(object["pods"] as? [String] == ["clients/client", "shop/api", "shop/db", "shop/web-1", "shop/web-2"])
+        #expect((object["expected"] as? [[Bool]]) == (object["observed"] as? [[Bool]]))
+        #expect((object["mismatches"] as? [Any])?.isEmpty == true)
+        #expect((object["expected"] as? [[Bool]])?[0] == [true, false, false, true, true])
+    }
+
+    @Test(.enabled(if: getuid() != 0, "only meaningful when not root"))
+    func labWithoutRootExitsTwo() throws {
+        let result = try CLIRunner.run(["lab", "-f", "examples/lab"])
+        #expect(result.status == 2)
+        #expect(result.errors.contains("the lab needs root"))
+    }
+}

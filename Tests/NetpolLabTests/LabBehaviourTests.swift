@@ -1,0 +1,100 @@
+import Foundation
+import NetpolDataplane
+import NetpolEngine
+import NetpolLab
+import NetpolModel
+import NetpolTesting
+import Synchronization
+import Testing
+
+@Suite("Lab behaviour", .enabled(if: isRoot, Comment(rawValue: rootOnly)))
+struct LabBehaviourTests {
+    private let x = { (pod: String) in PodID(namespace: "x", name: pod) }
+
+    /// Probes see both outcomes: a dropped SYN times out, an allowed one connects.
+    @Test func probesTellAllowedFromBlocked() throws {
+        var cluster = ConformanceModel.cluster()
+        cluster.apply(networkPolicy("only-b", in: "x", selecting: .labels(["pod": "a"]), ingress: [.init(from: [.pods(.labels(["pod": "b"]))])]))
+        let lab = try Lab(snapshot: cluster.snapshot)
+        defer { lab.teardown() }
+        lab.probeTimeout = .milliseconds(500)
+        #expect(try lab.probe(from: x("b"), to: x("a"), port: 80))
+        #expect(try !lab.probe(from: x("c"), to: x("a"), port: 80))
+        #expect(try lab.probe(from: x("b"), to: x("a"), port: 81, protocol: .udp))
+        #expect(try !lab.probe(from: x("c"), to: x("a"), port: 81, protocol: .udp))
+    }
+
+    /// While rules are replaced again and again, a pair allowed before and after
+    /// is never dropped, and a pair blocked before and after never gets through.
+    @Test func swappingRulesetsNeverOpensOrClosesAStablePair() throws {
+        var first = ConformanceModel.cluster(nodes: ["node-1", "node-2"])
+        first.apply(networkPolicy("deny", in: "x", types: [.ingress]))
+        first.apply(networkPolicy("b-to-a", in: "x", selecting: .labels(["pod": "a"]), ingress: [.init(from: [.pods(.labels(["pod": "b"]))])]))
+        // The same verdicts for x/b -> x/a and x/c -> x/a, written differently, plus unrelated changes.
+        var second = first
+        second.delete(policy: "b-to-a", in: "x")
+        second.apply(networkPolicy("b-or-y-to-a", in: "x", selecting: .expression("pod", .in, ["a"]),
+                                   ingress: [.init(ports: [.range(1, 65535)], from: [.pods(.labels(["pod": "b"]), inNamespaces: .labels(["ns": "x"])), .namespaces(.labels(["ns": "y"]))])]))
+        second.apply(networkPolicy("deny-z", in: "z", types: [.ingress, .egress]))
+
+        let lab = try Lab(snapshot: first.snapshot)
+        defer { lab.teardown() }
+        lab.probeTimeout = .milliseconds(300)
+        let stop = Atomic<Bool>(false)
+        let wrong = Mutex<[String]>([])
+        let probes = Mutex(0)
+        nonisolated(unsafe) let watched = lab
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            defer { done.signal() }
+            while !stop.load(ordering: .relaxed) {
+                do {
+                    if try !watched.probe(from: PodID(namespace: "x", name: "b"), to: PodID(namespace: "x", name: "a"), port: 80) {
+                        wrong.withLock { $0.append("x/b -> x/a dropped") }
+                    }
+                    if try watched.probe(from: PodID(namespace: "x", name: "c"), to: PodID(namespace: "x", name: "a"), port: 80) {
+                        wrong.withLock { $0.append("x/c -> x/a let through") }
+                    }
+                    probes.withLock { $0 += 2 }
+                } catch {
+                    wrong.withLock { $0.append("probe failed: \(error)") }
+                }
+            }
+        }.start()
+        for round in 0..<30 {
+            try lab.program(round.isMultiple(of: 2) ? second.snapshot : first.snapshot)
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        stop.store(true, ordering: .relaxed)
+        done.wait()
+        #expect(wrong.withLock { $0 } == [])
+        #expect(probes.withLock { $0 } >= 10, "the probe loop should have run throughout")
+    }
+
+    @Test func teardownRemovesEveryNamespace() throws {
+        let lab = try Lab(snapshot: ConformanceModel.cluster(nodes: ["node-1", "node-2"]).snapshot)
+        let exists = { (name: String) in FileManager.default.fileExists(atPath: "/var/run/netns/\(name)") }
+        #expect(lab.namespaces.count == 9 + 2 + 1)
+        #expect(lab.namespaces.allSatisfy(exists))
+        lab.teardown()
+        lab.teardown()
+        #expect(!lab.namespaces.contains(where: exists))
+    }
+
+    @Test func orphansOfDeadProcessesAreRemoved() throws {
+        // A pid that does not exist: above the kernel's pid_max.
+        let orphan = "netpol-lab-4194305-1-n0"
+        let host = ProcessRunner()
+        try host.check(Command("ip", ["netns", "add", orphan]))
+        defer { _ = try? host.run(Command("ip", ["netns", "delete", orphan])) }
+        let lab = try Lab(snapshot: ConformanceModel.cluster().snapshot)
+        lab.teardown()
+        #expect(!FileManager.default.fileExists(atPath: "/var/run/netns/\(orphan)"))
+    }
+
+    @Test func sctpIsReportedAsUnsupported() throws {
+        let lab = try Lab(snapshot: ConformanceModel.cluster().snapshot)
+        defer { lab.teardown() }
+        #expect(throws: LabError.self) { try lab.run(port: .int(80), protocol: .sctp) }
+    }
+}
