@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
-"""Writes a deterministic synthetic cluster for the engine benchmark:
-N pods over 20 namespaces and M NetworkPolicies with a realistic mix
-(default deny, same-namespace allows, namespace selectors with matchExpressions,
-named ports, port ranges, ipBlock egress). Usage: engine-cluster.py PODS POLICIES"""
+"""Writes a deterministic synthetic cluster for the benchmarks: PODS pods over
+NAMESPACES namespaces (default 20) and NODES nodes (default 10), and POLICIES
+NetworkPolicies with a realistic mix (default deny, same-namespace allows,
+namespace selectors with matchExpressions, named ports, port ranges, ipBlock
+egress). Usage: engine-cluster.py PODS POLICIES [NAMESPACES [NODES]]"""
 import random
 import sys
 
 pods, policies = int(sys.argv[1]), int(sys.argv[2])
+namespace_count = int(sys.argv[3]) if len(sys.argv) > 3 else 20
+nodes = int(sys.argv[4]) if len(sys.argv) > 4 else 10
 rng = random.Random(42)
-namespaces = [f"ns-{i}" for i in range(20)]
+namespaces = [f"ns-{i}" for i in range(namespace_count)]
 apps = [f"app-{i}" for i in range(25)]
 tiers = ["web", "api", "db", "cache"]
 out = []
@@ -24,7 +27,7 @@ metadata:
   namespace: {ns}
   labels: {{app: {app}, tier: {tier}}}
 spec:
-  nodeName: node-{p % 10}
+  nodeName: node-{rng.randrange(nodes)}
   containers:
   - name: main
     ports:

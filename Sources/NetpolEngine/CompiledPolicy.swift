@@ -129,11 +129,11 @@ package struct CompiledPeer: Sendable {
         }
         block = peer.ipBlock.flatMap(AddressBlock.init)
         var byFamily: [IPAddress.Family: PodSet] = [:]
-        for family in [IPAddress.Family.ipv4, .ipv6] {
+        for family in IPAddress.Family.allCases {
             var set = PodSet(capacity: pods.count)
-            if let block {
-                for (number, pod) in pods.enumerated() where pod.address(family).map(block.contains) ?? false {
-                    set.insert(number)
+            if let block, block.cidr.family == family {
+                for number in pods.indices {
+                    if let address = pods[number].address(family), block.contains(address) { set.insert(number) }
                 }
             }
             byFamily[family] = set

@@ -39,8 +39,9 @@ package struct PolicyIndex: Sendable {
     }
 }
 
-/// A pod with what questions need precomputed.
-package struct IndexedPod: Sendable {
+/// A pod with what questions need precomputed. A class: it is read in hot loops
+/// and copying the pod it wraps would cost more than the work.
+package final class IndexedPod: Sendable {
     package let id: PodID
     package let pod: Pod
     /// The pod's addresses; empty for a pod without an IP or a terminating pod,
@@ -76,20 +77,29 @@ package struct IndexedPod: Sendable {
     }
 }
 
-/// Matches each distinct selector once per snapshot.
+/// Matches each distinct selector once per snapshot, scanning only the pods of
+/// the namespaces in scope.
 struct SelectorCache {
-    private let pods: [IndexedPod]
+    private let podCount: Int
+    /// Per namespace, the pods a selector may pick (not on the host network,
+    /// with an address) and their labels.
+    private let selectable: [String: [(number: Int, labels: [String: String])]]
     private let namespaceLabels: [String: [String: String]]
     private var namespaceMatches: [LabelSelector: Set<String>] = [:]
     private var podMatches: [PodSelectorKey: PodSet] = [:]
 
     private struct PodSelectorKey: Hashable {
-        var namespaces: Set<String>?
+        var namespaces: Set<String>
         var selector: LabelSelector
     }
 
     init(pods: [IndexedPod], namespaces: [Namespace]) {
-        self.pods = pods
+        podCount = pods.count
+        var selectable: [String: [(number: Int, labels: [String: String])]] = [:]
+        for number in pods.indices where !pods[number].isHostNetwork && !pods[number].addresses.isEmpty {
+            selectable[pods[number].id.namespace, default: []].append((number, pods[number].labels))
+        }
+        self.selectable = selectable
         namespaceLabels = Dictionary(uniqueKeysWithValues: namespaces.map { ($0.name, $0.labels) })
     }
 
@@ -106,10 +116,11 @@ struct SelectorCache {
     mutating func pods(matching selector: LabelSelector, in namespaces: Set<String>) -> PodSet {
         let key = PodSelectorKey(namespaces: namespaces, selector: selector)
         if let cached = podMatches[key] { return cached }
-        var set = PodSet(capacity: pods.count)
-        for (number, pod) in pods.enumerated()
-        where !pod.isHostNetwork && !pod.addresses.isEmpty && namespaces.contains(pod.id.namespace) && selector.matches(pod.labels) {
-            set.insert(number)
+        var set = PodSet(capacity: podCount)
+        for namespace in namespaces {
+            for pod in selectable[namespace] ?? [] where selector.matches(pod.labels) {
+                set.insert(pod.number)
+            }
         }
         podMatches[key] = set
         return set

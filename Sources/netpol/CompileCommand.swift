@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import NetpolEngine
 import NetpolRender
 import NetpolRules
 
@@ -23,9 +25,30 @@ struct CompileCommand: ParsableCommand {
     @OptionGroup var manifests: ManifestOptions
     @OptionGroup var target: NodeOptions
 
+    @Flag(help: "Also print the ruleset's size and how long compiling and rendering took, to standard error.")
+    var stats = false
+
     func run() throws {
-        let plan = RuleCompiler.plan(node: target.node, snapshot: try manifests.loadSnapshot())
+        let snapshot = try manifests.loadSnapshot()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let plan = RuleCompiler.plan(node: target.node, engine: Engine(snapshot: snapshot))
+        let compiled = clock.now
+        let script = NftablesRenderer.script(plan)
+        let rendered = clock.now
         target.warnIfNoLocalPods(plan)
-        print(NftablesRenderer.script(plan), terminator: "")
+        print(script, terminator: "")
+        if stats {
+            let report = """
+                node \(target.node): \(plan.bindings.count) pod bindings, \(plan.chains.count) chains, \(plan.ruleCount) rules, \
+                \(plan.sets.count) sets, \(plan.elementCount) set and map elements, \(script.utf8.count) bytes
+                compile \(milliseconds(compiled - start)) ms (selector index included), render \(milliseconds(rendered - compiled)) ms
+                """
+            FileHandle.standardError.write(Data((report + "\n").utf8))
+        }
+    }
+
+    private func milliseconds(_ duration: Duration) -> String {
+        String(format: "%.1f", Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15)
     }
 }
