@@ -29,20 +29,19 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-## demo: validate the bundled examples, show the app's matrix and one explanation, then the broken policies.
+## demo: the lab on the bundled demo: real namespaces, real nftables rules, real probes (needs root; uses sudo otherwise).
+LAB_EXAMPLE ?= examples/lab
 demo: deps build
-	@echo "== netpol validate -f examples/three-tier"
-	@$(NETPOL) validate -f examples/three-tier
+	@echo "== netpol validate -f $(LAB_EXAMPLE)"
+	@$(NETPOL) validate -f $(LAB_EXAMPLE)
 	@echo
-	@echo "== netpol matrix -f examples/three-tier --port http"
-	@$(NETPOL) matrix -f examples/three-tier --port http
+	@echo "== netpol lab -f $(LAB_EXAMPLE) --port http   (the kernel's real matrix beside the engine's)"
+	@if [ "$$(id -u)" = 0 ]; then $(NETPOL) lab -f $(LAB_EXAMPLE) --port http; \
+	 elif command -v sudo >/dev/null; then sudo $(NETPOL) lab -f $(LAB_EXAMPLE) --port http; \
+	 else echo "netpol lab needs root: run 'make demo' as root"; exit 2; fi
 	@echo
-	@echo "== netpol explain -f examples/three-tier --from shop/web --to shop/db --port postgres"
-	@$(NETPOL) explain -f examples/three-tier --from shop/web --to shop/db --port postgres
-	@echo
-	@echo "== netpol validate -f examples/invalid   (broken on purpose)"
-	@$(NETPOL) validate -f examples/invalid; status=$$?; \
-	  echo "(exit status $$status: 1 means invalid objects, 2 means input that does not even decode)"
+	@echo "== netpol explain -f $(LAB_EXAMPLE) --from clients/client --to shop/api --port http"
+	@$(NETPOL) explain -f $(LAB_EXAMPLE) --from clients/client --to shop/api --port http
 
 ## fuzz: run the decoder fuzz test longer, e.g. make fuzz FUZZ_ITERATIONS=200000
 FUZZ_ITERATIONS ?= 50000
