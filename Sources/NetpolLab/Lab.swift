@@ -161,6 +161,12 @@ public final class Lab {
         }
     }
 
+    /// Removes the namespaces of every lab of this process, also one still being
+    /// built: for signal handlers, which cannot wait for a lab to finish.
+    public static func removeAllOfThisProcess(runner: any CommandRunner = ProcessRunner()) {
+        NetworkNamespace.removeOwn(runner: runner)
+    }
+
     /// Stops the servers and removes every namespace of the lab. Idempotent.
     public func teardown() {
         guard !tornDown else { return }

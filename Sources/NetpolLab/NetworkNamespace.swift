@@ -43,12 +43,20 @@ enum NetworkNamespace {
     /// Deletes labs' namespaces whose owning process is gone (`netpol-lab-PID-...`),
     /// left behind by a lab that was killed before it could clean up.
     static func removeOrphans(runner: any CommandRunner) {
-        let orphans = list().filter { name in
+        delete(list().filter { name in
             guard let pid = LabNames.owner(of: name) else { return false }
             return kill(pid, 0) != 0 && errno == ESRCH
-        }
-        guard !orphans.isEmpty else { return }
-        _ = try? runner.run(Command("ip", ["-force", "-batch", "-"], input: orphans.map { "netns delete \($0)" }.joined(separator: "\n") + "\n"))
+        }, runner: runner)
+    }
+
+    /// Deletes every lab namespace this process made, finished or not.
+    static func removeOwn(runner: any CommandRunner) {
+        delete(list().filter { LabNames.owner(of: $0) == getpid() }, runner: runner)
+    }
+
+    private static func delete(_ names: [String], runner: any CommandRunner) {
+        guard !names.isEmpty else { return }
+        _ = try? runner.run(Command("ip", ["-force", "-batch", "-"], input: names.map { "netns delete \($0)\n" }.joined()))
     }
 }
 

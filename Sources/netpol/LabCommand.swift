@@ -57,6 +57,7 @@ struct LabCommand: ParsableCommand {
 
     func run() throws {
         let snapshot = try manifests.loadSnapshot()
+        let signals = Self.tearDownOnSignals()
         let lab: Lab
         do {
             lab = try Lab(snapshot: snapshot)
@@ -64,7 +65,6 @@ struct LabCommand: ParsableCommand {
             FileHandle.standardError.write(Data("netpol lab: \(error)\n".utf8))
             throw ExitStatus.usageOrInput.exitCode
         }
-        let signals = Self.tearDownOnSignals(lab)
         defer {
             signals.forEach { $0.cancel() }
             lab.teardown()
@@ -84,14 +84,14 @@ struct LabCommand: ParsableCommand {
         if !result.mismatches.isEmpty { throw ExitStatus.findings.exitCode }
     }
 
-    /// On SIGINT or SIGTERM: remove the lab's namespaces, then exit 130 or 143.
-    private static func tearDownOnSignals(_ lab: Lab) -> [DispatchSourceSignal] {
-        nonisolated(unsafe) let lab = lab
-        return [SIGINT, SIGTERM].map { number in
+    /// On SIGINT or SIGTERM, also while the lab is being built: remove its
+    /// namespaces, then exit 130 or 143.
+    private static func tearDownOnSignals() -> [DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
-                lab.teardown()
+                Lab.removeAllOfThisProcess()
                 Foundation.exit(128 + number)
             }
             source.resume()

@@ -69,3 +69,29 @@ struct KernelCommandTests {
         #expect(result.errors.contains("the lab needs root"))
     }
 }
+
+@Suite("netpol lab and signals")
+struct LabSignalTests {
+    /// SIGTERM while the lab is being built or probing: it removes its namespaces and exits 143.
+    @Test(.enabled(if: getuid() == 0, "needs root (CI runs as root)"), arguments: [0.0, 1.5])
+    func sigtermRemovesTheLab(after delay: Double) throws {
+        let process = Process()
+        process.executableURL = CLIRunner.binary
+        process.currentDirectoryURL = CLIRunner.packageRoot
+        process.arguments = ["lab", "-f", "examples/lab", "--port", "5432", "--timeout", "20000"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let prefix = "netpol-lab-\(process.processIdentifier)-"
+        let mine = { (try? FileManager.default.contentsOfDirectory(atPath: "/var/run/netns"))?.filter { $0.hasPrefix(prefix) } ?? [] }
+        // Wait (at most 20 s) until the lab is built: all 5 pods and 2 nodes plus the bridge.
+        let deadline = Date().addingTimeInterval(20)
+        while mine().count < 8, Date() < deadline, process.isRunning { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(mine().count == 8)
+        Thread.sleep(forTimeInterval: delay)
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 143)
+        #expect(mine() == [])
+    }
+}
