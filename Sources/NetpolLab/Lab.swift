@@ -40,15 +40,21 @@ public final class Lab {
     private let topology: LabTopology
     private let servers: PodServers
     private var engine: Engine
+    private var programmers: [any RuleProgrammer] = []
     private var tornDown = false
-    public var probeTimeout: Duration = .milliseconds(1500)
+    /// How long a probe waits for an answer. A probe that gets none is tried once
+    /// more before it counts as dropped, so a slow answer is never taken for a drop.
+    public var probeTimeout: Duration = .milliseconds(750)
 
     /// Builds the namespaces, links, routes and servers for `snapshot`'s pods
-    /// (those with an address, not on the host network) and programs every node.
-    public init(snapshot: Snapshot, runner: any CommandRunner = ProcessRunner()) throws {
+    /// (those with an address, not on the host network) and programs every node
+    /// with `backend`.
+    public init(snapshot: Snapshot, backend: Backend = .nftables, iptablesMode: IptablesProgrammer.Mode? = nil,
+                runner: any CommandRunner = ProcessRunner()) throws {
         guard getuid() == 0 else { throw LabError("the lab needs root: it creates network namespaces and programs nftables") }
-        for tool in ["ip", "nft"] where ProcessRunner.locate(tool) == nil {
-            throw LabError("\(tool) not found; install \(tool == "ip" ? "iproute2" : "nftables")")
+        let tools = backend == .nftables ? ["ip": "iproute2", "nft": "nftables"] : ["ip": "iproute2", "iptables": "iptables", "ipset": "ipset"]
+        for (tool, package) in tools.sorted(by: { $0.key < $1.key }) where ProcessRunner.locate(tool) == nil {
+            throw LabError("\(tool) not found; install \(package)")
         }
         self.runner = runner
         NetworkNamespace.removeOrphans(runner: runner)
@@ -66,6 +72,7 @@ public final class Lab {
                 ports: entry.1.spec.containers.flatMap(\.ports).map { ($0.protocol, $0.containerPort) })
         }
         topology = LabTopology(names: names, nodes: nodes, pods: pods)
+        programmers = nodes.indices.map { backend.programmer(runner: NetnsRunner(namespace: names.node($0), base: runner), iptablesMode: iptablesMode) }
         do {
             try topology.build(runner: runner)
             servers = try PodServers(pods: pods.map { pod in
@@ -97,10 +104,8 @@ public final class Lab {
     /// must stay those the lab was built with.
     public func program(_ snapshot: Snapshot) throws {
         engine = Engine(snapshot: Self.placed(snapshot))
-        for (index, node) in topology.nodes.enumerated() {
-            let plan = RuleCompiler.plan(node: node, engine: engine)
-            let programmer = NftablesProgrammer(runner: NetnsRunner(namespace: topology.names.node(index), base: runner))
-            try programmer.apply(plan)
+        for (node, programmer) in zip(topology.nodes, programmers) {
+            try programmer.apply(RuleCompiler.plan(node: node, engine: engine))
         }
     }
 
@@ -126,7 +131,7 @@ public final class Lab {
                 cells.append((i, j))
             }
         }
-        let reached = try Prober(timeout: probeTimeout).run(probes, protocol: proto)
+        let reached = try confirmed(probes, proto)
         for ((i, j), result) in zip(cells, reached) { observed[i][j] = result }
         return Result(protocol: proto, port: port, pods: topology.pods.map(\.id), expected: matrix.allowed, observed: observed, unprobed: unprobed)
     }
@@ -137,7 +142,19 @@ public final class Lab {
               let address = Self.address(from: from, to: to, family: nil) else {
             throw LabError("no lab pods \(source) and \(destination) with a common address family")
         }
-        return try Prober(timeout: probeTimeout).run([Prober.Probe(namespace: from.namespace, destination: address, port: port)], protocol: proto)[0]
+        return try confirmed([Prober.Probe(namespace: from.namespace, destination: address, port: port)], proto)[0]
+    }
+
+    /// Runs the probes, then once more those that got no answer.
+    private func confirmed(_ probes: [Prober.Probe], _ proto: PortProtocol) throws -> [Bool] {
+        let prober = Prober(timeout: probeTimeout)
+        var reached = try prober.run(probes, protocol: proto)
+        let silent = reached.indices.filter { !reached[$0] }
+        guard !silent.isEmpty else { return reached }
+        for (index, result) in zip(silent, try prober.run(silent.map { probes[$0] }, protocol: proto)) {
+            reached[index] = result
+        }
+        return reached
     }
 
     /// Probes every pair over every shared family, before any rule is loaded,

@@ -267,8 +267,8 @@ extension LabelSelector {
 
 /// FNV-1a, 64 bits: a hash that stays the same across runs and machines, for
 /// stable set and chain names.
-enum StableHash {
-    static func hex(_ text: String, digits: Int) -> String {
+public enum StableHash {
+    public static func hex(_ text: String, digits: Int) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in text.utf8 {
             hash ^= UInt64(byte)

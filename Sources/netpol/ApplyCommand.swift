@@ -9,10 +9,12 @@ struct ApplyCommand: ParsableCommand {
         commandName: "apply",
         abstract: "Program a kernel with the rules one node would get.",
         discussion: """
-            Replaces the table `inet netpol` with NODE's rules in one `nft -f` \
+            nftables: replaces the table `inet netpol` with NODE's rules in one `nft -f` \
             transaction (no moment with half a ruleset, also over rules an earlier run \
-            left), then reads the table back to check the kernel holds it. With \
-            --netns the rules go into that network namespace instead of this one.
+            left). iptables: fills each ipset in a temporary set and swaps it in, then \
+            rewrites the NETPOL-* chains in one iptables-restore transaction per \
+            family. Either way it then reads the kernel back to check it holds the \
+            rules. With --netns the rules go into that network namespace instead.
 
             Needs root (CAP_NET_ADMIN) and nftables. Exit status 0 when applied and \
             verified; 2 when the input, the command line or the kernel refused.
@@ -33,7 +35,7 @@ struct ApplyCommand: ParsableCommand {
     func run() throws {
         let plan = RuleCompiler.plan(node: target.node, snapshot: try manifests.loadSnapshot())
         target.warnIfNoLocalPods(plan)
-        let programmer = NftablesProgrammer(runner: runner(netns))
+        let programmer = target.backend.programmer(runner(netns))
         do {
             try programmer.apply(plan)
             try programmer.verify()
@@ -49,21 +51,25 @@ struct CleanupCommand: ParsableCommand {
         commandName: "cleanup",
         abstract: "Remove everything netpol programmed, and nothing else.",
         discussion: """
-            Deletes the table `inet netpol` (and so all its sets, maps and chains). \
-            Other tables, kube-proxy's among them, are not touched. Running it when \
-            there is nothing to remove is fine.
+            nftables: deletes the table `inet netpol` (and so all its sets, maps and \
+            chains). iptables: removes the jump from FORWARD, the NETPOL-* chains and \
+            the netpol-* ipsets. Other tables and chains, kube-proxy's among them, are \
+            not touched. Running it when there is nothing to remove is fine.
             """)
 
     @Option(help: "A network namespace to clean instead of the current one.")
     var netns: String?
 
+    @OptionGroup var backend: BackendOptions
+
     func run() throws {
         do {
-            try NftablesProgrammer(runner: runner(netns)).cleanup()
+            try backend.programmer(runner(netns)).cleanup()
         } catch {
             fail(error)
         }
-        print("Removed table \(NftablesRenderer.family) \(NftablesRenderer.table)\(netns.map { " from network namespace \($0)" } ?? "").")
+        let what = backend.backend == .nftables ? "table \(NftablesRenderer.family) \(NftablesRenderer.table)" : "the NETPOL-* chains and netpol-* ipsets"
+        print("Removed \(what)\(netns.map { " from network namespace \($0)" } ?? "").")
     }
 }
 

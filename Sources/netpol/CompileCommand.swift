@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NetpolDataplane
 import NetpolEngine
 import NetpolRender
 import NetpolRules
@@ -10,9 +11,11 @@ struct CompileCommand: ParsableCommand {
         abstract: "Print the ruleset one node would get.",
         discussion: """
             Computes the rules for the pods scheduled on NODE (spec.nodeName) and prints \
-            them as an `nft -f` script that replaces the table `inet netpol` in one \
-            transaction. Nothing is applied; pipe it to `nft -c -f -` to check it, or \
-            use `netpol apply` to program a kernel.
+            them: for nftables an `nft -f` script that replaces the table `inet netpol` \
+            in one transaction (pipe it to `nft -c -f -` to check it); for iptables the \
+            `ipset restore` input followed by the `iptables-restore --noflush` and \
+            `ip6tables-restore --noflush` inputs. Nothing is applied; `netpol apply` \
+            programs a kernel.
 
             Peers are address sets shared per distinct selector; local pods are bound \
             to their rule chain through verdict maps keyed by address; every rule \
@@ -34,7 +37,7 @@ struct CompileCommand: ParsableCommand {
         let start = clock.now
         let plan = RuleCompiler.plan(node: target.node, engine: Engine(snapshot: snapshot))
         let compiled = clock.now
-        let script = NftablesRenderer.script(plan)
+        let script = Self.script(plan, backend: target.backend.backend)
         let rendered = clock.now
         target.warnIfNoLocalPods(plan)
         print(script, terminator: "")
@@ -45,6 +48,18 @@ struct CompileCommand: ParsableCommand {
                 compile \(milliseconds(compiled - start)) ms (selector index included), render \(milliseconds(rendered - compiled)) ms
                 """
             FileHandle.standardError.write(Data((report + "\n").utf8))
+        }
+    }
+
+    /// The nft script, or the ipset and iptables-restore inputs one after another.
+    static func script(_ plan: RulePlan, backend: Backend) -> String {
+        switch backend {
+        case .nftables:
+            return NftablesRenderer.script(plan)
+        case .iptables:
+            return "# ipset restore\n" + IptablesRenderer.ipsetScript(plan)
+                + "# iptables-restore --noflush\n" + IptablesRenderer.iptablesScript(plan, family: .ipv4)
+                + "# ip6tables-restore --noflush\n" + IptablesRenderer.iptablesScript(plan, family: .ipv6)
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import NetpolDataplane
 import NetpolEngine
 import NetpolLab
 import NetpolModel
@@ -52,15 +53,17 @@ struct LabCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output format: table or json.")
     var output: Format = .table
 
-    @Option(help: "How long a probe waits for an answer, in milliseconds.")
-    var timeout = 1500
+    @Option(help: "How long a probe waits for an answer, in milliseconds (a silent probe is tried once more).")
+    var timeout = 750
+
+    @OptionGroup var backend: BackendOptions
 
     func run() throws {
         let snapshot = try manifests.loadSnapshot()
         let signals = Self.tearDownOnSignals()
         let lab: Lab
         do {
-            lab = try Lab(snapshot: snapshot)
+            lab = try Lab(snapshot: snapshot, backend: backend.backend, iptablesMode: backend.iptablesMode)
         } catch {
             FileHandle.standardError.write(Data("netpol lab: \(error)\n".utf8))
             throw ExitStatus.usageOrInput.exitCode

@@ -1,18 +1,30 @@
 import ArgumentParser
 import Foundation
+import NetpolDataplane
 import NetpolRules
 
-/// `--node` and `--backend`, shared by the commands that compile rules.
-struct NodeOptions: ParsableArguments {
-    enum Backend: String, ExpressibleByArgument, CaseIterable {
-        case nftables
-    }
+extension Backend: ExpressibleByArgument {}
+extension IptablesProgrammer.Mode: ExpressibleByArgument {}
 
+/// `--backend` and `--iptables-mode`, shared by the commands that program rules.
+struct BackendOptions: ParsableArguments {
+    @Option(help: "The packet filter: nftables (one table, inet netpol) or iptables (NETPOL-* chains and netpol-* ipsets).")
+    var backend: Backend = .nftables
+
+    @Option(help: "With --backend iptables: nft or legacy iptables. By default the one the node already uses, detected as kube-proxy does.")
+    var iptablesMode: IptablesProgrammer.Mode?
+
+    func programmer(_ runner: any CommandRunner) -> any RuleProgrammer {
+        backend.programmer(runner: runner, iptablesMode: iptablesMode)
+    }
+}
+
+/// `--node` and the backend, shared by the commands that compile rules.
+struct NodeOptions: ParsableArguments {
     @Option(help: "The node whose rules to compute (the pods with this spec.nodeName).")
     var node: String
 
-    @Option(help: "The packet filter to write rules for.")
-    var backend: Backend = .nftables
+    @OptionGroup var backend: BackendOptions
 
     /// A node without pods gets an empty ruleset; that is legal but usually a typo.
     func warnIfNoLocalPods(_ plan: RulePlan) {

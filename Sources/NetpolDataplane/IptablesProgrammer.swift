@@ -1,0 +1,134 @@
+import NetpolEngine
+import NetpolModel
+import NetpolRender
+import NetpolRules
+
+/// Programs netpol's iptables chains and ipsets from a plan, and removes them.
+///
+/// Order of an apply, so that no rule ever points at a missing set and no
+/// isolated pod is ever open: (1) every set is created if missing, built in a
+/// temporary set and swapped in (`ipset restore`); (2) per family, one
+/// `iptables-restore --noflush` transaction rewrites netpol's chains and drops
+/// those the plan no longer has; (3) the jump from `FORWARD` is added if
+/// missing; (4) sets no rule uses any more are destroyed. Other tables and
+/// chains are never touched.
+public final class IptablesProgrammer {
+    /// Which iptables the node uses: the nf_tables-based one or the legacy one.
+    public enum Mode: String, Sendable, CaseIterable {
+        case nft, legacy
+
+        func tool(_ family: IPAddress.Family, _ suffix: String = "") -> String {
+            (family == .ipv4 ? "iptables" : "ip6tables") + "-" + rawValue + suffix
+        }
+    }
+
+    private let runner: any CommandRunner
+    public let mode: Mode
+    /// The plan the kernel last accepted; nil until the first successful apply.
+    public private(set) var applied: RulePlan?
+
+    public init(runner: any CommandRunner = ProcessRunner(), mode: Mode? = nil) {
+        self.runner = runner
+        self.mode = mode ?? Self.detectMode(runner: runner)
+    }
+
+    /// Picks the iptables the rest of the node uses, as kube-proxy's
+    /// iptables-wrapper does: the variant holding kubelet's or kube-proxy's
+    /// marker chains, else the one with more rules, else nft.
+    public static func detectMode(runner: any CommandRunner) -> Mode {
+        func save(_ mode: Mode) -> String {
+            (try? runner.run(Command(mode.tool(.ipv4, "-save"), [])))?.output ?? ""
+        }
+        let nft = save(.nft), legacy = save(.legacy)
+        let markers = ["KUBE-IPTABLES-HINT", "KUBE-KUBELET-CANARY"]
+        if markers.contains(where: nft.contains) { return .nft }
+        if markers.contains(where: legacy.contains) { return .legacy }
+        let rules = { (text: String) in text.split(separator: "\n").filter { $0.hasPrefix("-") }.count }
+        return rules(legacy) > rules(nft) ? .legacy : .nft
+    }
+
+    public func apply(_ plan: RulePlan) throws(DataplaneError) {
+        try runner.check(Command("ipset", ["restore"], input: IptablesRenderer.ipsetScript(plan)))
+        let wanted = Set(plan.chains.map(IptablesRenderer.chainName))
+        for family in IPAddress.Family.allCases {
+            let stale = try existingChains(family).filter { !wanted.contains($0) && $0 != IptablesRenderer.forwardChain }
+            try runner.check(Command(mode.tool(family, "-restore"), ["--noflush"], input: IptablesRenderer.iptablesScript(plan, family: family, staleChains: stale)))
+            try ensureJump(family)
+        }
+        let keep = Set(IptablesRenderer.setNames(plan))
+        try destroySets(existingSets().filter { !keep.contains($0) })
+        applied = plan
+    }
+
+    /// Removes netpol's jumps, chains and sets; nothing else. Idempotent.
+    public func cleanup() throws(DataplaneError) {
+        for family in IPAddress.Family.allCases {
+            while try runner.run(jump(family, "-C")).status == 0 {
+                try runner.check(jump(family, "-D"))
+            }
+            let chains = try existingChains(family)
+            if !chains.isEmpty {
+                let lines = ["*filter"] + chains.map { "-F \($0)" } + chains.map { "-X \($0)" } + ["COMMIT"]
+                try runner.check(Command(mode.tool(family, "-restore"), ["--noflush"], input: lines.map { $0 + "\n" }.joined()))
+            }
+        }
+        try destroySets(existingSets())
+        applied = nil
+    }
+
+    /// netpol's chains (iptables-save form) and sets (`ipset list -n`), for people and tests.
+    public func readBack() throws(DataplaneError) -> String {
+        var text = ""
+        for family in IPAddress.Family.allCases {
+            let saved = try runner.check(Command(mode.tool(family, "-save"), ["-t", "filter"])).output
+            text += saved.split(separator: "\n").filter { $0.contains(IptablesRenderer.chainPrefix) }.joined(separator: "\n") + "\n"
+        }
+        return text + (try existingSets()).joined(separator: "\n") + "\n"
+    }
+
+    /// Checks that the kernel holds every chain and set of the last applied plan.
+    public func verify() throws(DataplaneError) {
+        guard let plan = applied else { return }
+        let sets = Set(try existingSets())
+        var missing = IptablesRenderer.setNames(plan).filter { !sets.contains($0) }
+        for family in IPAddress.Family.allCases {
+            let chains = Set(try existingChains(family))
+            missing += ([IptablesRenderer.forwardChain] + plan.chains.map(IptablesRenderer.chainName)).filter { !chains.contains($0) }
+            if try runner.run(jump(family, "-C")).status != 0 { missing.append("\(mode.tool(family)) FORWARD jump") }
+        }
+        guard missing.isEmpty else {
+            throw DataplaneError(.readBackMismatch, "the kernel lacks: " + missing.prefix(5).joined(separator: "; "))
+        }
+    }
+
+    // MARK: - Kernel state
+
+    private func jump(_ family: IPAddress.Family, _ action: String) -> Command {
+        Command(mode.tool(family), ["-t", "filter", action, "FORWARD"] + (action == "-I" ? ["1"] : []) + ["-j", IptablesRenderer.forwardChain])
+    }
+
+    private func ensureJump(_ family: IPAddress.Family) throws(DataplaneError) {
+        if try runner.run(jump(family, "-C")).status != 0 {
+            try runner.check(jump(family, "-I"))
+        }
+    }
+
+    /// netpol's chains in the filter table of `family`.
+    private func existingChains(_ family: IPAddress.Family) throws(DataplaneError) -> [String] {
+        let saved = try runner.check(Command(mode.tool(family, "-save"), ["-t", "filter"])).output
+        return saved.split(separator: "\n").compactMap { line in
+            guard line.hasPrefix(":" + IptablesRenderer.chainPrefix) else { return nil }
+            return line.dropFirst().split(separator: " ").first.map(String.init)
+        }
+    }
+
+    /// netpol's ipsets.
+    private func existingSets() throws(DataplaneError) -> [String] {
+        try runner.check(Command("ipset", ["list", "-n"])).output.split(separator: "\n").map(String.init).filter { $0.hasPrefix(IptablesRenderer.setPrefix) }
+    }
+
+    private func destroySets(_ names: [String]) throws(DataplaneError) {
+        guard !names.isEmpty else { return }
+        try runner.check(Command("ipset", ["restore"], input: names.map { "destroy \($0)\n" }.joined()))
+    }
+}
