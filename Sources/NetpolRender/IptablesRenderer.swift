@@ -152,7 +152,7 @@ public enum IptablesRenderer {
     }
 
     /// Ranges split so that no multiport match exceeds its limit.
-    static func portGroups(_ ranges: [ClosedRange<Int>]) -> [[ClosedRange<Int>]] {
+    package static func portGroups(_ ranges: [ClosedRange<Int>]) -> [[ClosedRange<Int>]] {
         var groups: [[ClosedRange<Int>]] = [[]]
         var used = 0
         for range in ranges {

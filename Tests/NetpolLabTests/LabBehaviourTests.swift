@@ -26,7 +26,8 @@ struct LabBehaviourTests {
 
     /// While rules are replaced again and again, a pair allowed before and after
     /// is never dropped, and a pair blocked before and after never gets through.
-    @Test func swappingRulesetsNeverOpensOrClosesAStablePair() throws {
+    @Test(arguments: Backend.allCases)
+    func swappingRulesetsNeverOpensOrClosesAStablePair(backend: Backend) throws {
         var first = ConformanceModel.cluster(nodes: ["node-1", "node-2"])
         first.apply(networkPolicy("deny", in: "x", types: [.ingress]))
         first.apply(networkPolicy("b-to-a", in: "x", selecting: .labels(["pod": "a"]), ingress: [.init(from: [.pods(.labels(["pod": "b"]))])]))
@@ -37,7 +38,7 @@ struct LabBehaviourTests {
                                    ingress: [.init(ports: [.range(1, 65535)], from: [.pods(.labels(["pod": "b"]), inNamespaces: .labels(["ns": "x"])), .namespaces(.labels(["ns": "y"]))])]))
         second.apply(networkPolicy("deny-z", in: "z", types: [.ingress, .egress]))
 
-        let lab = try Lab(snapshot: first.snapshot)
+        let lab = try Lab(snapshot: first.snapshot, backend: backend, iptablesMode: .nft)
         defer { lab.teardown() }
         lab.probeTimeout = .milliseconds(300)
         let stop = Atomic<Bool>(false)

@@ -1,4 +1,5 @@
 import Foundation
+import NetpolDataplane
 import NetpolEngine
 import NetpolLab
 import NetpolModel
@@ -14,12 +15,16 @@ let placements: [[String]] = [["node-1"], ["node-1", "node-2"], ["node-1", "node
 struct LabCase: CustomStringConvertible, Sendable {
     let testCase: ConformanceCase
     let nodes: [String]
+    let backend: Backend
 
-    var description: String { "\(testCase.name) [\(nodes.count) node\(nodes.count == 1 ? "" : "s")]" }
+    var description: String { "\(testCase.name) [\(nodes.count) node\(nodes.count == 1 ? "" : "s"), \(backend)]" }
 }
 
-let labCases: [LabCase] = placements.flatMap { nodes in
-    conformanceCases.map { LabCase(testCase: $0, nodes: $0.nodes.count > 1 ? $0.nodes : nodes) }
+/// Every case on every placement, with both backends.
+let labCases: [LabCase] = Backend.allCases.flatMap { backend in
+    placements.flatMap { nodes in
+        conformanceCases.map { LabCase(testCase: $0, nodes: $0.nodes.count > 1 ? $0.nodes : nodes, backend: backend) }
+    }
 }
 
 /// The conformance cases on a real kernel: for every step, every node gets the
@@ -35,9 +40,8 @@ struct LabConformanceTests {
         for (number, step) in labCase.testCase.steps.enumerated() {
             step.change(&cluster)
             // Steps change policies and labels; the pods stay, so one lab serves all steps.
-            if let lab { try lab.program(cluster.snapshot) } else { lab = try Lab(snapshot: cluster.snapshot) }
+            if let lab { try lab.program(cluster.snapshot) } else { lab = try Lab(snapshot: cluster.snapshot, backend: labCase.backend, iptablesMode: .nft) }
             guard let lab else { return }
-            lab.probeTimeout = .milliseconds(1000)
             for probe in step.probes where probe.proto != .sctp {
                 let label = "\(labCase), step \(number + 1)"
                 let result = try lab.run(port: probe.port, protocol: probe.proto, family: probe.family)
