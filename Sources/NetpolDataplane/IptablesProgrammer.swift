@@ -49,8 +49,8 @@ public final class IptablesProgrammer {
 
     public func apply(_ plan: RulePlan) throws(DataplaneError) {
         try runner.check(Command("ipset", ["restore"], input: IptablesRenderer.ipsetScript(plan)))
-        let wanted = Set(plan.chains.map(IptablesRenderer.chainName))
         for family in IPAddress.Family.allCases {
+            let wanted = Set(IptablesRenderer.chainNames(plan, family: family))
             let stale = try existingChains(family).filter { !wanted.contains($0) && $0 != IptablesRenderer.forwardChain }
             try runner.check(Command(mode.tool(family, "-restore"), ["--noflush"], input: IptablesRenderer.iptablesScript(plan, family: family, staleChains: stale)))
             try ensureJump(family)
@@ -93,7 +93,7 @@ public final class IptablesProgrammer {
         var missing = IptablesRenderer.setNames(plan).filter { !sets.contains($0) }
         for family in IPAddress.Family.allCases {
             let chains = Set(try existingChains(family))
-            missing += ([IptablesRenderer.forwardChain] + plan.chains.map(IptablesRenderer.chainName)).filter { !chains.contains($0) }
+            missing += ([IptablesRenderer.forwardChain] + IptablesRenderer.chainNames(plan, family: family)).filter { !chains.contains($0) }
             if try runner.run(jump(family, "-C")).status != 0 { missing.append("\(mode.tool(family)) FORWARD jump") }
         }
         guard missing.isEmpty else {

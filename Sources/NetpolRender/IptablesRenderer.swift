@@ -37,6 +37,11 @@ public enum IptablesRenderer {
         chainPrefix + (chain.direction == .ingress ? "I-" : "E-") + hash(chain)
     }
 
+    /// The iptables chains the plan has for `family` (none where no pod is bound).
+    public static func chainNames(_ plan: RulePlan, family: IPAddress.Family) -> [String] {
+        boundFamilies(plan).contains(family) ? plan.chains.map(chainName) : []
+    }
+
     /// The hash part of a plan chain's name (`ingress-<hash>`).
     private static func hash(_ chain: PlanChain) -> String {
         String(chain.name.drop { $0 != "-" }.dropFirst())
@@ -87,13 +92,18 @@ public enum IptablesRenderer {
             return IpsetSet(name: setName(set.name), temporary: temporaryName(set.name), type: type, family: set.family, elements: set.elements.map(element))
         }
         for chain in plan.chains {
-            for family in IPAddress.Family.allCases {
+            for family in boundFamilies(plan) {
                 let name = bindingSetName(chain, family)
                 let members = plan.bindings.filter { $0.chain == chain.name && $0.address.family == family }.map(\.address.description)
                 sets.append(IpsetSet(name: name, temporary: temporaryName(name), type: "hash:ip", family: family, elements: members))
             }
         }
         return sets
+    }
+
+    /// The families some local pod is bound in: only those get dispatch rules.
+    static func boundFamilies(_ plan: RulePlan) -> [IPAddress.Family] {
+        IPAddress.Family.allCases.filter { family in plan.bindings.contains { $0.address.family == family } }
     }
 
     private static func element(_ element: AddressSet.Element) -> String {
@@ -112,15 +122,17 @@ public enum IptablesRenderer {
     /// the filter table changes all at once.
     public static func iptablesScript(_ plan: RulePlan, family: IPAddress.Family, staleChains: [String] = []) -> String {
         var lines = ["*filter", ":\(forwardChain) - [0:0]"]
-        lines += plan.chains.map { ":\(chainName($0)) - [0:0]" }
         lines.append("-A \(forwardChain) -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN")
+        // A family no local pod is bound in needs no chains: nothing would jump to them.
+        let chains = boundFamilies(plan).contains(family) ? plan.chains : []
+        lines.insert(contentsOf: chains.map { ":\(chainName($0)) - [0:0]" }, at: 2)
         for direction in [Direction.egress, .ingress] {
-            for chain in plan.chains where chain.direction == direction {
+            for chain in chains where chain.direction == direction {
                 let end = direction == .egress ? "src" : "dst"
                 lines.append("-A \(forwardChain) -m set --match-set \(bindingSetName(chain, family)) \(end) -j \(chainName(chain))")
             }
         }
-        for chain in plan.chains {
+        for chain in chains {
             for rule in chain.rules where rule.family == nil || rule.family == family {
                 lines += ruleLines(rule, chain: chain)
             }
