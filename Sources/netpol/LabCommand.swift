@@ -35,23 +35,8 @@ struct LabCommand: ParsableCommand {
               sudo netpol lab -f examples/lab --port 8080
             """)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case table, json
-    }
-
     @OptionGroup var manifests: ManifestOptions
-
-    @Option(help: "Destination port: a number, or a container port name.")
-    var port = PortArgument(argument: "80")!
-
-    @Option(name: .customLong("protocol"), help: "TCP or UDP (SCTP is reported as unsupported).")
-    var proto: PortProtocol = .tcp
-
-    @Option(help: "Probe over this address family (ipv4 or ipv6); by default each destination's first.")
-    var family: IPAddress.Family?
-
-    @Option(name: .shortAndLong, help: "Output format: table or json.")
-    var output: Format = .table
+    @OptionGroup var query: MatrixOptions
 
     @Option(help: "How long a probe waits for an answer, in milliseconds (a silent probe is tried once more).")
     var timeout = 750
@@ -75,12 +60,12 @@ struct LabCommand: ParsableCommand {
         lab.probeTimeout = .milliseconds(timeout)
         let result: Lab.Result
         do {
-            result = try lab.run(port: port.value, protocol: proto, family: family)
+            result = try lab.run(port: query.port.value, protocol: query.proto, family: query.family)
         } catch {
             FileHandle.standardError.write(Data("netpol lab: \(error)\n".utf8))
             throw ExitStatus.usageOrInput.exitCode
         }
-        switch output {
+        switch query.output {
         case .table: print(Self.report(result, nodes: lab.nodes, colour: Terminal.supportsColour), terminator: "")
         case .json: print(Self.json(result))
         }

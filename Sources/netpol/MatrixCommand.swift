@@ -27,28 +27,13 @@ struct MatrixCommand: ParsableCommand {
               netpol matrix -f cluster.yaml --port http -o json
             """)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case table, json
-    }
-
     @OptionGroup var manifests: ManifestOptions
-
-    @Option(help: "Destination port: a number, or a container port name.")
-    var port = PortArgument(argument: "80")!
-
-    @Option(name: .customLong("protocol"), help: "TCP, UDP or SCTP.")
-    var proto: PortProtocol = .tcp
-
-    @Option(help: "Judge connections over this address family (ipv4 or ipv6); by default each destination's first address family.")
-    var family: IPAddress.Family?
-
-    @Option(name: .shortAndLong, help: "Output format: table or json.")
-    var output: Format = .table
+    @OptionGroup var query: MatrixOptions
 
     func run() throws {
         let engine = Engine(snapshot: try manifests.loadSnapshot())
-        let matrix = engine.matrix(port: port.value, protocol: proto, family: family)
-        switch output {
+        let matrix = engine.matrix(port: query.port.value, protocol: query.proto, family: query.family)
+        switch query.output {
         case .table: print(Self.table(matrix, colour: Terminal.supportsColour), terminator: "")
         case .json: print(Self.json(matrix))
         }
@@ -80,6 +65,25 @@ struct MatrixCommand: ParsableCommand {
             + "\"pods\": \(JSONText.array(matrix.pods.map { JSONText.string($0.description) })), "
             + "\"allowed\": [" + rows.joined(separator: ", ") + "]}"
     }
+}
+
+/// What a matrix is about and how to print it; shared by `matrix` and `lab`.
+struct MatrixOptions: ParsableArguments {
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case table, json
+    }
+
+    @Option(help: "Destination port: a number, or a container port name (looked up on each destination).")
+    var port = PortArgument(argument: "80")!
+
+    @Option(name: .customLong("protocol"), help: "TCP, UDP or SCTP.")
+    var proto: PortProtocol = .tcp
+
+    @Option(help: "Judge connections over this address family (ipv4 or ipv6); by default each destination's first address family.")
+    var family: IPAddress.Family?
+
+    @Option(name: .shortAndLong, help: "Output format: table or json.")
+    var output: Format = .table
 }
 
 /// Whether standard output is a terminal that shows colour (and `NO_COLOR` is unset).
