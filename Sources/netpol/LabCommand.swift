@@ -14,12 +14,15 @@ struct LabCommand: ParsableCommand {
             Builds a network namespace per node (spec.nodeName; pods without one go to \
             a node called "default") and per pod, links each pod to its node with a \
             routed veth pair carrying the pod's own addresses, links the nodes, starts \
-            a server in every pod on each declared TCP and UDP container port, programs \
-            every node with the nftables rules netpol computes for it, then opens a \
-            real connection from every pod to every pod, all at once with a short \
-            timeout. Prints the kernel's matrix beside the engine's.
+            a server in every pod on each declared TCP and UDP container port, waits \
+            until every pod reaches every pod with no rules loaded, programs every node \
+            with the rules netpol computes for it (nftables, or iptables and ipset with \
+            --backend iptables), then opens a real connection from every pod to every \
+            pod, all at once with a short timeout; a probe that gets no answer is tried \
+            once more before it counts as dropped. Prints the kernel's matrix beside \
+            the engine's.
 
-            Needs root, iproute2 and nftables. Everything lives in namespaces named \
+            Needs root, iproute2 and nftables (or iptables and ipset). Everything lives in namespaces named \
             netpol-lab-PID-N-*, removed at the end and on Ctrl-C or SIGTERM; a lab also \
             removes namespaces of earlier labs whose process is gone. The host's own \
             network stack is never touched. SCTP cannot be probed (this kernel has no \
