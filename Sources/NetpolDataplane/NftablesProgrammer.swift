@@ -17,9 +17,26 @@ public final class NftablesProgrammer {
         self.runner = runner
     }
 
-    /// Makes the kernel's table equal `plan` in one `nft -f` transaction. On
-    /// failure the kernel keeps what it had (nft applies all or nothing).
+    /// Makes the kernel's table equal `plan` in one `nft -f` transaction: only
+    /// the difference from the last applied plan, or the whole table the first
+    /// time. If the difference does not apply (someone changed the table), the
+    /// whole table is replaced instead. On failure the kernel keeps what it had
+    /// (nft applies all or nothing).
     public func apply(_ plan: RulePlan) throws(DataplaneError) {
+        if let previous = applied {
+            let script = NftablesRenderer.script(plan.diff(from: previous))
+            if script.isEmpty { return }
+            if (try? runner.check(Command("nft", ["-f", "-"], input: script))) != nil {
+                applied = plan
+                return
+            }
+        }
+        try replace(plan)
+    }
+
+    /// Replaces the whole table with `plan` in one transaction, whatever the
+    /// kernel holds: for the first apply, a restart, and repairing drift.
+    public func replace(_ plan: RulePlan) throws(DataplaneError) {
         try runner.check(Command("nft", ["-f", "-"], input: NftablesRenderer.script(plan)))
         applied = plan
     }

@@ -35,10 +35,7 @@ public enum NftablesRenderer {
         for chain in plan.chains {
             lines.append("\tchain \(chain.name) {")
             lines.append("\t\t# \(chain.direction.rawValue.lowercased()) of \(chain.pods.map(\.description).joined(separator: ", "))")
-            for rule in chain.rules {
-                lines.append("\t\t" + ruleText(rule, direction: chain.direction))
-            }
-            lines.append("\t\tdrop")
+            lines += chainRules(chain).map { "\t\t" + $0 }
             lines.append("\t}")
         }
         for direction in Direction.allCases {
@@ -71,6 +68,48 @@ public enum NftablesRenderer {
         "\(direction.rulesField)-pods-\(family == .ipv4 ? "v4" : "v6")"
     }
 
+    /// The script that changes a kernel holding one plan into holding the next,
+    /// as one transaction: new sets and chains first, then set elements, rewritten
+    /// chains and pod bindings, and last the chains and sets nothing refers to
+    /// any more. Empty when there is nothing to change.
+    public static func script(_ diff: PlanDiff) -> String {
+        guard !diff.isEmpty else { return "" }
+        let prefix = "\(family) \(table)"
+        var lines = ["# netpol incremental update: \(diff.elementCount) elements, \(diff.ruleCount) rules"]
+        for set in diff.addedSets {
+            lines.append("add set \(prefix) \(set.name) { \(setProperties(set).joined(separator: "; ")); }")
+            lines += elementStatements("add", set.name, set.elements.map(elementText))
+        }
+        for chain in diff.addedChains {
+            lines.append("add chain \(prefix) \(chain.name)")
+            lines += chainRules(chain).map { "add rule \(prefix) \(chain.name) \($0)" }
+        }
+        for change in diff.elementChanges {
+            lines += elementStatements("delete", change.set, change.removed.map(elementText))
+            lines += elementStatements("add", change.set, change.added.map(elementText))
+        }
+        for chain in diff.changedChains {
+            lines.append("flush chain \(prefix) \(chain.name)")
+            lines += chainRules(chain).map { "add rule \(prefix) \(chain.name) \($0)" }
+        }
+        for binding in diff.removedBindings {
+            lines += elementStatements("delete", mapName(binding.direction, binding.address.family), [binding.address.description])
+        }
+        for binding in diff.addedBindings {
+            lines += elementStatements("add", mapName(binding.direction, binding.address.family), ["\(binding.address) : jump \(binding.chain)"])
+        }
+        lines += diff.removedChains.map { "delete chain \(prefix) \($0)" }
+        lines += diff.removedSets.map { "delete set \(prefix) \($0)" }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `VERB element inet netpol SET { ... }`, in statements of at most 500 elements.
+    private static func elementStatements(_ verb: String, _ set: String, _ elements: [String]) -> [String] {
+        stride(from: 0, to: elements.count, by: 500).map { start in
+            "\(verb) element \(family) \(table) \(set) { " + elements[start..<min(start + 500, elements.count)].joined(separator: ", ") + " }"
+        }
+    }
+
     /// `nft delete table inet netpol`, the whole cleanup.
     public static var cleanupScript: String {
         "add table \(family) \(table)\ndelete table \(family) \(table)\n"
@@ -80,16 +119,7 @@ public enum NftablesRenderer {
 
     private static func setLines(_ set: AddressSet) -> [String] {
         var lines = ["\tset \(set.name) {"]
-        switch set.kind {
-        case .addresses:
-            lines.append("\t\ttype \(addressType(set.family))")
-        case .prefixes:
-            lines.append("\t\ttype \(addressType(set.family))")
-            lines.append("\t\tflags interval")
-        case .services:
-            lines.append("\t\ttype \(addressType(set.family)) . inet_proto . inet_service")
-        }
-        lines.append("\t\tcomment \(quotedComment(set.origin))")
+        lines += setProperties(set).map { "\t\t" + $0 }
         if !set.elements.isEmpty {
             lines += elementLines(set.elements.map(elementText))
         }
@@ -108,6 +138,23 @@ public enum NftablesRenderer {
             lines.append(opening + chunk + closing)
         }
         return lines
+    }
+
+    /// The type, flags and comment of a set.
+    private static func setProperties(_ set: AddressSet) -> [String] {
+        switch set.kind {
+        case .addresses:
+            return ["type \(addressType(set.family))", "comment \(quotedComment(set.origin))"]
+        case .prefixes:
+            return ["type \(addressType(set.family))", "flags interval", "comment \(quotedComment(set.origin))"]
+        case .services:
+            return ["type \(addressType(set.family)) . inet_proto . inet_service", "comment \(quotedComment(set.origin))"]
+        }
+    }
+
+    /// A chain's rules, its final drop included.
+    private static func chainRules(_ chain: PlanChain) -> [String] {
+        chain.rules.map { ruleText($0, direction: chain.direction) } + ["drop"]
     }
 
     private static func elementText(_ element: AddressSet.Element) -> String {

@@ -1,0 +1,81 @@
+import NetpolEngine
+import NetpolModel
+
+/// What changes between two plans of one node: the least the kernel has to be
+/// told. A pod that comes or goes changes set elements and bindings; a policy
+/// change adds, removes or rewrites chains.
+public struct PlanDiff: Hashable, Sendable {
+    /// Sets new in the plan, with their elements.
+    public var addedSets: [AddressSet] = []
+    /// Names of sets the plan no longer has.
+    public var removedSets: [String] = []
+    /// Element changes of sets both plans have, by set name.
+    public var elementChanges: [ElementChange] = []
+    /// Chains new in the plan.
+    public var addedChains: [PlanChain] = []
+    /// Chains whose rules changed (same name, so the pods using them stay bound).
+    public var changedChains: [PlanChain] = []
+    /// Names of chains the plan no longer has.
+    public var removedChains: [String] = []
+    public var addedBindings: [PodBinding] = []
+    public var removedBindings: [PodBinding] = []
+
+    public struct ElementChange: Hashable, Sendable {
+        public var set: String
+        public var family: IPAddress.Family
+        public var added: [AddressSet.Element]
+        public var removed: [AddressSet.Element]
+    }
+
+    public var isEmpty: Bool { self == PlanDiff() }
+
+    /// Set and map elements added or removed.
+    public var elementCount: Int {
+        addedSets.reduce(0) { $0 + $1.elements.count }
+            + elementChanges.reduce(0) { $0 + $1.added.count + $1.removed.count }
+            + addedBindings.count + removedBindings.count
+    }
+
+    /// Rules written (in added or rewritten chains) or removed with their chains.
+    public var ruleCount: Int {
+        (addedChains + changedChains).reduce(0) { $0 + $1.rules.count + 1 } + removedChains.count
+    }
+}
+
+extension RulePlan {
+    /// What turns `old` into this plan.
+    public func diff(from old: RulePlan) -> PlanDiff {
+        var diff = PlanDiff()
+        let oldSets = Dictionary(uniqueKeysWithValues: old.sets.map { ($0.name, $0) })
+        let newSets = Dictionary(uniqueKeysWithValues: sets.map { ($0.name, $0) })
+        for set in sets {
+            guard let before = oldSets[set.name] else {
+                diff.addedSets.append(set)
+                continue
+            }
+            let beforeElements = Set(before.elements), afterElements = Set(set.elements)
+            let added = set.elements.filter { !beforeElements.contains($0) }
+            let removed = before.elements.filter { !afterElements.contains($0) }
+            if !added.isEmpty || !removed.isEmpty {
+                diff.elementChanges.append(PlanDiff.ElementChange(set: set.name, family: set.family, added: added, removed: removed))
+            }
+        }
+        diff.removedSets = old.sets.map(\.name).filter { newSets[$0] == nil }
+
+        let oldChains = Dictionary(uniqueKeysWithValues: old.chains.map { ($0.name, $0) })
+        let newChainNames = Set(chains.map(\.name))
+        for chain in chains {
+            guard let before = oldChains[chain.name] else {
+                diff.addedChains.append(chain)
+                continue
+            }
+            if before.rules != chain.rules { diff.changedChains.append(chain) }
+        }
+        diff.removedChains = old.chains.map(\.name).filter { !newChainNames.contains($0) }
+
+        let oldBindings = Set(old.bindings), newBindings = Set(bindings)
+        diff.addedBindings = bindings.filter { !oldBindings.contains($0) }
+        diff.removedBindings = old.bindings.filter { !newBindings.contains($0) }
+        return diff
+    }
+}
