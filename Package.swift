@@ -41,8 +41,12 @@ let package = Package(
             dependencies: ["CNetpolSystem", "NetpolModel", "NetpolEngine", "NetpolRules", "NetpolDataplane"]
         ),
         .target(
+            name: "NetpolWorkload",
+            dependencies: ["NetpolModel"]
+        ),
+        .target(
             name: "NetpolTesting",
-            dependencies: ["NetpolModel", "NetpolEngine", "NetpolDataplane"]
+            dependencies: ["NetpolModel", "NetpolEngine", "NetpolDataplane", "NetpolWorkload"]
         ),
         .executableTarget(
             name: "netpol",
@@ -53,6 +57,7 @@ let package = Package(
                 "NetpolRender",
                 "NetpolDataplane",
                 "NetpolLab",
+                "NetpolWorkload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -61,12 +66,13 @@ let package = Package(
             dependencies: [
                 "NetpolModel",
                 "NetpolTesting",
+                "NetpolWorkload",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),
         .testTarget(
             name: "NetpolEngineTests",
-            dependencies: ["NetpolModel", "NetpolEngine", "NetpolTesting"]
+            dependencies: ["NetpolModel", "NetpolEngine", "NetpolTesting", "NetpolWorkload"]
         ),
         .testTarget(
             name: "NetpolRulesTests",

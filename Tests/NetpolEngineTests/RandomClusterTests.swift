@@ -1,6 +1,7 @@
 import NetpolEngine
 import NetpolModel
 import NetpolTesting
+import NetpolWorkload
 import Testing
 
 /// The matrix works on pod sets, a verdict pair by pair; on random clusters and

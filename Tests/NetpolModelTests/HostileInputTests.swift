@@ -1,6 +1,7 @@
 import Foundation
 import NetpolModel
 import NetpolTesting
+import NetpolWorkload
 import Testing
 
 /// Inputs written to break a parser. Each must end in a clear error (or clean

@@ -1,4 +1,5 @@
-/// SplitMix64: a small seeded generator, so that random tests repeat exactly.
+/// SplitMix64: a small seeded generator, so that generated clusters and random
+/// tests repeat exactly for a seed.
 public struct SeededGenerator: RandomNumberGenerator {
     private var state: UInt64
 
