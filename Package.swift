@@ -45,6 +45,10 @@ let package = Package(
             dependencies: ["NetpolModel"]
         ),
         .target(
+            name: "NetpolBench",
+            dependencies: ["NetpolModel", "NetpolEngine", "NetpolRules", "NetpolRender", "NetpolDataplane", "NetpolLab", "NetpolWorkload"]
+        ),
+        .target(
             name: "NetpolTesting",
             dependencies: ["NetpolModel", "NetpolEngine", "NetpolDataplane", "NetpolWorkload"]
         ),
@@ -58,6 +62,7 @@ let package = Package(
                 "NetpolDataplane",
                 "NetpolLab",
                 "NetpolWorkload",
+                "NetpolBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -70,8 +70,11 @@ public struct ProcessRunner: CommandRunner {
             process.standardInput = try FileHandle(forReadingFrom: files[0])
             process.standardOutput = try FileHandle(forWritingTo: files[1])
             process.standardError = try FileHandle(forWritingTo: files[2])
+            // waitUntilExit polls every 50 ms on Linux; the handler fires as soon as the child exits.
+            let exited = DispatchSemaphore(value: 0)
+            process.terminationHandler = { _ in exited.signal() }
             try process.run()
-            process.waitUntilExit()
+            exited.wait()
             return CommandOutput(
                 status: process.terminationStatus,
                 output: try String(contentsOf: files[1], encoding: .utf8),

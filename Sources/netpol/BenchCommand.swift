@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import NetpolBench
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure netpol at a cluster size: parse, matrix, compile, render, kernel apply, incremental updates, memory.",
+        discussion: """
+            Sizes (generated as `netpol gen` would, seed 42):
+              S   10 namespaces,    100 pods,     20 policies,     5 nodes
+              M   20 namespaces,  1,000 pods,    200 policies,    10 nodes
+              L  100 namespaces, 10,000 pods,  2,000 policies,   100 nodes
+              XL 1,000 namespaces, 100,000 pods, 10,000 policies, 1,000 nodes
+
+            Compile, render and apply are for one node (node-0). The matrix is \\
+            measured up to 1,000 pods. As root, the ruleset is applied in a fresh \\
+            network namespace, then four single changes (a pod added, a pod \\
+            relabelled, a policy added, a namespace relabelled) are applied as \\
+            incremental transactions: their size and time are reported. Peak memory \\
+            is this process's, so run one size per invocation (`make bench` does).
+
+            Example:
+              netpol bench --size L
+            """)
+
+    @Option(help: "S, M, L or XL.")
+    var size = "M"
+
+    @Option(name: .shortAndLong, help: "Output format: table or json.")
+    var output: MatrixOptions.Format = .table
+
+    func validate() throws {
+        guard BenchmarkSize.named(size) != nil else { throw ValidationError("--size must be S, M, L or XL.") }
+    }
+
+    func run() throws {
+        guard let size = BenchmarkSize.named(size) else { return }
+        let results = try ScaleBenchmark(size: size).run()
+        switch output {
+        case .table:
+            print("Size \(size.name): \(size.generator.namespaces) namespaces, \(size.generator.pods) pods, \(size.generator.policies) policies, \(size.generator.nodes) nodes")
+            let width = results.map(\.name.count).max() ?? 0
+            for result in results {
+                let value = result.unit == "ms" || result.unit == "MiB" ? String(format: "%.1f", result.value) : String(Int(result.value))
+                print("  " + result.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value + " " + result.unit)
+            }
+        case .json:
+            let items = results.map { "{\"name\": \(JSONText.string($0.name)), \"value\": \($0.value), \"unit\": \(JSONText.string($0.unit))}" }
+            print("{\"size\": \(JSONText.string(size.name)), \"results\": " + JSONText.array(items) + "}")
+        }
+    }
+}
