@@ -4,7 +4,7 @@ NETPOL    := .build/debug/netpol
 # tool:package pairs for the kernel packet filter and network namespaces.
 SYSTEM_TOOLS := nft:nftables iptables:iptables ipset:ipset ip:iproute2
 
-.PHONY: all deps build test demo fuzz clean
+.PHONY: all deps build test demo bench fuzz clean
 
 all: build
 
@@ -42,6 +42,13 @@ demo: deps build
 	@echo
 	@echo "== netpol explain -f $(LAB_EXAMPLE) --from clients/client --to shop/api --port http"
 	@$(NETPOL) explain -f $(LAB_EXAMPLE) --from clients/client --to shop/api --port http
+
+## bench: the benchmark suite in a release build (kernel parts need root): every size, then the datapath.
+BENCH_SIZES ?= S M L XL
+bench: deps
+	$(SWIFT) build -c release --product netpol
+	@for size in $(BENCH_SIZES); do .build/release/netpol bench --size $$size || exit 1; echo; done
+	.build/release/netpol bench --datapath
 
 ## fuzz: run the decoder fuzz test longer, e.g. make fuzz FUZZ_ITERATIONS=200000
 FUZZ_ITERATIONS ?= 50000

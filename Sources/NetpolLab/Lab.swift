@@ -49,8 +49,10 @@ public final class Lab {
     /// Builds the namespaces, links, routes and servers for `snapshot`'s pods
     /// (those with an address, not on the host network) and programs every node
     /// with `backend`.
+    /// - Parameter only: build just these pods (the rules still come from the
+    ///   whole snapshot); nil builds every pod.
     public init(snapshot: Snapshot, backend: Backend = .nftables, iptablesMode: IptablesProgrammer.Mode? = nil,
-                runner: any CommandRunner = ProcessRunner()) throws {
+                only: Set<PodID>? = nil, runner: any CommandRunner = ProcessRunner()) throws {
         guard getuid() == 0 else { throw LabError("the lab needs root: it creates network namespaces and programs nftables") }
         let tools = backend == .nftables ? ["ip": "iproute2", "nft": "nftables"] : ["ip": "iproute2", "iptables": "iptables", "ipset": "ipset"]
         for (tool, package) in tools.sorted(by: { $0.key < $1.key }) where ProcessRunner.locate(tool) == nil {
@@ -61,7 +63,7 @@ public final class Lab {
         let placed = Self.placed(snapshot)
         engine = Engine(snapshot: placed)
         let names = LabNames()
-        let labPods = engine.matrixPods.compactMap { id -> (PodID, Pod)? in
+        let labPods = engine.matrixPods.filter { only?.contains($0) ?? true }.compactMap { id -> (PodID, Pod)? in
             placed.pods.first { $0.namespace == id.namespace && $0.name == id.name }.map { (id, $0) }
         }
         let nodes = Array(Set(labPods.map(\.1.spec.nodeName))).sorted()
@@ -98,6 +100,18 @@ public final class Lab {
 
     /// The network namespaces the lab made (`ip netns list` shows them while it runs).
     public var namespaces: [String] { topology.allNamespaces }
+
+    /// Runs commands in the network namespace of `node`, e.g. to load a ruleset
+    /// netpol did not compute (a baseline to compare with).
+    public func runner(node: String) -> (any CommandRunner)? {
+        topology.nodes.firstIndex(of: node).map { NetnsRunner(namespace: topology.names.node($0), base: runner) }
+    }
+
+    /// The lab pod `id`, to measure traffic from or to.
+    func labPod(_ id: PodID) throws -> LabTopology.LabPod {
+        guard let pod = topology.pods.first(where: { $0.id == id }) else { throw LabError("no lab pod \(id)") }
+        return pod
+    }
 
     /// Programs every node with the rules netpol computes for `snapshot`. The
     /// snapshot may change policies and labels; pods, their nodes and addresses

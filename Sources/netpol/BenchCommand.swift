@@ -27,6 +27,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "S, M, L or XL.")
     var size = "M"
 
+    @Flag(help: "Measure the datapath instead: TCP connection rate and throughput between two lab pods with no rules, with netpol's rules for L, and with 10,000 linear rules (root).")
+    var datapath = false
+
     @Option(name: .shortAndLong, help: "Output format: table or json.")
     var output: MatrixOptions.Format = .table
 
@@ -35,6 +38,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if datapath { return try runDatapath() }
         guard let size = BenchmarkSize.named(size) else { return }
         let results = try ScaleBenchmark(size: size).run()
         switch output {
@@ -48,6 +52,18 @@ struct BenchCommand: ParsableCommand {
         case .json:
             let items = results.map { "{\"name\": \(JSONText.string($0.name)), \"value\": \($0.value), \"unit\": \(JSONText.string($0.unit))}" }
             print("{\"size\": \(JSONText.string(size.name)), \"results\": " + JSONText.array(items) + "}")
+        }
+    }
+
+    private func runDatapath() throws {
+        let rows = try DatapathBenchmark().run()
+        let base = rows.first
+        print("Datapath: two pods through one node (medians of 5 runs of 2 s)")
+        for row in rows {
+            let rate = base.map { row.connectionsPerSecond / max($0.connectionsPerSecond, 1) } ?? 1
+            let stream = base.map { row.bytesPerSecond / max($0.bytesPerSecond, 1) } ?? 1
+            print("  " + row.configuration.padding(toLength: 34, withPad: " ", startingAt: 0)
+                + String(format: "%8.0f conn/s (%.2f)   %8.0f MB/s (%.2f)", row.connectionsPerSecond, rate, row.bytesPerSecond / 1e6, stream))
         }
     }
 }

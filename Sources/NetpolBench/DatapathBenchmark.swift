@@ -1,0 +1,99 @@
+import Foundation
+import NetpolDataplane
+import NetpolEngine
+import NetpolLab
+import NetpolModel
+import NetpolWorkload
+
+/// What the rules cost each packet: TCP connection rate and throughput between
+/// two lab pods on one node, with (a) no rules, (b) netpol's rules for the L
+/// cluster with the server selected by many policies, and (c) a naive baseline:
+/// the same allowance as one linear rule per peer address (10,000 rules).
+public struct DatapathBenchmark {
+    public var runs = 5
+    public var duration: Duration = .seconds(2)
+    public var size = BenchmarkSize.l
+
+    static let node = "bench-node"
+    static let server = PodID(namespace: "ns-0", name: "bench-server")
+    static let client = PodID(namespace: "ns-1", name: "bench-client")
+    static let port = 5201
+
+    public init() {}
+
+    public struct Row: Sendable {
+        public var configuration: String
+        public var connectionsPerSecond: Double
+        public var bytesPerSecond: Double
+    }
+
+    public func run() throws -> [Row] {
+        let snapshot = Snapshot(Self.objects(size))
+        let lab = try Lab(snapshot: snapshot, only: [Self.server, Self.client])
+        defer { lab.teardown() }
+        guard let node = lab.runner(node: Self.node) else { throw LabError("no bench node") }
+        let nftables = NftablesProgrammer(runner: node)
+
+        var rows: [Row] = []
+        try nftables.cleanup()
+        rows.append(try measure("(a) no rules", lab))
+        try lab.program(snapshot)
+        rows.append(try measure("(b) netpol, L rules", lab))
+        try nftables.cleanup()
+        try node.check(Command("nft", ["-f", "-"], input: Self.naiveRuleset(snapshot)))
+        defer { _ = try? node.run(Command("nft", ["delete", "table", "inet", "naive"])) }
+        rows.append(try measure("(c) naive: 10,000 linear rules", lab))
+        return rows
+    }
+
+    /// Medians over `runs` of each measurement.
+    private func measure(_ name: String, _ lab: Lab) throws -> Row {
+        var rates: [Double] = [], throughputs: [Double] = []
+        for _ in 0..<runs {
+            rates.append(try lab.connectionRate(from: Self.client, to: Self.server, port: Self.port, duration: duration))
+            throughputs.append(try lab.throughput(from: Self.client, to: Self.server, port: Self.port + 1, duration: duration))
+        }
+        return Row(configuration: name, connectionsPerSecond: Self.median(rates), bytesPerSecond: Self.median(throughputs))
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+    }
+
+    /// The cluster plus a server selected by many policies and a client allowed
+    /// to reach it, both on the bench node.
+    static func objects(_ size: BenchmarkSize) -> [KubeObject] {
+        var objects = size.generator.objects()
+        let ports = [ContainerPort(name: "bench", containerPort: port), ContainerPort(name: "bench-stream", containerPort: port + 1)]
+        for (id, labels, address) in [(server, ["app": "app-0", "tier": "web", "bench": "server"], "10.254.0.1"),
+                                      (client, ["app": "app-1", "tier": "api", "bench": "client"], "10.254.0.2")] {
+            objects.append(.pod(Pod(
+                metadata: ObjectMeta(name: id.name, namespace: id.namespace, labels: labels),
+                spec: PodSpec(nodeName: node, containers: [Container(name: "bench", ports: ports)]),
+                status: PodStatus(phase: "Running", podIP: address, podIPs: [address]))))
+        }
+        objects.append(.networkPolicy(NetworkPolicy(
+            metadata: ObjectMeta(name: "bench-in", namespace: server.namespace),
+            spec: NetworkPolicySpec(podSelector: LabelSelector(matchLabels: ["bench": "server"]), ingress: [NetworkPolicyIngressRule(
+                ports: [NetworkPolicyPort(port: .int(port), endPort: port + 1)],
+                from: [NetworkPolicyPeer(podSelector: LabelSelector(matchLabels: ["bench": "client"]), namespaceSelector: .everything)])]))))
+        objects.append(.networkPolicy(NetworkPolicy(
+            metadata: ObjectMeta(name: "bench-out", namespace: client.namespace),
+            spec: NetworkPolicySpec(podSelector: LabelSelector(matchLabels: ["bench": "client"]), egress: [NetworkPolicyEgressRule(
+                to: [NetworkPolicyPeer(podSelector: LabelSelector(matchLabels: ["bench": "server"]), namespaceSelector: .everything)])],
+                policyTypes: [.egress]))))
+        return objects
+    }
+
+    /// One accept rule per cluster pod address (the client's last), the way a
+    /// naive implementation writes "allow from these peers".
+    static func naiveRuleset(_ snapshot: Snapshot) -> String {
+        let peers = snapshot.pods.map(\.status.podIP).filter { !$0.isEmpty && $0 != "10.254.0.2" && $0 != "10.254.0.1" }
+        var lines = ["table inet naive {", "\tchain forward {", "\t\ttype filter hook forward priority filter; policy accept;",
+                     "\t\tct state established,related accept"]
+        lines += peers.prefix(10_000).map { "\t\tip saddr \($0) ip daddr 10.254.0.1 accept" }
+        lines += ["\t\tip saddr 10.254.0.2 ip daddr 10.254.0.1 accept", "\t\tip daddr 10.254.0.1 drop", "\t}", "}"]
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
