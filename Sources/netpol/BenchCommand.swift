@@ -27,6 +27,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "S, M, L or XL.")
     var size = "M"
 
+    @Option(help: "Runs per measurement; the median is reported.")
+    var runs = 3
+
     @Flag(help: "Measure the datapath instead: TCP connection rate and throughput between two lab pods with no rules, with netpol's rules for L, and with 10,000 linear rules (root).")
     var datapath = false
 
@@ -40,10 +43,10 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         if datapath { return try runDatapath() }
         guard let size = BenchmarkSize.named(size) else { return }
-        let results = try ScaleBenchmark(size: size).run()
+        let results = try ScaleBenchmark(size: size).run(runs: runs)
         switch output {
         case .table:
-            print("Size \(size.name): \(size.generator.namespaces) namespaces, \(size.generator.pods) pods, \(size.generator.policies) policies, \(size.generator.nodes) nodes")
+            print("Size \(size.name): \(size.generator.namespaces) namespaces, \(size.generator.pods) pods, \(size.generator.policies) policies, \(size.generator.nodes) nodes (medians of \(runs) runs)")
             let width = results.map(\.name.count).max() ?? 0
             for result in results {
                 let value = result.unit == "ms" || result.unit == "MiB" ? String(format: "%.1f", result.value) : String(Int(result.value))
@@ -56,9 +59,11 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func runDatapath() throws {
-        let rows = try DatapathBenchmark().run()
+        var benchmark = DatapathBenchmark()
+        benchmark.runs = max(runs, 5)
+        let rows = try benchmark.run()
         let base = rows.first
-        print("Datapath: two pods through one node (medians of 5 runs of 2 s)")
+        print("Datapath: two pods through one node (medians of \(max(runs, 5)) runs of 2 s); ratios to (a)")
         for row in rows {
             let rate = base.map { row.connectionsPerSecond / max($0.connectionsPerSecond, 1) } ?? 1
             let stream = base.map { row.bytesPerSecond / max($0.bytesPerSecond, 1) } ?? 1
