@@ -67,9 +67,12 @@ public struct ProcessRunner: CommandRunner {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: path)
             process.arguments = command.arguments
-            process.standardInput = try FileHandle(forReadingFrom: files[0])
-            process.standardOutput = try FileHandle(forWritingTo: files[1])
-            process.standardError = try FileHandle(forWritingTo: files[2])
+            let handles = [try FileHandle(forReadingFrom: files[0]), try FileHandle(forWritingTo: files[1]), try FileHandle(forWritingTo: files[2])]
+            // The child has its own copies; ours must be closed, whenever Process lets go of them.
+            defer { for handle in handles { try? handle.close() } }
+            process.standardInput = handles[0]
+            process.standardOutput = handles[1]
+            process.standardError = handles[2]
             // waitUntilExit polls every 50 ms on Linux; the handler fires as soon as the child exits.
             let exited = DispatchSemaphore(value: 0)
             process.terminationHandler = { _ in exited.signal() }

@@ -119,3 +119,24 @@ struct KernelProgrammerTests {
         }
     }
 }
+
+/// Long runs (the lab suite, an agent) run thousands of commands: none may leave
+/// a file descriptor behind.
+@Suite("Command runner")
+struct CommandRunnerTests {
+    private func openDescriptors() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
+    }
+
+    @Test func runningCommandsLeaksNoDescriptors() throws {
+        let runner = ProcessRunner()
+        _ = try runner.check(Command("true", []))
+        let before = openDescriptors()
+        for _ in 0..<200 {
+            let output = try runner.check(Command("cat", [], input: "netpol\n"))
+            #expect(output.output == "netpol\n")
+        }
+        // Other tests run in parallel; a leak of three per command would show as hundreds.
+        #expect(openDescriptors() - before < 50)
+    }
+}
