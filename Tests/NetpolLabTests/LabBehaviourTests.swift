@@ -62,9 +62,13 @@ struct LabBehaviourTests {
                 }
             }
         }.start()
-        for round in 0..<30 {
+        // At least 30 replacements, and on until the probe loop has run 20 probes
+        // (a loaded machine probes slowly), within 400 rounds and 30 seconds.
+        let deadline = Date().addingTimeInterval(30)
+        for round in 0..<400 {
             try lab.program(round.isMultiple(of: 2) ? second.snapshot : first.snapshot)
             Thread.sleep(forTimeInterval: 0.05)
+            if round >= 29, probes.withLock({ $0 }) >= 20 || Date() > deadline { break }
         }
         stop.store(true, ordering: .relaxed)
         done.wait()
