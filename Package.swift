@@ -13,6 +13,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .target(
@@ -41,6 +47,26 @@ let package = Package(
             dependencies: ["CNetpolSystem", "NetpolModel", "NetpolEngine", "NetpolRules", "NetpolDataplane"]
         ),
         .target(
+            name: "NetpolKube",
+            dependencies: [
+                "NetpolModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "NetpolAgent",
+            dependencies: [
+                "NetpolModel", "NetpolEngine", "NetpolRules", "NetpolDataplane", "NetpolKube",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "NetpolWorkload",
             dependencies: ["NetpolModel"]
         ),
@@ -50,7 +76,13 @@ let package = Package(
         ),
         .target(
             name: "NetpolTesting",
-            dependencies: ["NetpolModel", "NetpolEngine", "NetpolDataplane", "NetpolWorkload"]
+            dependencies: [
+                "NetpolModel", "NetpolEngine", "NetpolDataplane", "NetpolWorkload",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
         ),
         .executableTarget(
             name: "netpol",
@@ -63,7 +95,12 @@ let package = Package(
                 "NetpolLab",
                 "NetpolWorkload",
                 "NetpolBench",
+                "NetpolKube",
+                "NetpolAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .testTarget(

@@ -6,6 +6,9 @@ public protocol RuleProgrammer: AnyObject {
     var applied: RulePlan? { get }
     /// Makes the kernel enforce `plan`, without a moment of half-applied rules.
     func apply(_ plan: RulePlan) throws(DataplaneError)
+    /// Rewrites everything netpol owns to `plan` in one transaction, whatever the
+    /// kernel holds now: the first apply after a restart, and drift repair.
+    func replace(_ plan: RulePlan) throws(DataplaneError)
     /// Checks that the kernel holds what was last applied.
     func verify() throws(DataplaneError)
     /// Removes everything netpol made, and nothing else.

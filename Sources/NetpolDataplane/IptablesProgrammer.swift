@@ -60,6 +60,11 @@ public final class IptablesProgrammer {
         applied = plan
     }
 
+    /// The same as `apply`: every apply already rebuilds every set and chain.
+    public func replace(_ plan: RulePlan) throws(DataplaneError) {
+        try apply(plan)
+    }
+
     /// Removes netpol's jumps, chains and sets; nothing else. Idempotent.
     public func cleanup() throws(DataplaneError) {
         for family in IPAddress.Family.allCases {

@@ -41,3 +41,41 @@ struct PortArgument: ExpressibleByArgument {
 
     var defaultValueDescription: String { value.description }
 }
+
+/// A duration on the command line, as Kubernetes writes them: `250ms`, `30s`, `5m`, `1h`.
+struct DurationArgument: ExpressibleByArgument {
+    let value: Duration
+    private let text: String
+
+    init?(argument: String) {
+        let units: [(suffix: String, nanoseconds: Double)] = [("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
+        guard let unit = units.first(where: { argument.hasSuffix($0.suffix) && Double(argument.dropLast($0.suffix.count)) != nil }),
+              let number = Double(argument.dropLast(unit.suffix.count)), number >= 0, number < 1e6
+        else { return nil }
+        value = .nanoseconds(Int64(number * unit.nanoseconds))
+        text = argument
+    }
+
+    var defaultValueDescription: String { text }
+}
+
+/// `HOST:PORT` to listen on; `[::1]:9714` for IPv6.
+struct ListenAddress: ExpressibleByArgument {
+    let host: String
+    let port: Int
+    private let text: String
+
+    init?(argument: String) {
+        guard let colon = argument.lastIndex(of: ":"), let port = Int(argument[argument.index(after: colon)...]),
+              (0...65535).contains(port)
+        else { return nil }
+        var host = String(argument[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        self.host = host
+        self.port = port
+        text = argument
+    }
+
+    var defaultValueDescription: String { text }
+}

@@ -89,7 +89,7 @@ public enum ManifestLoader {
     }
 
     /// The manifest files at `path`: the file itself, or the matching files below a directory.
-    static func files(at path: String) throws(ManifestError) -> [String] {
+    public static func files(at path: String) throws(ManifestError) -> [String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ManifestError(.unreadable, "no such file or directory", file: path)

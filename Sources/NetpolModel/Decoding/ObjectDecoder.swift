@@ -46,7 +46,7 @@ struct ObjectDecoder {
         }
     }
 
-    private static func decodeObject(kind: String, apiVersion: String, fields: ObjectReader) throws(ManifestError) -> Decoded? {
+    static func decodeObject(kind: String, apiVersion: String, fields: ObjectReader) throws(ManifestError) -> Decoded? {
         let metadata = try? fields.field("metadata")?.object()
         let written = (try? metadata?.string("namespace")) ?? ""
         let reference = ObjectReference(

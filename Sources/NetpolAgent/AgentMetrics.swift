@@ -1,0 +1,47 @@
+import CoreMetrics
+
+/// The agent's Prometheus metrics, made from one factory so that tests and the
+/// CLI each read their own registry.
+public struct AgentMetrics: Sendable {
+    let syncDuration: CoreMetrics.Timer
+    let syncs: Counter
+    let syncFailures: Counter
+    let setElementChanges: Counter
+    let ruleChanges: Counter
+    let kernelRules: Gauge
+    let kernelSetElements: Gauge
+    let objectChanges: Counter
+    private let factory: any MetricsFactory
+
+    public init(factory: any MetricsFactory) {
+        self.factory = factory
+        syncDuration = CoreMetrics.Timer(label: "netpol_sync_duration_seconds", dimensions: [], factory: factory)
+        syncs = Counter(label: "netpol_syncs_total", dimensions: [], factory: factory)
+        syncFailures = Counter(label: "netpol_sync_errors_total", dimensions: [], factory: factory)
+        setElementChanges = Counter(label: "netpol_set_element_changes_total", dimensions: [], factory: factory)
+        ruleChanges = Counter(label: "netpol_rule_changes_total", dimensions: [], factory: factory)
+        kernelRules = Gauge(label: "netpol_kernel_rules", dimensions: [], factory: factory)
+        kernelSetElements = Gauge(label: "netpol_kernel_set_elements", dimensions: [], factory: factory)
+        objectChanges = Counter(label: "netpol_object_changes_total", dimensions: [], factory: factory)
+    }
+
+    /// Objects the source refused as invalid, per kind.
+    func rejected(_ kind: String) -> Counter {
+        Counter(label: "netpol_objects_rejected_total", dimensions: [("kind", kind)], factory: factory)
+    }
+
+    /// Watches that ended with an error, per kind.
+    func watchRestarts(_ kind: String) -> Counter {
+        Counter(label: "netpol_watch_restarts_total", dimensions: [("kind", kind)], factory: factory)
+    }
+
+    /// Lists after a 410 Gone, per kind.
+    func relists(_ kind: String) -> Counter {
+        Counter(label: "netpol_relists_total", dimensions: [("kind", kind)], factory: factory)
+    }
+
+    /// Source errors (unreadable files, unreachable API server), per source.
+    func sourceErrors(_ source: String) -> Counter {
+        Counter(label: "netpol_source_errors_total", dimensions: [("source", source)], factory: factory)
+    }
+}

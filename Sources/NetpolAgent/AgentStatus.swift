@@ -1,0 +1,56 @@
+import Synchronization
+
+/// One finished sync: which store version the kernel now holds, and what it took.
+public struct SyncReport: Sendable {
+    public var version: Int
+    public var duration: Duration
+    /// When the kernel transaction was done.
+    public var finished: ContinuousClock.Instant
+    /// A whole-table replace (first sync, drift repair) rather than a difference.
+    public var full: Bool
+    public var setElementChanges: Int
+    public var ruleChanges: Int
+
+    public var milliseconds: Double {
+        Double(duration.components.seconds) * 1_000 + Double(duration.components.attoseconds) / 1e15
+    }
+}
+
+/// What the health endpoints and waiting callers read: whether a first sync
+/// happened, the last report, the last failure.
+public final class AgentStatus: Sendable {
+    private struct State {
+        var lastSync: SyncReport?
+        var lastFailure: String?
+    }
+
+    private let state = Mutex(State())
+
+    /// Ready once the kernel holds rules computed from a complete view of the cluster.
+    public var isReady: Bool { state.withLock { $0.lastSync != nil } }
+    public var lastSync: SyncReport? { state.withLock { $0.lastSync } }
+    /// The last sync's error, cleared by the next sync that works.
+    public var lastFailure: String? { state.withLock { $0.lastFailure } }
+
+    func record(_ report: SyncReport) {
+        state.withLock { state in
+            state.lastSync = report
+            state.lastFailure = nil
+        }
+    }
+
+    func recordFailure(_ message: String) {
+        state.withLock { $0.lastFailure = message }
+    }
+
+    /// Waits until the kernel holds store version `version` or later; nil when
+    /// `timeout` passes first.
+    public func waitForSync(reaching version: Int, timeout: Duration) async -> SyncReport? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let report = lastSync, report.version >= version { return report }
+            try? await Task.sleep(for: .milliseconds(1))
+        }
+        return nil
+    }
+}

@@ -1,0 +1,144 @@
+import NetpolModel
+import Synchronization
+
+/// The agent's view of the cluster, fed by a source, read by the reconciler.
+///
+/// Objects are checked as the API server would check them; one that fails is
+/// rejected and the previous valid version of it, if any, stays. Every accepted
+/// change bumps `version` and wakes the reconciler; changes that arrive while a
+/// sync runs are coalesced into the next one.
+public final class ClusterStore: Sendable {
+    /// Namespace, Pod or NetworkPolicy, as sources name them.
+    public typealias Kind = String
+
+    /// An object the store refused, and why.
+    public struct Rejection: Sendable, CustomStringConvertible {
+        public var kind: Kind
+        public var object: String
+        public var reason: String
+        public var description: String { "\(object): \(reason)" }
+    }
+
+    private struct State {
+        var objects: [Kind: [String: KubeObject]] = [:]
+        var synced: Set<Kind> = []
+        var version = 0
+        var repairRequested = false
+    }
+
+    private let state = Mutex(State())
+    private let required: Set<Kind>
+    private let wakeStream: AsyncStream<Void>
+    private let wakeContinuation: AsyncStream<Void>.Continuation
+
+    /// - Parameter kinds: the kinds that must each be listed once before the
+    ///   store is complete (no rules are written from a half-known cluster).
+    public init(kinds: Set<Kind> = ["Namespace", "Pod", "NetworkPolicy"]) {
+        required = kinds
+        (wakeStream, wakeContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Wakes once after any number of changes.
+    var wakes: AsyncStream<Void> { wakeStream }
+
+    func wake() {
+        wakeContinuation.yield()
+    }
+
+    /// Counts accepted changes; the reconciler reports which version it applied.
+    public var version: Int { state.withLock { $0.version } }
+
+    /// True once every kind has been listed.
+    public var isComplete: Bool { state.withLock { $0.synced.isSuperset(of: required) } }
+
+    /// Everything known, as the engine takes it, with the version it reflects.
+    public func snapshot() -> (snapshot: Snapshot, version: Int) {
+        state.withLock { state in
+            (Snapshot(state.objects.values.flatMap(\.values)), state.version)
+        }
+    }
+
+    /// Replaces all objects of `kind` (a list, or a directory read again).
+    /// Invalid objects are rejected; each keeps its previous valid version, as
+    /// do the objects named in `keeping` (ones that could not even be decoded).
+    @discardableResult
+    public func replaceAll(_ kind: Kind, with objects: [KubeObject], keeping: [ObjectReference] = []) -> [Rejection] {
+        var rejections: [Rejection] = []
+        state.withLock { state in
+            let previous = state.objects[kind] ?? [:]
+            var next: [String: KubeObject] = [:]
+            for reference in keeping {
+                let key = reference.namespace + "/" + reference.name
+                next[key] = previous[key]
+            }
+            for object in objects {
+                let key = Self.key(object)
+                if let rejection = Self.check(object) {
+                    rejections.append(rejection)
+                    if let kept = previous[key] { next[key] = kept }
+                } else {
+                    next[key] = object
+                }
+            }
+            if next != previous || !state.synced.contains(kind) {
+                state.objects[kind] = next
+                state.version += 1
+            }
+            state.synced.insert(kind)
+        }
+        wake()
+        return rejections
+    }
+
+    /// Adds or replaces one object; returns why it was rejected, if it was.
+    public func upsert(_ object: KubeObject) -> Rejection? {
+        if let rejection = Self.check(object) { return rejection }
+        let changed = state.withLock { state in
+            let key = Self.key(object)
+            guard state.objects[object.kind, default: [:]][key] != object else { return false }
+            state.objects[object.kind, default: [:]][key] = object
+            state.version += 1
+            return true
+        }
+        if changed { wake() }
+        return nil
+    }
+
+    /// Forgets an object (a delete needs only its kind, namespace and name).
+    public func remove(_ reference: ObjectReference) {
+        let kind = reference.kind
+        let key = reference.namespace + "/" + reference.name
+        let changed = state.withLock { state in
+            guard state.objects[kind]?.removeValue(forKey: key) != nil else { return false }
+            state.version += 1
+            return true
+        }
+        if changed { wake() }
+    }
+
+    /// Asks the reconciler to rewrite the whole table on its next sync (drift repair).
+    public func requestRepair() {
+        state.withLock { $0.repairRequested = true }
+        wake()
+    }
+
+    /// True once after each `requestRepair()`.
+    func takeRepairRequest() -> Bool {
+        state.withLock { state in
+            defer { state.repairRequested = false }
+            return state.repairRequested
+        }
+    }
+
+    private static func key(_ object: KubeObject) -> String {
+        object.metadata.namespace + "/" + object.metadata.name
+    }
+
+    private static func check(_ object: KubeObject) -> Rejection? {
+        let problems = Validator.problems(object)
+        guard !problems.isEmpty else { return nil }
+        return Rejection(
+            kind: object.kind, object: object.reference,
+            reason: problems.map(\.description).joined(separator: "; "))
+    }
+}

@@ -1,0 +1,26 @@
+/// Why talking to the API server failed: the one error type of NetpolKube.
+public struct KubeError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Code: Hashable, Sendable {
+        /// The kubeconfig or service-account files are missing or wrong.
+        case configuration
+        /// No connection, a dropped connection, TLS refused, or a timeout.
+        case transport
+        /// The server answered with an HTTP error status.
+        case status(Int)
+        /// The answer is not the JSON the API defines.
+        case malformed
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// `410 Gone`: the resource version asked for is older than the server keeps.
+    public var isGone: Bool { code == .status(410) }
+
+    public var description: String { message }
+}

@@ -1,0 +1,192 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import NetpolAgent
+import NetpolDataplane
+import NetpolKube
+import Prometheus
+
+struct AgentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Keep one node's kernel rules equal to the cluster's NetworkPolicies.",
+        discussion: """
+            Watches Namespaces, Pods and NetworkPolicies and, after each change, writes \
+            only the difference to the kernel in one transaction. Nothing is written \
+            until all three are listed; the first sync replaces whatever an earlier run \
+            left in one transaction, so isolated pods are never open on restart. On \
+            SIGTERM or SIGINT the agent exits and the rules stay in force \
+            (`netpol cleanup` removes them). Every --resync the whole table is \
+            rewritten, repairing anything changed behind netpol's back. Invalid objects \
+            are skipped with a log line and a metric; the last valid version stays.
+
+            Sources:
+              kubernetes   the API server: --kubeconfig (or $KUBECONFIG, \
+            ~/.kube/config), else the pod's service account when in a cluster
+              files:DIR    a directory of manifests, read again when a file changes
+
+            Endpoints on --metrics-address: /metrics (Prometheus), /healthz, /readyz \
+            (ready after the first sync).
+
+            Examples:
+              netpol agent --node "$NODE_NAME"
+              ip netns add netpol-try
+              netpol agent --node node-a --source files:examples/three-tier --netns netpol-try
+            """)
+
+    @Option(help: ArgumentHelp("The node whose pods to enforce for (spec.nodeName). Default: $NODE_NAME.", valueName: "name"))
+    var node: String?
+
+    @Option(help: ArgumentHelp("kubernetes, or files:DIR for a directory of manifests.", valueName: "source"))
+    var source: String = "kubernetes"
+
+    @Option(help: ArgumentHelp("The kubeconfig to use instead of the service account.", valueName: "path"))
+    var kubeconfig: String?
+
+    @Option(help: ArgumentHelp("The kubeconfig context; default its current-context.", valueName: "name"))
+    var context: String?
+
+    @OptionGroup var backend: BackendOptions
+
+    @Option(help: "A network namespace (from `ip netns list`) to program instead of the current one.")
+    var netns: String?
+
+    @Option(help: ArgumentHelp("Where /metrics, /healthz and /readyz listen (port 0 picks one).", valueName: "host:port"))
+    var metricsAddress: ListenAddress = ListenAddress(argument: "127.0.0.1:9714")!
+
+    @Option(help: ArgumentHelp("How often the whole table is rewritten to repair drift.", valueName: "duration"))
+    var resync: DurationArgument = DurationArgument(argument: "5m")!
+
+    @Option(help: ArgumentHelp("How long to wait after a change for more before syncing.", valueName: "duration"))
+    var debounce: DurationArgument = DurationArgument(argument: "0ms")!
+
+    @Option(help: "Log lines as text or json.")
+    var logFormat: LogFormat = .text
+
+    @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard resolvedNode != nil else {
+            throw ValidationError("--node is required (or set NODE_NAME, as the DaemonSet does from spec.nodeName)")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        _ = try sourceKind()
+    }
+
+    private var resolvedNode: String? {
+        node ?? ProcessInfo.processInfo.environment["NODE_NAME"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    private enum SourceKind {
+        case kubernetes
+        case files(String)
+    }
+
+    private func sourceKind() throws -> SourceKind {
+        if source == "kubernetes" { return .kubernetes }
+        if source.hasPrefix("files:"), source.count > 6 { return .files(String(source.dropFirst(6))) }
+        throw ValidationError("--source must be kubernetes or files:DIR, not \(source)")
+    }
+
+    func run() throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let format = logFormat
+        LoggingSystem.bootstrap { label in LineLogHandler(logLevel: level, format: format, label: label) }
+        let registry = PrometheusCollectorRegistry()
+        let factory = PrometheusMetricsFactory(registry: registry)
+        MetricsSystem.bootstrap(factory)
+        let logger = Logger(label: "netpol.agent")
+
+        let (clusterSource, client) = try makeSource(logger: logger)
+        let configuration = AgentConfiguration(node: resolvedNode ?? "", debounce: debounce.value, resync: resync.value)
+        let backend = self.backend
+        let netns = self.netns
+        let address = metricsAddress
+        let started = runUntilSignalled {
+            let agent = Agent(
+                configuration: configuration, programmer: backend.programmer(runner(netns)),
+                logger: logger, metrics: AgentMetrics(factory: factory))
+            let started = await Self.serve(agent, source: clusterSource, address: address, logger: logger) { registry.emitToString() }
+            await client?.shutdown()
+            return started
+        }
+        if !started { throw ExitStatus.usageOrInput.exitCode }
+    }
+
+    /// The source --source names, and the API client it uses, if any.
+    private func makeSource(logger: Logger) throws -> (any ClusterSource, KubeClient?) {
+        switch try sourceKind() {
+        case .files(let directory):
+            return (FilesSource(directory: directory), nil)
+        case .kubernetes:
+            do throws(KubeError) {
+                let access = try clusterAccess()
+                let client = try KubeClient(access: access)
+                logger.info("watching the API server", metadata: ["server": "\(access.server)"])
+                return (KubernetesSource(client: client), client)
+            } catch {
+                FileHandle.standardError.write(Data("netpol: \(error)\n".utf8))
+                throw ExitStatus.usageOrInput.exitCode
+            }
+        }
+    }
+
+    /// Runs the agent with its status endpoints until cancelled; false when it could not start.
+    private static func serve(
+        _ agent: Agent, source: any ClusterSource, address: ListenAddress, logger: Logger,
+        metrics: @escaping @Sendable () -> String
+    ) async -> Bool {
+        let server: StatusServer
+        do {
+            server = try await StatusServer(
+                host: address.host, port: address.port,
+                routes: StatusServer.agentRoutes(status: agent.status, metrics: metrics))
+        } catch {
+            logger.critical("cannot listen for metrics and health", metadata: ["address": "\(address.host):\(address.port)", "error": "\(error)"])
+            return false
+        }
+        logger.info("agent started", metadata: ["metrics": "\(address.host):\(server.port)"])
+        await agent.run(sources: [source])
+        await server.close()
+        return true
+    }
+
+    /// --kubeconfig if given; else the service account inside a pod; else
+    /// $KUBECONFIG or ~/.kube/config, as kubectl finds it.
+    private func clusterAccess() throws(KubeError) -> ClusterAccess {
+        if kubeconfig == nil, let inCluster = try ClusterAccess.inCluster() { return inCluster }
+        return try ClusterAccess.kubeconfig(at: ClusterAccess.kubeconfigPath(explicit: kubeconfig), context: context)
+    }
+}
+
+/// Runs `body` on the concurrency pool until it returns, cancelling it on
+/// SIGTERM or SIGINT; returns what it returned.
+private func runUntilSignalled(_ body: @escaping @Sendable () async -> Bool) -> Bool {
+    let task = Task { await body() }
+    let signalQueue = DispatchQueue(label: "netpol.signals")
+    let sources = [SIGTERM, SIGINT].map { number in
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: signalQueue)
+        source.setEventHandler { task.cancel() }
+        source.resume()
+        return source
+    }
+    let done = DispatchSemaphore(value: 0)
+    let result = ResultBox()
+    Task {
+        result.value = await task.value
+        done.signal()
+    }
+    done.wait()
+    sources.forEach { $0.cancel() }
+    return result.value
+}
+
+/// Carries the body's result out of the task to the waiting main thread.
+private final class ResultBox: @unchecked Sendable {
+    var value = false
+}
