@@ -125,6 +125,15 @@ let package = Package(
             dependencies: ["NetpolModel", "NetpolEngine", "NetpolRules", "NetpolRender", "NetpolDataplane", "NetpolLab", "NetpolTesting"]
         ),
         .testTarget(
+            name: "NetpolAgentTests",
+            dependencies: [
+                "NetpolModel", "NetpolEngine", "NetpolDataplane", "NetpolLab", "NetpolKube", "NetpolAgent", "NetpolTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .testTarget(
             name: "NetpolCLITests",
             dependencies: ["netpol"]
         ),

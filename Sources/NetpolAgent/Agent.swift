@@ -32,9 +32,12 @@ public struct AgentConfiguration: Sendable {
 /// every kind has been listed; the first sync replaces whatever an earlier run
 /// left in one transaction, so isolated pods are never open in between. On
 /// cancellation the agent returns and leaves the rules in force.
+///
+/// An agent belongs to the task that runs it (its programmer is not shared);
+/// others watch it through the store and status they passed in.
 public final class Agent {
     public let store: ClusterStore
-    public let status = AgentStatus()
+    public let status: AgentStatus
     private let programmer: any RuleProgrammer
     private let configuration: AgentConfiguration
     private let logger: Logger
@@ -42,9 +45,10 @@ public final class Agent {
 
     public init(
         configuration: AgentConfiguration, programmer: any RuleProgrammer, store: ClusterStore = ClusterStore(),
-        logger: Logger, metrics: AgentMetrics
+        status: AgentStatus = AgentStatus(), logger: Logger, metrics: AgentMetrics
     ) {
         self.configuration = configuration
+        self.status = status
         self.programmer = programmer
         self.store = store
         self.logger = logger

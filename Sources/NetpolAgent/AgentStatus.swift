@@ -26,6 +26,8 @@ public final class AgentStatus: Sendable {
 
     private let state = Mutex(State())
 
+    public init() {}
+
     /// Ready once the kernel holds rules computed from a complete view of the cluster.
     public var isReady: Bool { state.withLock { $0.lastSync != nil } }
     public var lastSync: SyncReport? { state.withLock { $0.lastSync } }

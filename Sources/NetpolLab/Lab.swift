@@ -117,10 +117,16 @@ public final class Lab {
     /// snapshot may change policies and labels; pods, their nodes and addresses
     /// must stay those the lab was built with.
     public func program(_ snapshot: Snapshot) throws {
-        engine = Engine(snapshot: Self.placed(snapshot))
+        judge(by: snapshot)
         for (node, programmer) in zip(topology.nodes, programmers) {
             try programmer.apply(RuleCompiler.plan(node: node, engine: engine))
         }
+    }
+
+    /// Judges the next runs by `snapshot` without programming anything: for
+    /// when something else, such as the agent, programs the nodes.
+    public func judge(by snapshot: Snapshot) {
+        engine = Engine(snapshot: Self.placed(snapshot))
     }
 
     /// Probes every pair of pods on `port` and `protocol`, over `family` (or each

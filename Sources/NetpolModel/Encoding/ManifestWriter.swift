@@ -1,124 +1,174 @@
-/// Writes objects as multi-document YAML that `ManifestLoader` (and kubectl)
-/// read back to the same objects. Every string is double-quoted, so no value
-/// is ever retyped by YAML 1.1 (`"y"`, `"on"`, `"80"` stay strings).
+/// Writes objects as YAML or JSON that `ManifestLoader` (and kubectl, and the
+/// API decoder) read back to the same objects. Each object is built once as a
+/// value tree and rendered either way; every string is double-quoted, so no
+/// value is ever retyped by YAML 1.1 (`"y"`, `"on"`, `"80"` stay strings).
 public enum ManifestWriter {
+    /// Multi-document YAML, block style with short values inline.
     public static func yaml(_ objects: [KubeObject]) -> String {
-        objects.map(document).joined(separator: "---\n")
+        objects.map { WrittenValue.object($0).yamlDocument() }.joined(separator: "---\n")
     }
 
-    static func document(_ object: KubeObject) -> String {
-        var lines: [String] = []
+    /// One object as one line of JSON, as the API server sends it.
+    public static func json(_ object: KubeObject) -> String {
+        WrittenValue.object(object).json
+    }
+}
+
+/// A JSON value with ordered keys: what an object is written as.
+indirect enum WrittenValue {
+    case string(String)
+    case int(Int)
+    case bool(Bool)
+    case list([WrittenValue])
+    case map([(String, WrittenValue)])
+
+    /// Compact JSON, which is also YAML flow style.
+    var json: String {
+        switch self {
+        case .string(let text): return jsonQuoted(text)
+        case .int(let number): return String(number)
+        case .bool(let flag): return String(flag)
+        case .list(let items): return "[" + items.map(\.json).joined(separator: ",") + "]"
+        case .map(let fields): return "{" + fields.map { jsonQuoted($0.0) + ":" + $0.1.json }.joined(separator: ",") + "}"
+        }
+    }
+
+    /// Values this short (as JSON) stay on their key's line.
+    private static let inlineWidth = 72
+
+    func yamlDocument() -> String {
+        guard case .map(let fields) = self else { return json + "\n" }
+        return fields.map { Self.yamlField($0.0, $0.1, indent: "") }.joined()
+    }
+
+    private static func yamlField(_ key: String, _ value: WrittenValue, indent: String) -> String {
+        let flow = value.json
+        let label = key.allSatisfy({ $0.isLetter || $0.isNumber }) ? key : jsonQuoted(key)
+        switch value {
+        case .list(let items) where flow.count > inlineWidth:
+            return indent + label + ":\n" + items.map { yamlItem($0, indent: indent) }.joined()
+        case .map(let fields) where flow.count > inlineWidth:
+            return indent + label + ":\n" + fields.map { yamlField($0.0, $0.1, indent: indent + "  ") }.joined()
+        default:
+            return indent + label + ": " + flow + "\n"
+        }
+    }
+
+    private static func yamlItem(_ value: WrittenValue, indent: String) -> String {
+        guard case .map(let fields) = value, value.json.count > inlineWidth, !fields.isEmpty else {
+            return indent + "- " + value.json + "\n"
+        }
+        let body = fields.map { yamlField($0.0, $0.1, indent: indent + "  ") }.joined()
+        return indent + "- " + body.dropFirst(indent.count + 2)
+    }
+}
+
+extension WrittenValue {
+    static func object(_ object: KubeObject) -> WrittenValue {
         switch object {
         case .namespace(let namespace):
-            lines = ["apiVersion: v1", "kind: Namespace"] + metadata(namespace.metadata, namespaced: false)
+            return .map([("apiVersion", .string("v1")), ("kind", .string("Namespace")), ("metadata", metadata(namespace.metadata, namespaced: false))])
         case .pod(let pod):
-            lines = ["apiVersion: v1", "kind: Pod"] + metadata(pod.metadata, namespaced: true)
-            lines.append("spec:")
-            if !pod.spec.nodeName.isEmpty { lines.append("  nodeName: \(quoted(pod.spec.nodeName))") }
-            if pod.spec.hostNetwork { lines.append("  hostNetwork: true") }
-            lines.append("  containers:" + (pod.spec.containers.isEmpty ? " []" : ""))
-            for container in pod.spec.containers {
-                lines.append("  - name: \(quoted(container.name))")
-                guard !container.ports.isEmpty else { continue }
-                lines.append("    ports:")
-                for port in container.ports {
-                    let name = port.name.isEmpty ? "" : "name: \(quoted(port.name)), "
-                    lines.append("    - {\(name)containerPort: \(port.containerPort), protocol: \(quoted(port.protocol.rawValue))}")
+            var spec: [(String, WrittenValue)] = []
+            if !pod.spec.nodeName.isEmpty { spec.append(("nodeName", .string(pod.spec.nodeName))) }
+            if pod.spec.hostNetwork { spec.append(("hostNetwork", .bool(true))) }
+            spec.append(("containers", .list(pod.spec.containers.map { container in
+                var fields: [(String, WrittenValue)] = [("name", .string(container.name))]
+                if !container.ports.isEmpty {
+                    fields.append(("ports", .list(container.ports.map { port in
+                        var entry: [(String, WrittenValue)] = []
+                        if !port.name.isEmpty { entry.append(("name", .string(port.name))) }
+                        entry += [("containerPort", .int(port.containerPort)), ("protocol", .string(port.protocol.rawValue))]
+                        return .map(entry)
+                    })))
                 }
-            }
-            lines.append("status:")
-            if !pod.status.phase.isEmpty { lines.append("  phase: \(quoted(pod.status.phase))") }
-            if !pod.status.podIP.isEmpty { lines.append("  podIP: \(quoted(pod.status.podIP))") }
+                return .map(fields)
+            })))
+            var status: [(String, WrittenValue)] = []
+            if !pod.status.phase.isEmpty { status.append(("phase", .string(pod.status.phase))) }
+            if !pod.status.podIP.isEmpty { status.append(("podIP", .string(pod.status.podIP))) }
             if !pod.status.podIPs.isEmpty {
-                lines.append("  podIPs: [" + pod.status.podIPs.map { "{ip: \(quoted($0))}" }.joined(separator: ", ") + "]")
+                status.append(("podIPs", .list(pod.status.podIPs.map { .map([("ip", .string($0))]) })))
             }
+            return .map([
+                ("apiVersion", .string("v1")), ("kind", .string("Pod")), ("metadata", metadata(pod.metadata, namespaced: true)),
+                ("spec", .map(spec)), ("status", .map(status)),
+            ])
         case .networkPolicy(let policy):
-            lines = ["apiVersion: networking.k8s.io/v1", "kind: NetworkPolicy"] + metadata(policy.metadata, namespaced: true)
-            lines.append("spec:")
-            lines.append("  podSelector: " + selector(policy.spec.podSelector))
+            var spec: [(String, WrittenValue)] = [("podSelector", selector(policy.spec.podSelector))]
             if !policy.spec.policyTypes.isEmpty {
-                lines.append("  policyTypes: [" + policy.spec.policyTypes.map { quoted($0.rawValue) }.joined(separator: ", ") + "]")
+                spec.append(("policyTypes", .list(policy.spec.policyTypes.map { .string($0.rawValue) })))
             }
             if !policy.spec.ingress.isEmpty {
-                lines.append("  ingress:")
-                for rule in policy.spec.ingress { lines += ruleLines(ports: rule.ports, peers: rule.from, peersKey: "from") }
+                spec.append(("ingress", .list(policy.spec.ingress.map { rule(ports: $0.ports, peers: $0.from, peersKey: "from") })))
             }
             if !policy.spec.egress.isEmpty {
-                lines.append("  egress:")
-                for rule in policy.spec.egress { lines += ruleLines(ports: rule.ports, peers: rule.to, peersKey: "to") }
+                spec.append(("egress", .list(policy.spec.egress.map { rule(ports: $0.ports, peers: $0.to, peersKey: "to") })))
             }
+            return .map([
+                ("apiVersion", .string("networking.k8s.io/v1")), ("kind", .string("NetworkPolicy")),
+                ("metadata", metadata(policy.metadata, namespaced: true)), ("spec", .map(spec)),
+            ])
         }
-        return lines.joined(separator: "\n") + "\n"
     }
 
-    private static func metadata(_ meta: ObjectMeta, namespaced: Bool) -> [String] {
-        var lines = ["metadata:", "  name: \(quoted(meta.name))"]
-        if namespaced { lines.append("  namespace: \(quoted(meta.namespace))") }
-        if !meta.labels.isEmpty { lines.append("  labels: " + map(meta.labels)) }
-        if let deletion = meta.deletionTimestamp { lines.append("  deletionTimestamp: \(quoted(deletion))") }
-        return lines
+    private static func metadata(_ meta: ObjectMeta, namespaced: Bool) -> WrittenValue {
+        var fields: [(String, WrittenValue)] = [("name", .string(meta.name))]
+        if namespaced { fields.append(("namespace", .string(meta.namespace))) }
+        if !meta.uid.isEmpty { fields.append(("uid", .string(meta.uid))) }
+        if !meta.resourceVersion.isEmpty { fields.append(("resourceVersion", .string(meta.resourceVersion))) }
+        if !meta.labels.isEmpty { fields.append(("labels", stringMap(meta.labels))) }
+        if let deletion = meta.deletionTimestamp { fields.append(("deletionTimestamp", .string(deletion))) }
+        return .map(fields)
     }
 
-    private static func ruleLines(ports: [NetworkPolicyPort], peers: [NetworkPolicyPeer], peersKey: String) -> [String] {
-        var lines: [String] = []
-        var first = true
-        func add(_ text: String) {
-            lines.append((first ? "  - " : "    ") + text)
-            first = false
-        }
-        if !peers.isEmpty {
-            add("\(peersKey):")
-            for peer in peers { lines.append("    - " + self.peer(peer)) }
-        }
-        if !ports.isEmpty {
-            add("ports:")
-            for port in ports { lines.append("    - " + self.port(port)) }
-        }
-        if first { lines.append("  - {}") }
-        return lines
+    private static func rule(ports: [NetworkPolicyPort], peers: [NetworkPolicyPeer], peersKey: String) -> WrittenValue {
+        var fields: [(String, WrittenValue)] = []
+        if !peers.isEmpty { fields.append((peersKey, .list(peers.map(peer)))) }
+        if !ports.isEmpty { fields.append(("ports", .list(ports.map(port)))) }
+        return .map(fields)
     }
 
-    private static func peer(_ peer: NetworkPolicyPeer) -> String {
-        var fields: [String] = []
-        if let pods = peer.podSelector { fields.append("podSelector: " + selector(pods)) }
-        if let namespaces = peer.namespaceSelector { fields.append("namespaceSelector: " + selector(namespaces)) }
+    private static func peer(_ peer: NetworkPolicyPeer) -> WrittenValue {
+        var fields: [(String, WrittenValue)] = []
+        if let pods = peer.podSelector { fields.append(("podSelector", selector(pods))) }
+        if let namespaces = peer.namespaceSelector { fields.append(("namespaceSelector", selector(namespaces))) }
         if let block = peer.ipBlock {
-            let except = block.except.isEmpty ? "" : ", except: [" + block.except.map(quoted).joined(separator: ", ") + "]"
-            fields.append("ipBlock: {cidr: \(quoted(block.cidr))\(except)}")
+            var ipBlock: [(String, WrittenValue)] = [("cidr", .string(block.cidr))]
+            if !block.except.isEmpty { ipBlock.append(("except", .list(block.except.map { .string($0) }))) }
+            fields.append(("ipBlock", .map(ipBlock)))
         }
-        return "{" + fields.joined(separator: ", ") + "}"
+        return .map(fields)
     }
 
-    private static func port(_ port: NetworkPolicyPort) -> String {
-        var fields: [String] = []
-        if let proto = port.protocol { fields.append("protocol: \(quoted(proto.rawValue))") }
+    private static func port(_ port: NetworkPolicyPort) -> WrittenValue {
+        var fields: [(String, WrittenValue)] = []
+        if let proto = port.protocol { fields.append(("protocol", .string(proto.rawValue))) }
         switch port.port {
-        case .int(let number): fields.append("port: \(number)")
-        case .string(let name): fields.append("port: \(quoted(name))")
+        case .int(let number): fields.append(("port", .int(number)))
+        case .string(let name): fields.append(("port", .string(name)))
         case nil: break
         }
-        if let end = port.endPort { fields.append("endPort: \(end)") }
-        return "{" + fields.joined(separator: ", ") + "}"
+        if let end = port.endPort { fields.append(("endPort", .int(end))) }
+        return .map(fields)
     }
 
-    private static func selector(_ selector: LabelSelector) -> String {
-        var fields: [String] = []
-        if !selector.matchLabels.isEmpty { fields.append("matchLabels: " + map(selector.matchLabels)) }
+    private static func selector(_ selector: LabelSelector) -> WrittenValue {
+        var fields: [(String, WrittenValue)] = []
+        if !selector.matchLabels.isEmpty { fields.append(("matchLabels", stringMap(selector.matchLabels))) }
         if !selector.matchExpressions.isEmpty {
-            let items = selector.matchExpressions.map { requirement in
-                "{key: \(quoted(requirement.key)), operator: \(quoted(requirement.operator.rawValue))"
-                    + (requirement.values.isEmpty ? "" : ", values: [" + requirement.values.map(quoted).joined(separator: ", ") + "]") + "}"
-            }
-            fields.append("matchExpressions: [" + items.joined(separator: ", ") + "]")
+            fields.append(("matchExpressions", .list(selector.matchExpressions.map { requirement in
+                var entry: [(String, WrittenValue)] = [("key", .string(requirement.key)), ("operator", .string(requirement.operator.rawValue))]
+                if !requirement.values.isEmpty { entry.append(("values", .list(requirement.values.map { .string($0) }))) }
+                return .map(entry)
+            })))
         }
-        return "{" + fields.joined(separator: ", ") + "}"
+        return .map(fields)
     }
 
-    private static func map(_ values: [String: String]) -> String {
-        "{" + values.sorted { $0.key < $1.key }.map { "\(quoted($0.key)): \(quoted($0.value))" }.joined(separator: ", ") + "}"
+    private static func stringMap(_ values: [String: String]) -> WrittenValue {
+        .map(values.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
     }
-
-    private static func quoted(_ text: String) -> String { jsonQuoted(text) }
 }
 
 /// `text` as a JSON string literal; also a valid YAML double-quoted scalar.
