@@ -108,12 +108,12 @@ public final class FakeAPIServer: Sendable {
         }
     }
 
-    /// Forgets history: a watch from any version before now gets 410 Gone and
-    /// must list again.
+    /// Forgets history: a watch from any version before the current one gets
+    /// 410 Gone and must list again.
     public func compactHistory() {
         state.withLock { state in
             state.history.removeAll()
-            state.oldestWatchable = state.version + 1
+            state.oldestWatchable = state.version
         }
     }
 
