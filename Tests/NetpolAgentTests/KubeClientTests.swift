@@ -53,6 +53,21 @@ struct KubeClientTests {
         await server.close()
     }
 
+    @Test func readsATokenFileAgainForEveryRequest() async throws {
+        let server = try await FakeAPIServer()
+        let tokenFile = NSTemporaryDirectory() + "netpol-token-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: tokenFile) }
+        try Data("stale\n".utf8).write(to: URL(fileURLWithPath: tokenFile))
+        var access = try Self.access(server)
+        access.credential = .tokenFile(tokenFile)
+        let client = try KubeClient(access: access)
+        await #expect { try await client.list(.pods) } throws: { ($0 as? KubeError)?.code == .status(401) }
+        try Data((server.token + "\n").utf8).write(to: URL(fileURLWithPath: tokenFile))
+        _ = try await client.list(.pods)
+        await client.shutdown()
+        await server.close()
+    }
+
     @Test func watchDeliversEventsInOrderWithBookmarks() async throws {
         let server = try await FakeAPIServer(objects: [Self.pod("a")])
         let client = try KubeClient(access: try Self.access(server))
@@ -92,7 +107,7 @@ struct KubeClientTests {
         let client = try KubeClient(access: try Self.access(server))
         server.compactHistory()
         let codes = Mutex<[Int]>([])
-        try await client.watch(.pods, from: "1001", timeoutSeconds: 5) { event in
+        try await client.watch(.pods, from: "1000", timeoutSeconds: 5) { event in
             if case .error(let code, _) = event { codes.withLock { $0.append(code) } }
         }
         #expect(codes.withLock { $0 } == [410], "an ERROR event with a 410 Status, then the end of the stream")
