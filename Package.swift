@@ -72,7 +72,12 @@ let package = Package(
         ),
         .target(
             name: "NetpolBench",
-            dependencies: ["NetpolModel", "NetpolEngine", "NetpolRules", "NetpolRender", "NetpolDataplane", "NetpolLab", "NetpolWorkload"]
+            dependencies: [
+                "NetpolModel", "NetpolEngine", "NetpolRules", "NetpolRender", "NetpolDataplane", "NetpolLab", "NetpolWorkload",
+                "NetpolKube", "NetpolAgent", "NetpolTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
         ),
         .target(
             name: "NetpolTesting",

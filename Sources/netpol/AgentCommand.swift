@@ -166,7 +166,7 @@ struct AgentCommand: ParsableCommand {
 /// Runs `body` on the concurrency pool until it returns, cancelling it on
 /// SIGTERM or SIGINT; returns what it returned.
 private func runUntilSignalled(_ body: @escaping @Sendable () async -> Bool) -> Bool {
-    let task = Task { await body() }
+    let task = Task<Bool, any Error> { await body() }
     let signalQueue = DispatchQueue(label: "netpol.signals")
     let sources = [SIGTERM, SIGINT].map { number in
         signal(number, SIG_IGN)
@@ -175,18 +175,6 @@ private func runUntilSignalled(_ body: @escaping @Sendable () async -> Bool) -> 
         source.resume()
         return source
     }
-    let done = DispatchSemaphore(value: 0)
-    let result = ResultBox()
-    Task {
-        result.value = await task.value
-        done.signal()
-    }
-    done.wait()
-    sources.forEach { $0.cancel() }
-    return result.value
-}
-
-/// Carries the body's result out of the task to the waiting main thread.
-private final class ResultBox: @unchecked Sendable {
-    var value = false
+    defer { sources.forEach { $0.cancel() } }
+    return (try? waitFor(task)) ?? false
 }

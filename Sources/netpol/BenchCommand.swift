@@ -33,6 +33,12 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Measure the datapath instead: TCP connection rate and throughput between two lab pods with no rules, with netpol's rules for L, and with 10,000 linear rules (root).")
     var datapath = false
 
+    @Flag(help: "Measure the agent instead: event-to-kernel latency of --changes single changes on the M cluster (1,000 pods), through a TLS API server on loopback and nftables in a fresh network namespace (root).")
+    var agent = false
+
+    @Option(help: "With --agent: how many changes to time.")
+    var changes = 1_000
+
     @Option(name: .shortAndLong, help: "Output format: table or json.")
     var output: MatrixOptions.Format = .table
 
@@ -42,6 +48,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if datapath { return try runDatapath() }
+        if agent { return try runAgent() }
         guard let size = BenchmarkSize.named(size) else { return }
         let results = try ScaleBenchmark(size: size).run(runs: runs)
         switch output {
@@ -55,6 +62,22 @@ struct BenchCommand: ParsableCommand {
         case .json:
             let items = results.map { "{\"name\": \(JSONText.string($0.name)), \"value\": \($0.value), \"unit\": \(JSONText.string($0.unit))}" }
             print("{\"size\": \(JSONText.string(size.name)), \"results\": " + JSONText.array(items) + "}")
+        }
+    }
+
+    private func runAgent() throws {
+        var benchmark = AgentLatencyBenchmark()
+        benchmark.changes = changes
+        let report = try waitFor(Task { [benchmark] in try await benchmark.run() })
+        print("Agent: event-to-kernel latency of \(report.latencies.count) changes, one at a time, \(report.pods) pods, \(report.policies) policies, node-0 (nftables)")
+        let rows = [("all changes", report.latencies.map(\.milliseconds))]
+            + AgentLatencyBenchmark.Change.allCases.map { change in (change.rawValue, report.latencies.filter { $0.change == change }.map(\.milliseconds)) }
+            + [("agent's part (compile + diff + nft)", report.syncMilliseconds)]
+        for (name, values) in rows where !values.isEmpty {
+            let sorted = values.sorted()
+            let at = { (fraction: Double) in sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))] }
+            print("  " + name.padding(toLength: 36, withPad: " ", startingAt: 0)
+                + String(format: "median %6.1f ms   p90 %6.1f ms   p99 %6.1f ms   max %6.1f ms", at(0.5), at(0.9), at(0.99), sorted.last ?? 0))
         }
     }
 
