@@ -1,8 +1,9 @@
 # netpol: the two commands a newcomer needs are `make demo` and `make test`.
 SWIFT     ?= swift
 NETPOL    := .build/debug/netpol
-# tool:package pairs for the kernel packet filter and network namespaces.
-SYSTEM_TOOLS := nft:nftables iptables:iptables ipset:ipset ip:iproute2
+# tool:package pairs: the kernel packet filter, network namespaces, the test API
+# server's certificates (openssl) and the demo's look at the agent's endpoints (curl).
+SYSTEM_TOOLS := nft:nftables iptables:iptables ipset:ipset ip:iproute2 openssl:openssl curl:curl
 
 .PHONY: all deps build test demo bench fuzz clean
 
@@ -42,6 +43,11 @@ demo: deps build
 	@echo
 	@echo "== netpol explain -f $(LAB_EXAMPLE) --from clients/client --to shop/api --port http"
 	@$(NETPOL) explain -f $(LAB_EXAMPLE) --from clients/client --to shop/api --port http
+	@echo
+	@echo "== netpol agent --node node-a --source files:$(LAB_EXAMPLE) --netns netpol-demo-agent   (a few seconds, then SIGTERM)"
+	@if [ "$$(id -u)" = 0 ]; then sh scripts/demo-agent.sh $(NETPOL) $(LAB_EXAMPLE); \
+	 elif command -v sudo >/dev/null; then sudo sh scripts/demo-agent.sh $(NETPOL) $(LAB_EXAMPLE); \
+	 else echo "netpol agent needs root: run 'make demo' as root"; exit 2; fi
 
 ## bench: the benchmark suite in a release build (kernel parts need root): every size, then the datapath.
 BENCH_SIZES ?= S M L XL
@@ -49,6 +55,7 @@ bench: deps
 	$(SWIFT) build -c release --product netpol
 	@for size in $(BENCH_SIZES); do .build/release/netpol bench --size $$size || exit 1; echo; done
 	.build/release/netpol bench --datapath
+	.build/release/netpol bench --agent
 
 ## fuzz: run the decoder fuzz test longer, e.g. make fuzz FUZZ_ITERATIONS=200000
 FUZZ_ITERATIONS ?= 50000

@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+
+@Suite("netpol agent, run as a user runs it")
+struct AgentCommandTests {
+    @Test func helpTeachesTheSourcesAndEndpoints() throws {
+        let result = try CLIRunner.run(["agent", "--help"])
+        #expect(result.status == 0)
+        for text in ["files:DIR", "/readyz", "--kubeconfig", "--resync", "SIGTERM"] { #expect(result.output.contains(text), "\(text)") }
+    }
+
+    @Test(arguments: [
+        (["agent"], "--node is required"),
+        (["agent", "--node", "n", "--source", "etcd"], "--source must be kubernetes or files:DIR"),
+        (["agent", "--node", "n", "--resync", "soon"], "--resync"),
+        (["agent", "--node", "n", "--log-level", "loud"], "--log-level must be one of"),
+        (["agent", "--node", "n", "--kubeconfig", "/nonexistent/kubeconfig"], "cannot read kubeconfig /nonexistent/kubeconfig"),
+    ])
+    func refusesWhatItCannotRunWith(arguments: [String], message: String) throws {
+        let result = try CLIRunner.run(arguments)
+        #expect(result.status == 2)
+        #expect(result.errors.contains(message), "\(result.errors)")
+    }
+
+    /// The files source in a namespace: ready, metrics served, and on SIGTERM
+    /// a clean exit that leaves the rules in force.
+    @Test(.enabled(if: getuid() == 0, "needs root (CI runs as root)"))
+    func runsOnADirectoryAndExitsOnSIGTERMLeavingTheRules() throws {
+        let namespace = "netpol-cli-agent-\(getpid())"
+        try tool("/usr/sbin/ip", ["netns", "add", namespace])
+        defer { try? tool("/usr/sbin/ip", ["netns", "delete", namespace]) }
+        let address = "127.0.0.1:\(20_000 + Int(getpid()) % 20_000)"
+        let agent = Process()
+        agent.executableURL = CLIRunner.binary
+        agent.arguments = ["agent", "--node", "node-a", "--source", "files:examples/lab", "--netns", namespace,
+                           "--metrics-address", address, "--log-format", "json"]
+        agent.currentDirectoryURL = CLIRunner.packageRoot
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("netpol-agent-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: log) }
+        agent.standardError = try FileHandle(forWritingTo: log)
+        try agent.run()
+        defer { if agent.isRunning { agent.terminate() } }
+
+        var ready = ""
+        for _ in 0..<100 where ready != "ok\n" {
+            ready = (try? tool("/usr/bin/curl", ["-s", "http://\(address)/readyz"])) ?? ""
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(ready == "ok\n")
+        let metrics = try tool("/usr/bin/curl", ["-s", "http://\(address)/metrics"])
+        #expect(metrics.contains("netpol_syncs_total"))
+        #expect(metrics.contains("netpol_kernel_rules 5"))
+
+        kill(agent.processIdentifier, SIGTERM)
+        agent.waitUntilExit()
+        #expect(agent.terminationStatus == 0)
+        let lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+        #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil }, "every log line is one JSON object")
+        #expect(lines.contains { $0.contains("\"msg\":\"agent stopped; rules stay in force\"") })
+        #expect(try tool("/usr/sbin/ip", ["netns", "exec", namespace, "nft", "list", "table", "inet", "netpol"]).contains("chain "))
+    }
+
+    @discardableResult
+    private func tool(_ path: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("netpol-tool-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: output) }
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try handle.close()
+        return try String(contentsOf: output, encoding: .utf8)
+    }
+}
