@@ -106,6 +106,7 @@ public final class Agent {
         let plan = RuleCompiler.plan(node: configuration.node, snapshot: snapshot)
         let previous = programmer.applied
         let diff = previous.map { plan.diff(from: $0) }
+        let compiled = clock.now
         if previous == nil || repair {
             try programmer.replace(plan)
         } else if diff?.isEmpty == false {
@@ -113,7 +114,8 @@ public final class Agent {
         }
         let duration = started.duration(to: clock.now)
         let report = SyncReport(
-            version: version, duration: duration, finished: clock.now, full: previous == nil || repair,
+            version: version, duration: duration, compileDuration: started.duration(to: compiled), finished: clock.now,
+            full: previous == nil || repair,
             setElementChanges: diff?.elementCount ?? plan.elementCount, ruleChanges: diff?.ruleCount ?? plan.ruleCount)
         metrics.syncs.increment()
         metrics.syncDuration.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)

@@ -4,6 +4,8 @@ import Synchronization
 public struct SyncReport: Sendable {
     public var version: Int
     public var duration: Duration
+    /// The part before the kernel: snapshot, engine index, plan and its diff.
+    public var compileDuration: Duration
     /// When the kernel transaction was done.
     public var finished: ContinuousClock.Instant
     /// A whole-table replace (first sync, drift repair) rather than a difference.

@@ -35,6 +35,8 @@ public struct AgentLatencyBenchmark {
         public var latencies: [(change: Change, milliseconds: Double)]
         /// The agent's own part: compile, diff and kernel transaction, per sync.
         public var syncMilliseconds: [Double]
+        /// Of that, the part before the kernel: snapshot, index, plan, diff.
+        public var compileMilliseconds: [Double]
         public var pods: Int
         public var policies: Int
     }
@@ -67,6 +69,7 @@ public struct AgentLatencyBenchmark {
         var cluster = ChangingCluster(objects: objects, node: node)
         var latencies: [(Change, Double)] = []
         var syncs: [Double] = []
+        var compiles: [Double] = []
         let clock = ContinuousClock()
         for index in 0..<changes {
             let change = Change.allCases[index % Change.allCases.count]
@@ -83,13 +86,14 @@ public struct AgentLatencyBenchmark {
             }
             latencies.append((change, (report.finished - written).milliseconds))
             syncs.append(report.duration.milliseconds)
+            compiles.append(report.compileDuration.milliseconds)
         }
         agentTask.cancel()
         await agentTask.value
         await client.shutdown()
         await server.close()
         let pods = objects.filter { if case .pod = $0 { return true } else { return false } }.count
-        return Report(latencies: latencies, syncMilliseconds: syncs, pods: pods, policies: objects.count - pods - generator.namespaces)
+        return Report(latencies: latencies, syncMilliseconds: syncs, compileMilliseconds: compiles, pods: pods, policies: objects.count - pods - generator.namespaces)
     }
 }
 
