@@ -33,6 +33,10 @@ public final class KubeClient: Sendable {
             throw KubeError(.configuration, "cannot read the cluster's TLS material: \(error)")
         }
         if access.skipTLSVerify { tls.certificateVerification = .none }
+        if let name = access.tlsServerName, name != URL(string: access.server)?.host {
+            // The HTTP client checks the certificate against the URL's host only.
+            throw KubeError(.configuration, "tls-server-name \(name) differs from the server's host; netpol cannot check the certificate against another name: set server to an address the certificate names")
+        }
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls,
             timeout: .init(connect: .seconds(10)))

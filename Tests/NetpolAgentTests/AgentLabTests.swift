@@ -79,6 +79,16 @@ struct AgentLabTests {
         snapshot.namespaces.map(KubeObject.namespace) + snapshot.pods.map(KubeObject.pod) + snapshot.policies.map(KubeObject.networkPolicy)
     }
 
+    /// A lab of `cluster` on node-1, and an agent watching a server that holds it.
+    private func start(_ cluster: Cluster, backend: Backend = .nftables, objects: [KubeObject]? = nil, failingRequests: Int = 0) async throws -> (Lab, AgentHarness) {
+        let lab = try Lab(snapshot: cluster.snapshot, backend: backend, iptablesMode: .nft)
+        lab.probeTimeout = .milliseconds(400)
+        let agent = try await AgentHarness(
+            objects: objects ?? Self.objects(cluster.snapshot), node: "node-1", runner: try #require(lab.runner(node: "node-1")),
+            backend: backend, failingRequests: failingRequests)
+        return (lab, agent)
+    }
+
     private func expectLabMatchesEngine(_ lab: Lab, _ cluster: Cluster, _ step: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         lab.judge(by: cluster.snapshot)
         for proto in [PortProtocol.tcp, .udp] {
@@ -90,10 +100,8 @@ struct AgentLabTests {
     @Test(arguments: Backend.allCases)
     func everyChangeInTheAPIReachesTheKernel(backend: Backend) async throws {
         var cluster = ConformanceModel.cluster()
-        let lab = try Lab(snapshot: cluster.snapshot, backend: backend, iptablesMode: .nft)
+        let (lab, agent) = try await start(cluster, backend: backend)
         defer { lab.teardown() }
-        lab.probeTimeout = .milliseconds(400)
-        let agent = try await AgentHarness(objects: Self.objects(cluster.snapshot), node: "node-1", runner: try #require(lab.runner(node: "node-1")), backend: backend)
         try await waitUntil { agent.status.isReady }
         try expectLabMatchesEngine(lab, cluster, "first sync")
 
@@ -127,29 +135,13 @@ struct AgentLabTests {
     @Test func rulesHoldThroughDisconnectsRelistsAndBadObjects() async throws {
         var cluster = ConformanceModel.cluster()
         cluster.apply(Self.fromYB)
-        let lab = try Lab(snapshot: cluster.snapshot)
+        let (lab, agent) = try await start(cluster)
         defer { lab.teardown() }
-        lab.probeTimeout = .milliseconds(300)
-        let agent = try await AgentHarness(objects: Self.objects(cluster.snapshot), node: "node-1", runner: try #require(lab.runner(node: "node-1")))
         try await waitUntil { agent.status.isReady }
-
-        let stop = Atomic<Bool>(false)
-        let wrong = Mutex<[String]>([])
-        let probes = Mutex(0)
-        nonisolated(unsafe) let watched = lab
-        let done = DispatchSemaphore(value: 0)
-        Thread {
-            defer { done.signal() }
-            while !stop.load(ordering: .relaxed) {
-                do {
-                    if try !watched.probe(from: Self.id("y", "b"), to: Self.id("x", "a"), port: 80) { wrong.withLock { $0.append("y/b -> x/a dropped") } }
-                    if try watched.probe(from: Self.id("z", "b"), to: Self.id("x", "a"), port: 80) { wrong.withLock { $0.append("z/b -> x/a let through") } }
-                    probes.withLock { $0 += 2 }
-                } catch {
-                    wrong.withLock { $0.append("probe failed: \(error)") }
-                }
-            }
-        }.start()
+        let watch = StablePairWatch(lab: lab, pairs: [
+            .init(from: Self.id("y", "b"), to: Self.id("x", "a"), port: 80, allowed: true),
+            .init(from: Self.id("z", "b"), to: Self.id("x", "a"), port: 80, allowed: false),
+        ])
 
         // Connections dropped, the server failing, then its history compacted: 410 and relists.
         agent.server.failNextRequests(4, status: .serviceUnavailable)
@@ -174,11 +166,10 @@ struct AgentLabTests {
 
         // Enough probes ran through all of it.
         let deadline = ContinuousClock.now + .seconds(20)
-        while probes.withLock({ $0 }) < 20, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        stop.store(true, ordering: .relaxed)
-        done.wait()
-        #expect(wrong.withLock { $0 } == [])
-        #expect(probes.withLock { $0 } >= 10)
+        while watch.probes < 20, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        let probes = watch.probes
+        #expect(watch.stop() == [])
+        #expect(probes >= 10)
 
         // And it still follows the API: z joins ns=y, z/b gets in.
         cluster.relabel(namespace: "z", ["ns": "y"])
@@ -191,11 +182,9 @@ struct AgentLabTests {
     @Test func resyncRepairsADeletedTable() async throws {
         var cluster = ConformanceModel.cluster()
         cluster.apply(Self.fromYB)
-        let lab = try Lab(snapshot: cluster.snapshot)
+        let (lab, agent) = try await start(cluster)
         defer { lab.teardown() }
-        lab.probeTimeout = .milliseconds(300)
         let runner = try #require(lab.runner(node: "node-1"))
-        let agent = try await AgentHarness(objects: Self.objects(cluster.snapshot), node: "node-1", runner: runner)
         try await waitUntil { agent.status.isReady }
         try runner.check(Command("nft", ["delete", "table", "inet", "netpol"]))
         #expect(try lab.probe(from: Self.id("z", "b"), to: Self.id("x", "a"), port: 80), "no table, no isolation")
@@ -212,12 +201,9 @@ struct AgentLabTests {
     @Test func startingOverOldRulesNeverOpensIsolatedPods() async throws {
         var cluster = ConformanceModel.cluster()
         cluster.apply(Self.fromYB)
-        let lab = try Lab(snapshot: cluster.snapshot)
-        defer { lab.teardown() }
-        lab.probeTimeout = .milliseconds(300)
-        let runner = try #require(lab.runner(node: "node-1"))
         // The server fails every list: the agent must not write anything.
-        let agent = try await AgentHarness(objects: [], node: "node-1", runner: runner, failingRequests: 1_000)
+        let (lab, agent) = try await start(cluster, objects: [], failingRequests: 1_000)
+        defer { lab.teardown() }
         try await Task.sleep(for: .milliseconds(500))
         #expect(!agent.status.isReady)
         #expect(try !lab.probe(from: Self.id("z", "b"), to: Self.id("x", "a"), port: 80), "the old rules are still in force")

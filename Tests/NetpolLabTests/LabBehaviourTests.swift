@@ -41,39 +41,21 @@ struct LabBehaviourTests {
         let lab = try Lab(snapshot: first.snapshot, backend: backend, iptablesMode: .nft)
         defer { lab.teardown() }
         lab.probeTimeout = .milliseconds(300)
-        let stop = Atomic<Bool>(false)
-        let wrong = Mutex<[String]>([])
-        let probes = Mutex(0)
-        nonisolated(unsafe) let watched = lab
-        let done = DispatchSemaphore(value: 0)
-        Thread {
-            defer { done.signal() }
-            while !stop.load(ordering: .relaxed) {
-                do {
-                    if try !watched.probe(from: PodID(namespace: "x", name: "b"), to: PodID(namespace: "x", name: "a"), port: 80) {
-                        wrong.withLock { $0.append("x/b -> x/a dropped") }
-                    }
-                    if try watched.probe(from: PodID(namespace: "x", name: "c"), to: PodID(namespace: "x", name: "a"), port: 80) {
-                        wrong.withLock { $0.append("x/c -> x/a let through") }
-                    }
-                    probes.withLock { $0 += 2 }
-                } catch {
-                    wrong.withLock { $0.append("probe failed: \(error)") }
-                }
-            }
-        }.start()
+        let watch = StablePairWatch(lab: lab, pairs: [
+            .init(from: x("b"), to: x("a"), port: 80, allowed: true),
+            .init(from: x("c"), to: x("a"), port: 80, allowed: false),
+        ])
         // At least 30 replacements, and on until the probe loop has run 20 probes
         // (a loaded machine probes slowly), within 400 rounds and 30 seconds.
         let deadline = Date().addingTimeInterval(30)
         for round in 0..<400 {
             try lab.program(round.isMultiple(of: 2) ? second.snapshot : first.snapshot)
             Thread.sleep(forTimeInterval: 0.05)
-            if round >= 29, probes.withLock({ $0 }) >= 20 || Date() > deadline { break }
+            if round >= 29, watch.probes >= 20 || Date() > deadline { break }
         }
-        stop.store(true, ordering: .relaxed)
-        done.wait()
-        #expect(wrong.withLock { $0 } == [])
-        #expect(probes.withLock { $0 } >= 10, "the probe loop should have run throughout")
+        let probes = watch.probes
+        #expect(watch.stop() == [])
+        #expect(probes >= 10, "the probe loop should have run throughout")
     }
 
     @Test func teardownRemovesEveryNamespace() throws {
