@@ -39,7 +39,7 @@ let package = Package(
         ),
         .target(
             name: "NetpolDataplane",
-            dependencies: ["NetpolModel", "NetpolEngine", "NetpolRules", "NetpolRender"]
+            dependencies: ["CNetpolSystem", "NetpolModel", "NetpolEngine", "NetpolRules", "NetpolRender"]
         ),
         .target(name: "CNetpolSystem"),
         .target(

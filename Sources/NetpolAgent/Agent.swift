@@ -55,8 +55,15 @@ public final class Agent {
         self.metrics = metrics
     }
 
-    /// Runs the sources and the reconcile loop until the task is cancelled.
+    /// Runs the sources and the reconcile loop, on the agent's own threads,
+    /// until the task is cancelled.
     public func run(sources: [any ClusterSource]) async {
+        await withTaskExecutorPreference(AgentExecutor.shared) {
+            await runHere(sources: sources)
+        }
+    }
+
+    private func runHere(sources: [any ClusterSource]) async {
         let store = self.store
         let logger = self.logger
         let metrics = self.metrics

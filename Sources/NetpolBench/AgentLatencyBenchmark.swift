@@ -53,8 +53,8 @@ public struct AgentLatencyBenchmark {
             credential: .token(server.token)))
         let store = ClusterStore()
         let status = AgentStatus()
-        let (node, nodeRunner) = (node, NetnsRunner(namespace: namespace, base: runner))
-        let agentTask = Task {
+        let (node, nodeRunner) = (node, InProcessNftRunner(namespace: namespace, fallback: NetnsRunner(namespace: namespace, base: runner)))
+        let agentTask = Task(executorPreference: AgentExecutor.shared) {
             let agent = Agent(
                 configuration: AgentConfiguration(node: node), programmer: NftablesProgrammer(runner: nodeRunner),
                 store: store, status: status, logger: Logger(label: "netpol.bench") { _ in SwiftLogNoOpLogHandler() },

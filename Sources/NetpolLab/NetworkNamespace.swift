@@ -1,4 +1,3 @@
-import CNetpolSystem
 import Foundation
 import Glibc
 import NetpolDataplane
@@ -6,33 +5,11 @@ import NetpolDataplane
 /// Network namespaces made by `ip netns add`, and running code inside one.
 enum NetworkNamespace {
     /// Where `ip netns` keeps its namespaces.
-    static let directory = "/var/run/netns"
+    static let directory = NamespaceThread.directory
 
-    /// Runs `body` on a fresh thread that has entered the namespace `name`, and
-    /// returns its result. Sockets created there stay in that namespace for the
-    /// rest of their life, whichever thread uses them afterwards; the thread ends
-    /// with `body`, so no other code ever runs in the wrong namespace.
+    /// Runs `body` on a fresh thread inside the namespace `name` (see `NamespaceThread`).
     static func run<T: Sendable>(in name: String, _ body: @escaping @Sendable () throws -> T) throws -> T {
-        let box = ResultBox<T>()
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            defer { done.signal() }
-            let descriptor = open("\(directory)/\(name)", O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else {
-                box.result = .failure(LabError("cannot open network namespace \(name): \(String(cString: strerror(errno)))"))
-                return
-            }
-            defer { close(descriptor) }
-            guard netpol_enter_network_namespace(descriptor) == 0 else {
-                box.result = .failure(LabError("cannot enter network namespace \(name): \(String(cString: strerror(errno)))"))
-                return
-            }
-            box.result = Result { try body() }
-        }
-        thread.start()
-        done.wait()
-        guard let result = box.result else { throw LabError("network namespace thread for \(name) ended without a result") }
-        return try result.get()
+        try NamespaceThread.run(in: name, body)
     }
 
     /// The names `ip netns list` shows.
@@ -95,11 +72,6 @@ struct LabNames: Sendable {
             return value
         }
     }
-}
-
-/// Carries a result out of a thread.
-private final class ResultBox<T>: @unchecked Sendable {
-    var result: Result<T, Error>?
 }
 
 /// Why the lab could not run: the one error type of NetpolLab.

@@ -53,6 +53,8 @@ extension RulePlan {
                 diff.addedSets.append(set)
                 continue
             }
+            // Most sets are untouched by a change; comparing in order is far cheaper than hashing.
+            if before.elements == set.elements { continue }
             let beforeElements = Set(before.elements), afterElements = Set(set.elements)
             let added = set.elements.filter { !beforeElements.contains($0) }
             let removed = before.elements.filter { !afterElements.contains($0) }
@@ -73,6 +75,7 @@ extension RulePlan {
         }
         diff.removedChains = old.chains.map(\.name).filter { !newChainNames.contains($0) }
 
+        if old.bindings == bindings { return diff }
         let oldBindings = Set(old.bindings), newBindings = Set(bindings)
         diff.addedBindings = bindings.filter { !oldBindings.contains($0) }
         diff.removedBindings = old.bindings.filter { !newBindings.contains($0) }

@@ -48,6 +48,15 @@ struct PlanBuilder {
     private var chainNames: [ChainKey: String] = [:]
     /// Names already given, by origin, so that equal peers share a set.
     private var setNames: [String: String] = [:]
+    /// The sets of each policy peer, worked out once however many local pods it applies to.
+    private var peerSets: [PeerKey: [(String, IPAddress.Family)]] = [:]
+
+    private struct PeerKey: Hashable {
+        var policy: Int
+        var direction: Direction
+        var rule: Int
+        var peer: Int
+    }
 
     private struct ChainKey: Hashable {
         var direction: Direction
@@ -97,7 +106,8 @@ struct PlanBuilder {
                 for peer in rule.peers {
                     let peerOrigin = "\(origin).\(direction.peersField)[\(peer.index)]"
                     if !ports.numeric.isEmpty {
-                        for (set, family) in addressSets(peer) {
+                        let key = PeerKey(policy: number, direction: direction, rule: rule.index, peer: peer.index)
+                        for (set, family) in addressSets(peer, key: key) {
                             result += ports.numeric.map { PlanRule(peer: .set(name: set, family: family), ports: $0, origin: peerOrigin) }
                         }
                     }
@@ -116,16 +126,21 @@ struct PlanBuilder {
     // MARK: - Sets
 
     /// A selector peer has a set per family; an ipBlock one, in its own family.
-    private mutating func addressSets(_ peer: CompiledPeer) -> [(String, IPAddress.Family)] {
+    private mutating func addressSets(_ peer: CompiledPeer, key: PeerKey) -> [(String, IPAddress.Family)] {
+        if let known = peerSets[key] { return known }
         let description = Self.describe(peer)
+        let result: [(String, IPAddress.Family)]
         if let block = peer.block {
             let elements = block.cidr.subtracting(block.except).map(AddressSet.Element.prefix)
-            return [(set(prefix: "cidr", origin: description, family: block.cidr.family, kind: .prefixes, elements: elements), block.cidr.family)]
+            result = [(set(prefix: "cidr", origin: description, family: block.cidr.family, kind: .prefixes, elements: elements), block.cidr.family)]
+        } else {
+            result = families.map { family in
+                let elements = peer.selected.indices.compactMap { index.pods[$0].address(family) }.map(AddressSet.Element.address)
+                return (set(prefix: "pods", origin: description, family: family, kind: .addresses, elements: elements), family)
+            }
         }
-        return families.map { family in
-            let elements = peer.selected.indices.compactMap { index.pods[$0].address(family) }.map(AddressSet.Element.address)
-            return (set(prefix: "pods", origin: description, family: family, kind: .addresses, elements: elements), family)
-        }
+        peerSets[key] = result
+        return result
     }
 
     private func families(of peer: CompiledPeer) -> [IPAddress.Family] {

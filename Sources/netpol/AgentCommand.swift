@@ -108,7 +108,7 @@ struct AgentCommand: ParsableCommand {
         let address = metricsAddress
         let started = runUntilSignalled {
             let agent = Agent(
-                configuration: configuration, programmer: backend.programmer(runner(netns)),
+                configuration: configuration, programmer: backend.programmer(InProcessNftRunner(namespace: netns, fallback: runner(netns))),
                 logger: logger, metrics: AgentMetrics(factory: factory))
             let started = await Self.serve(agent, source: clusterSource, address: address, logger: logger) { registry.emitToString() }
             await client?.shutdown()

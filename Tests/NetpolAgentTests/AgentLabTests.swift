@@ -25,7 +25,7 @@ final class AgentHarness: Sendable {
     private let task: Task<Void, Never>
 
     /// - Parameter failingRequests: how many requests the server fails before the agent starts asking.
-    init(objects: [KubeObject], node: String, runner: any CommandRunner, backend: Backend = .nftables, failingRequests: Int = 0) async throws {
+    init(objects: [KubeObject], node: String, runner: NetnsRunner, backend: Backend = .nftables, failingRequests: Int = 0) async throws {
         server = try await FakeAPIServer(objects: objects)
         server.failNextRequests(failingRequests)
         client = try KubeClient(access: ClusterAccess(
@@ -34,10 +34,11 @@ final class AgentHarness: Sendable {
             credential: .token(server.token)))
         let source = KubernetesSource(client: client, watchTimeout: 20...30, backoff: Backoff(initial: .milliseconds(20), maximum: .milliseconds(200)))
         let (store, status, registry) = (store, status, registry)
-        task = Task {
+        task = Task(executorPreference: AgentExecutor.shared) {
             let agent = Agent(
                 configuration: AgentConfiguration(node: node, retry: Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))),
-                programmer: backend.programmer(runner: runner, iptablesMode: .nft), store: store, status: status,
+                programmer: backend.programmer(runner: InProcessNftRunner(namespace: runner.namespace, fallback: runner), iptablesMode: .nft),
+                store: store, status: status,
                 logger: Logger(label: "netpol.test") { _ in SwiftLogNoOpLogHandler() }, metrics: AgentMetrics(factory: PrometheusMetricsFactory(registry: registry)))
             await agent.run(sources: [source])
         }
@@ -45,10 +46,12 @@ final class AgentHarness: Sendable {
 
     /// Makes a change on the server and waits until the kernel holds it.
     func change(_ body: (FakeAPIServer) -> Void) async throws {
-        let before = store.version
-        body(server)
-        try await waitUntil { store.version > before }
-        try #require(await status.waitForSync(reaching: store.version, timeout: .seconds(15)) != nil)
+        try await onAgentThreads {
+            let before = store.version
+            body(server)
+            try await waitUntil { store.version > before }
+            try #require(await status.waitForSync(reaching: store.version, timeout: .seconds(15)) != nil)
+        }
     }
 
     func metric(_ name: String) -> Double {
@@ -84,7 +87,7 @@ struct AgentLabTests {
         let lab = try Lab(snapshot: cluster.snapshot, backend: backend, iptablesMode: .nft)
         lab.probeTimeout = .milliseconds(400)
         let agent = try await AgentHarness(
-            objects: objects ?? Self.objects(cluster.snapshot), node: "node-1", runner: try #require(lab.runner(node: "node-1")),
+            objects: objects ?? Self.objects(cluster.snapshot), node: "node-1", runner: try #require(lab.runner(node: "node-1") as? NetnsRunner),
             backend: backend, failingRequests: failingRequests)
         return (lab, agent)
     }
@@ -99,114 +102,122 @@ struct AgentLabTests {
 
     @Test(arguments: Backend.allCases)
     func everyChangeInTheAPIReachesTheKernel(backend: Backend) async throws {
-        var cluster = ConformanceModel.cluster()
-        let (lab, agent) = try await start(cluster, backend: backend)
-        defer { lab.teardown() }
-        try await waitUntil { agent.status.isReady }
-        try expectLabMatchesEngine(lab, cluster, "first sync")
+        try await onAgentThreads {
+            var cluster = ConformanceModel.cluster()
+            let (lab, agent) = try await start(cluster, backend: backend)
+            defer { lab.teardown() }
+            try await waitUntil { agent.status.isReady }
+            try expectLabMatchesEngine(lab, cluster, "first sync")
 
-        cluster.apply(Self.fromYB)
-        try await agent.change { $0.apply(.networkPolicy(Self.fromYB)) }
-        try expectLabMatchesEngine(lab, cluster, "policy added")
-        #expect(try lab.probe(from: Self.id("y", "b"), to: Self.id("x", "a"), port: 80))
-        #expect(try !lab.probe(from: Self.id("y", "c"), to: Self.id("x", "a"), port: 80))
+            cluster.apply(Self.fromYB)
+            try await agent.change { $0.apply(.networkPolicy(Self.fromYB)) }
+            try expectLabMatchesEngine(lab, cluster, "policy added")
+            #expect(try lab.probe(from: Self.id("y", "b"), to: Self.id("x", "a"), port: 80))
+            #expect(try !lab.probe(from: Self.id("y", "c"), to: Self.id("x", "a"), port: 80))
 
-        cluster.relabel(pod: "c", in: "y", ["pod": "b"])
-        try await agent.change { $0.apply(.pod(cluster.pods[PodKey("y", "c")]!)) }
-        try expectLabMatchesEngine(lab, cluster, "pod relabelled")
+            cluster.relabel(pod: "c", in: "y", ["pod": "b"])
+            try await agent.change { $0.apply(.pod(cluster.pods[PodKey("y", "c")]!)) }
+            try expectLabMatchesEngine(lab, cluster, "pod relabelled")
 
-        cluster.relabel(namespace: "z", ["ns": "y"])
-        try await agent.change { $0.apply(.namespace(cluster.namespaces["z"]!)) }
-        try expectLabMatchesEngine(lab, cluster, "namespace relabelled")
-        #expect(try lab.probe(from: Self.id("z", "b"), to: Self.id("x", "a"), port: 80))
+            cluster.relabel(namespace: "z", ["ns": "y"])
+            try await agent.change { $0.apply(.namespace(cluster.namespaces["z"]!)) }
+            try expectLabMatchesEngine(lab, cluster, "namespace relabelled")
+            #expect(try lab.probe(from: Self.id("z", "b"), to: Self.id("x", "a"), port: 80))
 
-        // The deleted pod's namespace and address stay in the lab, but no rule
-        // may know it any more.
-        #expect(try lab.probe(from: Self.id("y", "c"), to: Self.id("x", "a"), port: 80))
-        try await agent.change { $0.delete(.pod(cluster.pods[PodKey("y", "c")]!)) }
-        #expect(try !lab.probe(from: Self.id("y", "c"), to: Self.id("x", "a"), port: 80))
-        #expect(try lab.probe(from: Self.id("y", "b"), to: Self.id("x", "a"), port: 80))
-        await agent.stop()
+            // The deleted pod's namespace and address stay in the lab, but no rule
+            // may know it any more.
+            #expect(try lab.probe(from: Self.id("y", "c"), to: Self.id("x", "a"), port: 80))
+            try await agent.change { $0.delete(.pod(cluster.pods[PodKey("y", "c")]!)) }
+            #expect(try !lab.probe(from: Self.id("y", "c"), to: Self.id("x", "a"), port: 80))
+            #expect(try lab.probe(from: Self.id("y", "b"), to: Self.id("x", "a"), port: 80))
+            await agent.stop()
+        }
     }
 
     /// Disconnects, 5xx answers, a compacted history (410, relist) and an
     /// invalid object: the rules in force never change meaning meanwhile, and
     /// the agent catches up afterwards.
     @Test func rulesHoldThroughDisconnectsRelistsAndBadObjects() async throws {
-        var cluster = ConformanceModel.cluster()
-        cluster.apply(Self.fromYB)
-        let (lab, agent) = try await start(cluster)
-        defer { lab.teardown() }
-        try await waitUntil { agent.status.isReady }
-        let watch = StablePairWatch(lab: lab, pairs: [
-            .init(from: Self.id("y", "b"), to: Self.id("x", "a"), port: 80, allowed: true),
-            .init(from: Self.id("z", "b"), to: Self.id("x", "a"), port: 80, allowed: false),
-        ])
+        try await onAgentThreads {
+            var cluster = ConformanceModel.cluster()
+            cluster.apply(Self.fromYB)
+            let (lab, agent) = try await start(cluster)
+            defer { lab.teardown() }
+            try await waitUntil { agent.status.isReady }
+            let watch = StablePairWatch(lab: lab, pairs: [
+                .init(from: Self.id("y", "b"), to: Self.id("x", "a"), port: 80, allowed: true),
+                .init(from: Self.id("z", "b"), to: Self.id("x", "a"), port: 80, allowed: false),
+            ])
 
-        // Connections dropped, the server failing, then its history compacted: 410 and relists.
-        agent.server.failNextRequests(4, status: .serviceUnavailable)
-        agent.server.dropConnections()
-        try await waitUntil { agent.metric("netpol_watch_restarts_total") >= 3 }
-        try await waitUntil { agent.server.watchCount == 3 }
-        agent.server.setAnswerDelay(.milliseconds(300))
-        agent.server.dropConnections()
-        var relabelled = cluster.namespaces["y"]!
-        relabelled.metadata.labels["seen"] = "while-away"
-        agent.server.apply(.namespace(relabelled))
-        agent.server.compactHistory()
-        try await waitUntil { agent.metric("netpol_relists_total") >= 3 }
-        try await waitUntil { agent.server.watchCount == 3 }
-        agent.server.setAnswerDelay(.zero)
+            // Connections dropped, the server failing, then its history compacted: 410 and relists.
+            agent.server.failNextRequests(4, status: .serviceUnavailable)
+            agent.server.dropConnections()
+            try await waitUntil { agent.metric("netpol_watch_restarts_total") >= 3 }
+            try await waitUntil { agent.server.watchCount == 3 }
+            agent.server.setAnswerDelay(.milliseconds(300))
+            agent.server.dropConnections()
+            var relabelled = cluster.namespaces["y"]!
+            relabelled.metadata.labels["seen"] = "while-away"
+            agent.server.apply(.namespace(relabelled))
+            agent.server.compactHistory()
+            try await waitUntil { agent.metric("netpol_relists_total") >= 3 }
+            try await waitUntil { agent.server.watchCount == 3 }
+            agent.server.setAnswerDelay(.zero)
 
-        // An invalid version of the policy is refused; the valid one stays in force.
-        var broken = Self.fromYB
-        broken.spec.ingress[0].from[0].podSelector?.matchExpressions = [LabelSelectorRequirement(key: "pod", operator: SelectorOperator(rawValue: "Near"), values: [])]
-        agent.server.apply(.networkPolicy(broken))
-        try await waitUntil { agent.metric("netpol_objects_rejected_total") >= 1 }
+            // An invalid version of the policy is refused; the valid one stays in force.
+            var broken = Self.fromYB
+            broken.spec.ingress[0].from[0].podSelector?.matchExpressions = [LabelSelectorRequirement(key: "pod", operator: SelectorOperator(rawValue: "Near"), values: [])]
+            agent.server.apply(.networkPolicy(broken))
+            try await waitUntil { agent.metric("netpol_objects_rejected_total") >= 1 }
 
-        // Enough probes ran through all of it.
-        let deadline = ContinuousClock.now + .seconds(20)
-        while watch.probes < 20, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        let probes = watch.probes
-        #expect(watch.stop() == [])
-        #expect(probes >= 10)
+            // Enough probes ran through all of it.
+            let deadline = ContinuousClock.now + .seconds(20)
+            while watch.probes < 20, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            let probes = watch.probes
+            #expect(watch.stop() == [])
+            #expect(probes >= 10)
 
-        // And it still follows the API: z joins ns=y, z/b gets in.
-        cluster.relabel(namespace: "z", ["ns": "y"])
-        try await agent.change { $0.apply(.namespace(cluster.namespaces["z"]!)) }
-        #expect(try lab.probe(from: Self.id("z", "b"), to: Self.id("x", "a"), port: 80))
-        await agent.stop()
+            // And it still follows the API: z joins ns=y, z/b gets in.
+            cluster.relabel(namespace: "z", ["ns": "y"])
+            try await agent.change { $0.apply(.namespace(cluster.namespaces["z"]!)) }
+            #expect(try lab.probe(from: Self.id("z", "b"), to: Self.id("x", "a"), port: 80))
+            await agent.stop()
+        }
     }
 
     /// Someone deletes netpol's table: the next resync writes it all again.
     @Test func resyncRepairsADeletedTable() async throws {
-        var cluster = ConformanceModel.cluster()
-        cluster.apply(Self.fromYB)
-        let (lab, agent) = try await start(cluster)
-        defer { lab.teardown() }
-        let runner = try #require(lab.runner(node: "node-1"))
-        try await waitUntil { agent.status.isReady }
-        try runner.check(Command("nft", ["delete", "table", "inet", "netpol"]))
-        #expect(try lab.probe(from: Self.id("z", "b"), to: Self.id("x", "a"), port: 80), "no table, no isolation")
-        let before = try #require(agent.status.lastSync)
-        agent.store.requestRepair()
-        try await waitUntil { (agent.status.lastSync?.finished ?? before.finished) > before.finished }
-        #expect(agent.status.lastSync?.full == true)
-        #expect(try !lab.probe(from: Self.id("z", "b"), to: Self.id("x", "a"), port: 80))
-        await agent.stop()
+        try await onAgentThreads {
+            var cluster = ConformanceModel.cluster()
+            cluster.apply(Self.fromYB)
+            let (lab, agent) = try await start(cluster)
+            defer { lab.teardown() }
+            let runner = try #require(lab.runner(node: "node-1"))
+            try await waitUntil { agent.status.isReady }
+            try runner.check(Command("nft", ["delete", "table", "inet", "netpol"]))
+            #expect(try lab.probe(from: Self.id("z", "b"), to: Self.id("x", "a"), port: 80), "no table, no isolation")
+            let before = try #require(agent.status.lastSync)
+            agent.store.requestRepair()
+            try await waitUntil { (agent.status.lastSync?.finished ?? before.finished) > before.finished }
+            #expect(agent.status.lastSync?.full == true)
+            #expect(try !lab.probe(from: Self.id("z", "b"), to: Self.id("x", "a"), port: 80))
+            await agent.stop()
+        }
     }
 
     /// Rules an earlier run left stay until the first sync replaces them, and
     /// nothing is written before all three kinds are listed.
     @Test func startingOverOldRulesNeverOpensIsolatedPods() async throws {
-        var cluster = ConformanceModel.cluster()
-        cluster.apply(Self.fromYB)
-        // The server fails every list: the agent must not write anything.
-        let (lab, agent) = try await start(cluster, objects: [], failingRequests: 1_000)
-        defer { lab.teardown() }
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(!agent.status.isReady)
-        #expect(try !lab.probe(from: Self.id("z", "b"), to: Self.id("x", "a"), port: 80), "the old rules are still in force")
-        await agent.stop()
+        try await onAgentThreads {
+            var cluster = ConformanceModel.cluster()
+            cluster.apply(Self.fromYB)
+            // The server fails every list: the agent must not write anything.
+            let (lab, agent) = try await start(cluster, objects: [], failingRequests: 1_000)
+            defer { lab.teardown() }
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(!agent.status.isReady)
+            #expect(try !lab.probe(from: Self.id("z", "b"), to: Self.id("x", "a"), port: 80), "the old rules are still in force")
+            await agent.stop()
+        }
     }
 }

@@ -36,43 +36,45 @@ struct FilesSourceTests {
         """
 
     @Test func editingTheDirectoryChangesTheKernelRules() async throws {
-        let namespace = "netpol-agent-files-\(getpid())"
-        let host = ProcessRunner()
-        try host.check(Command("ip", ["netns", "add", namespace]))
-        defer { _ = try? host.run(Command("ip", ["netns", "delete", namespace])) }
-        let directory = NSTemporaryDirectory() + namespace
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try Data(Self.namespaceAndPods.utf8).write(to: URL(fileURLWithPath: directory + "/pods.yaml"))
+        try await onAgentThreads {
+            let namespace = "netpol-agent-files-\(getpid())"
+            let host = ProcessRunner()
+            try host.check(Command("ip", ["netns", "add", namespace]))
+            defer { _ = try? host.run(Command("ip", ["netns", "delete", namespace])) }
+            let directory = NSTemporaryDirectory() + namespace
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            try Data(Self.namespaceAndPods.utf8).write(to: URL(fileURLWithPath: directory + "/pods.yaml"))
 
-        let runner = NetnsRunner(namespace: namespace)
-        let store = ClusterStore()
-        let status = AgentStatus()
-        let registry = PrometheusCollectorRegistry()
-        let task = Task {
-            let agent = Agent(
-                configuration: AgentConfiguration(node: "node-a"), programmer: NftablesProgrammer(runner: runner),
-                store: store, status: status, logger: Logger(label: "netpol.test") { _ in SwiftLogNoOpLogHandler() },
-                metrics: AgentMetrics(factory: PrometheusMetricsFactory(registry: registry)))
-            await agent.run(sources: [FilesSource(directory: directory, interval: .milliseconds(50))])
+            let runner = NetnsRunner(namespace: namespace)
+            let store = ClusterStore()
+            let status = AgentStatus()
+            let registry = PrometheusCollectorRegistry()
+            let task = Task(executorPreference: AgentExecutor.shared) {
+                let agent = Agent(
+                    configuration: AgentConfiguration(node: "node-a"), programmer: NftablesProgrammer(runner: runner),
+                    store: store, status: status, logger: Logger(label: "netpol.test") { _ in SwiftLogNoOpLogHandler() },
+                    metrics: AgentMetrics(factory: PrometheusMetricsFactory(registry: registry)))
+                await agent.run(sources: [FilesSource(directory: directory, interval: .milliseconds(50))])
+            }
+            defer { task.cancel() }
+            let table = { (try? NftablesProgrammer(runner: runner).readBack()) ?? nil ?? "" }
+            try await waitUntil { status.isReady }
+            #expect(!table().contains("10.9.0.10"), "no policy, no isolated pod")
+
+            try Data(Self.policy.utf8).write(to: URL(fileURLWithPath: directory + "/policy.yaml"))
+            try await waitUntil { table().contains("10.9.0.10") && table().contains("10.9.0.11") }
+
+            // A broken edit is refused and the file's last good policy stays.
+            try Data("kind: NetworkPolicy\nspec: [unclosed".utf8).write(to: URL(fileURLWithPath: directory + "/policy.yaml"))
+            try await waitUntil { registry.emitToString().contains("netpol_source_errors_total{source=\"files\"} 1") }
+            #expect(table().contains("10.9.0.10"))
+
+            try FileManager.default.removeItem(atPath: directory + "/policy.yaml")
+            try await waitUntil { !table().contains("10.9.0.10") }
+            task.cancel()
+            await task.value
+            #expect(table().contains("table inet netpol"), "stopping leaves the rules in place")
         }
-        defer { task.cancel() }
-        let table = { (try? NftablesProgrammer(runner: runner).readBack()) ?? nil ?? "" }
-        try await waitUntil { status.isReady }
-        #expect(!table().contains("10.9.0.10"), "no policy, no isolated pod")
-
-        try Data(Self.policy.utf8).write(to: URL(fileURLWithPath: directory + "/policy.yaml"))
-        try await waitUntil { table().contains("10.9.0.10") && table().contains("10.9.0.11") }
-
-        // A broken edit is refused and the file's last good policy stays.
-        try Data("kind: NetworkPolicy\nspec: [unclosed".utf8).write(to: URL(fileURLWithPath: directory + "/policy.yaml"))
-        try await waitUntil { registry.emitToString().contains("netpol_source_errors_total{source=\"files\"} 1") }
-        #expect(table().contains("10.9.0.10"))
-
-        try FileManager.default.removeItem(atPath: directory + "/policy.yaml")
-        try await waitUntil { !table().contains("10.9.0.10") }
-        task.cancel()
-        await task.value
-        #expect(table().contains("table inet netpol"), "stopping leaves the rules in place")
     }
 }

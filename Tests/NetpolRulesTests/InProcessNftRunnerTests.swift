@@ -1,0 +1,71 @@
+import Foundation
+import NetpolDataplane
+import NetpolModel
+import NetpolRender
+import NetpolRules
+import NetpolTesting
+import Testing
+
+/// `nft -f -` through libnftables in this process, against `nft` the command.
+@Suite("nft in-process through libnftables", .enabled(if: getuid() == 0 && InProcessNftRunner.isAvailable, "needs root and libnftables (CI installs nftables)"))
+struct InProcessNftRunnerTests {
+    private static func plan(_ policies: Int) -> RulePlan {
+        var cluster = ConformanceModel.cluster(dualStack: true)
+        cluster.apply(networkPolicy("deny", in: "x", types: [.ingress, .egress]))
+        if policies > 1 {
+            cluster.apply(networkPolicy("from-y", in: "x", selecting: .labels(["pod": "a"]), ingress: [.init(ports: [.tcp(80)], from: [.namespaces(.labels(["ns": "y"]))])]))
+        }
+        return RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot)
+    }
+
+    /// Two fresh namespaces, removed afterwards whatever happens.
+    private static func withNamespaces(_ body: (String, String) throws -> Void) throws {
+        let host = ProcessRunner()
+        let tag = "\(getpid())-\(UUID().uuidString.prefix(6))"
+        let names = ["netpol-inproc-a-\(tag)", "netpol-inproc-b-\(tag)"]
+        for name in names { try host.check(Command("ip", ["netns", "add", name])) }
+        defer { for name in names { _ = try? host.run(Command("ip", ["netns", "delete", name])) } }
+        try body(names[0], names[1])
+    }
+
+    @Test func leavesTheSameTableAsTheCommandFullAndIncremental() throws {
+        try Self.withNamespaces { inProcess, command in
+            let library = NftablesProgrammer(runner: InProcessNftRunner(namespace: inProcess, fallback: NetnsRunner(namespace: inProcess)))
+            let process = NftablesProgrammer(runner: NetnsRunner(namespace: command))
+            for plan in [Self.plan(1), Self.plan(2), Self.plan(1)] {
+                try library.apply(plan)
+                try process.apply(plan)
+                let table = try #require(try library.readBack())
+                #expect(table == (try process.readBack()))
+                #expect(table.contains("chain ingress"))
+            }
+        }
+    }
+
+    @Test func aRefusedScriptChangesNothingAndSaysWhy() throws {
+        try Self.withNamespaces { inProcess, _ in
+            let runner = InProcessNftRunner(namespace: inProcess, fallback: NetnsRunner(namespace: inProcess))
+            try NftablesProgrammer(runner: runner).apply(Self.plan(1))
+            let before = try NftablesProgrammer(runner: NetnsRunner(namespace: inProcess)).readBack()
+            let refused = try runner.run(Command("nft", ["-f", "-"], input: "delete table inet netpol\nadd rule inet nowhere nochain drop\n"))
+            #expect(refused.status != 0)
+            #expect(refused.errors.contains("No such file or directory"), "\(refused.errors)")
+            #expect(try NftablesProgrammer(runner: NetnsRunner(namespace: inProcess)).readBack() == before, "all or nothing")
+        }
+    }
+
+    @Test func aDryRunChecksWithoutChanging() throws {
+        try Self.withNamespaces { inProcess, _ in
+            let runner = InProcessNftRunner(namespace: inProcess, fallback: NetnsRunner(namespace: inProcess))
+            try NftablesProgrammer(runner: runner).check(Self.plan(2))
+            #expect(try NftablesProgrammer(runner: NetnsRunner(namespace: inProcess)).readBack() == nil)
+        }
+    }
+
+    @Test func otherCommandsGoToTheFallback() throws {
+        let fallback = ScriptedRunner()
+        _ = try InProcessNftRunner(fallback: fallback).run(Command("nft", ["list", "table", "inet", "netpol"]))
+        _ = try InProcessNftRunner(fallback: fallback).run(Command("ip", ["link"]))
+        #expect(fallback.commands == [Command("nft", ["list", "table", "inet", "netpol"]), Command("ip", ["link"])])
+    }
+}
