@@ -22,8 +22,9 @@ struct AgentCommand: ParsableCommand {
             are skipped with a log line and a metric; the last valid version stays.
 
             Sources:
-              kubernetes   the API server: --kubeconfig (or $KUBECONFIG, \
-            ~/.kube/config), else the pod's service account when in a cluster
+              kubernetes   the API server, through --kubeconfig if given, else the
+                           pod's service account in a cluster, else $KUBECONFIG
+                           or ~/.kube/config
               files:DIR    a directory of manifests, read again when a file changes
 
             Endpoints on --metrics-address: /metrics (Prometheus), /healthz, /readyz \
@@ -32,7 +33,8 @@ struct AgentCommand: ParsableCommand {
             Examples:
               netpol agent --node "$NODE_NAME"
               ip netns add netpol-try
-              netpol agent --node node-a --source files:examples/three-tier --netns netpol-try
+              netpol agent --node node-a --source files:examples/three-tier \\
+                --netns netpol-try
             """)
 
     @Option(help: ArgumentHelp("The node whose pods to enforce for (spec.nodeName). Default: $NODE_NAME.", valueName: "name"))
