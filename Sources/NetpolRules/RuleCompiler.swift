@@ -50,6 +50,14 @@ struct PlanBuilder {
     private var setNames: [String: String] = [:]
     /// The sets of each policy peer, worked out once however many local pods it applies to.
     private var peerSets: [PeerKey: [(String, IPAddress.Family)]] = [:]
+    /// The same for named-port sets; a nil peer is a rule without peers.
+    private var servicesSets: [ServicesKey: String] = [:]
+
+    private struct ServicesKey: Hashable {
+        var peer: PeerKey?
+        var port: NamedPort
+        var family: IPAddress.Family
+    }
 
     private struct PeerKey: Hashable {
         var policy: Int
@@ -97,7 +105,7 @@ struct PlanBuilder {
                     result += ports.numeric.map { PlanRule(peer: .any, ports: $0, origin: origin) }
                     for named in ports.named {
                         for family in families {
-                            let set = servicesSet(peer: nil, named, family)
+                            let set = servicesSet(peer: nil, key: ServicesKey(peer: nil, port: named, family: family))
                             result.append(PlanRule(peer: .services(name: set, family: family), ports: nil, origin: origin))
                         }
                     }
@@ -105,15 +113,15 @@ struct PlanBuilder {
                 }
                 for peer in rule.peers {
                     let peerOrigin = "\(origin).\(direction.peersField)[\(peer.index)]"
+                    let key = PeerKey(policy: number, direction: direction, rule: rule.index, peer: peer.index)
                     if !ports.numeric.isEmpty {
-                        let key = PeerKey(policy: number, direction: direction, rule: rule.index, peer: peer.index)
                         for (set, family) in addressSets(peer, key: key) {
                             result += ports.numeric.map { PlanRule(peer: .set(name: set, family: family), ports: $0, origin: peerOrigin) }
                         }
                     }
                     for named in ports.named {
                         for family in families(of: peer) {
-                            let set = servicesSet(peer: peer, named, family)
+                            let set = servicesSet(peer: peer, key: ServicesKey(peer: key, port: named, family: family))
                             result.append(PlanRule(peer: .services(name: set, family: family), ports: nil, origin: peerOrigin))
                         }
                     }
@@ -147,8 +155,10 @@ struct PlanBuilder {
         peer.block.map { [$0.cidr.family] } ?? families
     }
 
-    /// Pods of `peer` (every pod when nil) with the number `named` has on each.
-    private mutating func servicesSet(peer: CompiledPeer?, _ named: NamedPort, _ family: IPAddress.Family) -> String {
+    /// Pods of `peer` (every pod when nil) with the number the named port has on each.
+    private mutating func servicesSet(peer: CompiledPeer?, key: ServicesKey) -> String {
+        if let known = servicesSets[key] { return known }
+        let (named, family) = (key.port, key.family)
         let candidates = peer.map { $0.pods(family).indices } ?? Array(index.pods.indices)
         let elements: [AddressSet.Element] = candidates.compactMap { number in
             let pod = index.pods[number]
@@ -156,7 +166,9 @@ struct PlanBuilder {
             return .service(address, named.protocol, port)
         }
         let description = (peer.map(Self.describe) ?? "every pod") + " on named port \(named.name)/\(named.protocol)"
-        return set(prefix: "named", origin: description, family: family, kind: .services, elements: elements)
+        let name = set(prefix: "named", origin: description, family: family, kind: .services, elements: elements)
+        servicesSets[key] = name
+        return name
     }
 
     private mutating func set(prefix: String, origin: String, family: IPAddress.Family, kind: AddressSet.Kind, elements: [AddressSet.Element]) -> String {

@@ -275,9 +275,20 @@ struct AddressTests {
         #expect(IPAddress(text)?.description == canonical)
     }
 
-    @Test(arguments: ["", "1.2.3", "1.2.3.4.5", "256.0.0.1", "1.2.3.-1", ":::", "1::2::3", "12345::", "1:2:3:4:5:6:7:8:9", "g::1", " 1.2.3.4"])
+    @Test(arguments: ["", "1.2.3", "1.2.3.4.5", "256.0.0.1", "1.2.3.-1", ":::", "1::2::3", "12345::", "1:2:3:4:5:6:7:8:9", "g::1", " 1.2.3.4",
+                           "1..2.3", "1.2.3.", ".1.2.3", "1.2.3.4 ", "0001.2.3.4", "1.2.3.1000", "1.2.3.٣"])
     func rejects(text: String) {
         #expect(IPAddress(text) == nil)
+    }
+
+    /// Leading zeros: read as decimal by the lenient parser (as the API server's
+    /// legacy validation does), refused by the strict one.
+    @Test func leadingZerosAreStrictOnly() {
+        #expect(IPAddress("010.001.0.0")?.description == "10.1.0.0")
+        #expect(IPAddress("010.1.0.0", strict: true) == nil)
+        #expect(IPAddress("10.1.0.00", strict: true) == nil)
+        #expect(IPAddress("0.0.0.0", strict: true)?.description == "0.0.0.0")
+        #expect(IPAddress("255.255.255.255", strict: true)?.description == "255.255.255.255")
     }
 
     @Test func cidrContainment() throws {

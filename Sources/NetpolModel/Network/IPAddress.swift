@@ -65,17 +65,33 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     // MARK: - Parsing
 
+    /// Four decimal octets of one to three digits, each at most 255; `strict`
+    /// refuses leading zeros (which some parsers read as octal). Works on the
+    /// UTF-8 bytes: every pod address of every sync passes through here.
     private static func parseIPv4(_ text: Substring, strict: Bool) -> UInt32? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
         var value: UInt32 = 0
-        for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }),
-                  let octet = UInt32(part), octet <= 255 else { return nil }
-            if strict, part.count > 1, part.first == "0" { return nil }
-            value = value << 8 | octet
+        var octet: UInt32 = 0
+        var digits = 0
+        var octets = 0
+        var leadingZero = false
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if digits == 0 { leadingZero = byte == UInt8(ascii: "0") }
+                digits += 1
+                octet = octet * 10 + UInt32(byte - UInt8(ascii: "0"))
+                guard digits <= 3, octet <= 255 else { return nil }
+            case UInt8(ascii: "."):
+                guard digits > 0, octets < 3, !(strict && leadingZero && digits > 1) else { return nil }
+                value = value << 8 | octet
+                octets += 1
+                (octet, digits) = (0, 0)
+            default:
+                return nil
+            }
         }
-        return value
+        guard digits > 0, octets == 3, !(strict && leadingZero && digits > 1) else { return nil }
+        return value << 8 | octet
     }
 
     private static func parseIPv6(_ text: Substring, strict: Bool) -> UInt128? {
