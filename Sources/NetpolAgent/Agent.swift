@@ -91,8 +91,11 @@ public final class Agent {
             }
             if Task.isCancelled { return }
             guard store.isComplete else { continue }
+            let repair = store.takeRepairRequest()
+            // A wake for a change the last sync already included: nothing to do.
+            if !repair, status.lastFailure == nil, status.lastSync?.version == store.version { continue }
             do {
-                try sync(repair: store.takeRepairRequest())
+                try sync(repair: repair)
                 retry.reset()
             } catch {
                 metrics.syncFailures.increment()
