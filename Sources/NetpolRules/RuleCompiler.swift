@@ -71,6 +71,15 @@ struct PlanBuilder {
         var rules: [PlanRule]
     }
 
+    /// Everything a pod's rules are made from, so that pods alike skip making them.
+    private var chainsByInputs: [RuleInputs: String] = [:]
+
+    private struct RuleInputs: Hashable {
+        var direction: Direction
+        var policies: [Int]
+        var namedPorts: [Int?]
+    }
+
     init(index: PolicyIndex) {
         self.index = index
         let used = Set(index.pods.flatMap(\.families))
@@ -79,17 +88,41 @@ struct PlanBuilder {
 
     /// The name of the chain judging `pod` in `direction`, created on first use.
     mutating func chain(for pod: Int, _ direction: Direction) -> String {
-        let rules = self.rules(for: pod, direction)
-        let key = ChainKey(direction: direction, rules: rules)
         let id = index.pods[pod].id
-        if let name = chainNames[key] {
+        let inputs = RuleInputs(direction: direction, policies: index.isolatingPolicies(of: pod, direction),
+                                namedPorts: direction == .ingress ? namedPortNumbers(of: pod) : [])
+        if let name = chainsByInputs[inputs] {
             chains[name]?.pods.append(id)
             return name
         }
-        let name = uniqueName(prefix: direction.rulesField, content: rules.map(\.description).joined(separator: "\n"), taken: { chains[$0] != nil })
-        chainNames[key] = name
-        chains[name] = PlanChain(name: name, direction: direction, pods: [id], rules: rules)
+        let rules = self.rules(for: pod, direction)
+        let key = ChainKey(direction: direction, rules: rules)
+        let name: String
+        if let known = chainNames[key] {
+            name = known
+            chains[name]?.pods.append(id)
+        } else {
+            name = uniqueName(prefix: direction.rulesField, content: rules.map(\.description).joined(separator: "\n"), taken: { chains[$0] != nil })
+            chainNames[key] = name
+            chains[name] = PlanChain(name: name, direction: direction, pods: [id], rules: rules)
+        }
+        chainsByInputs[inputs] = name
         return name
+    }
+
+    /// What the pod's ingress named ports resolve to, for every named port its
+    /// isolating policies' ingress rules use, in rule order: with the policies,
+    /// all a pod's rules depend on.
+    private func namedPortNumbers(of pod: Int) -> [Int?] {
+        var numbers: [Int?] = []
+        for number in index.isolatingPolicies(of: pod, .ingress) {
+            for rule in index.policies[number].rules(.ingress) {
+                for port in rule.ports {
+                    if case .string(let name) = port.port { numbers.append(index.pods[pod].port(named: name, protocol: port.effectiveProtocol)) }
+                }
+            }
+        }
+        return numbers
     }
 
     /// Every rule of the pod's isolating policies, in policy and rule order.
