@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "NetpolTesting",
             dependencies: [
-                "NetpolModel", "NetpolEngine", "NetpolDataplane", "NetpolWorkload",
+                "NetpolModel", "NetpolEngine", "NetpolDataplane", "NetpolWorkload", "NetpolKube",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

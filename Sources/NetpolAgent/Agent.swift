@@ -115,12 +115,17 @@ public final class Agent {
         let (snapshot, version) = store.snapshot()
         let plan = RuleCompiler.plan(node: configuration.node, snapshot: snapshot)
         let previous = programmer.applied
-        let diff = previous.map { plan.diff(from: $0) }
         let compiled = clock.now
+        // The programmer works out the difference; an unchanged plan (a change
+        // that does not concern this node) goes nowhere near the kernel.
+        let diff: PlanDiff?
         if previous == nil || repair {
             try programmer.replace(plan)
-        } else if diff?.isEmpty == false {
-            try programmer.apply(plan)
+            diff = nil
+        } else if plan == previous {
+            diff = PlanDiff()
+        } else {
+            diff = try programmer.apply(plan)
         }
         let duration = started.duration(to: clock.now)
         let report = SyncReport(
@@ -128,7 +133,7 @@ public final class Agent {
             full: previous == nil || repair,
             setElementChanges: diff?.elementCount ?? plan.elementCount, ruleChanges: diff?.ruleCount ?? plan.ruleCount)
         metrics.syncs.increment()
-        metrics.syncDuration.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        metrics.syncDuration.recordMilliseconds(duration.milliseconds)
         metrics.setElementChanges.increment(by: report.setElementChanges)
         metrics.ruleChanges.increment(by: report.ruleChanges)
         metrics.kernelRules.record(plan.ruleCount)
@@ -136,7 +141,7 @@ public final class Agent {
         status.record(report)
         let metadata: Logger.Metadata = [
             "version": "\(version)", "full": "\(report.full)", "elements": "\(report.setElementChanges)",
-            "rules": "\(report.ruleChanges)", "ms": "\((report.milliseconds * 100).rounded() / 100)",
+            "rules": "\(report.ruleChanges)", "ms": "\((duration.milliseconds * 100).rounded() / 100)",
         ]
         if previous == nil {
             logger.info("first sync: rules in force", metadata: metadata.merging(["pods": "\(plan.bindings.count)"]) { $1 })

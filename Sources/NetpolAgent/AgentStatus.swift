@@ -4,7 +4,7 @@ import Synchronization
 public struct SyncReport: Sendable {
     public var version: Int
     public var duration: Duration
-    /// The part before the kernel: snapshot, engine index, plan and its diff.
+    /// The part before the kernel: snapshot, engine index and plan.
     public var compileDuration: Duration
     /// When the kernel transaction was done.
     public var finished: ContinuousClock.Instant
@@ -12,9 +12,12 @@ public struct SyncReport: Sendable {
     public var full: Bool
     public var setElementChanges: Int
     public var ruleChanges: Int
+}
 
+extension Duration {
+    /// This duration in milliseconds, fractional: how logs and benchmarks show it.
     public var milliseconds: Double {
-        Double(duration.components.seconds) * 1_000 + Double(duration.components.attoseconds) / 1e15
+        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
     }
 }
 

@@ -50,7 +50,7 @@ public struct FilesSource: ClusterSource {
         var set = ManifestSet()
         ManifestLoader.load(data: data, file: file, into: &set)
         let unknown = set.objects.flatMap { loaded in
-            loaded.unknownFields.map { "\(loaded.location): \(loaded.object.reference): \($0): not a field of \(loaded.object.kind)" }
+            Validator.problems(loaded).filter { $0.kind == .unknownField }.map { "\(loaded.location): \(loaded.object.reference): \($0)" }
         }
         let problems = set.errors.map(\.description) + unknown
         guard problems.isEmpty else {

@@ -35,7 +35,7 @@ public struct AgentLatencyBenchmark {
         public var latencies: [(change: Change, milliseconds: Double)]
         /// The agent's own part: compile, diff and kernel transaction, per sync.
         public var syncMilliseconds: [Double]
-        /// Of that, the part before the kernel: snapshot, index, plan, diff.
+        /// Of that, the part before the kernel: snapshot, index, plan.
         public var compileMilliseconds: [Double]
         public var pods: Int
         public var policies: Int
@@ -48,9 +48,7 @@ public struct AgentLatencyBenchmark {
         defer { _ = try? runner.run(Command("ip", ["netns", "delete", namespace])) }
 
         let server = try await FakeAPIServer(objects: objects)
-        let client = try KubeClient(access: ClusterAccess(
-            server: server.url, certificateAuthority: try Data(contentsOf: URL(fileURLWithPath: server.certificates.authority)),
-            credential: .token(server.token)))
+        let client = try KubeClient(access: server.access)
         let store = ClusterStore()
         let status = AgentStatus()
         let (node, nodeRunner) = (node, InProcessNftRunner(namespace: namespace, fallback: NetnsRunner(namespace: namespace, base: runner)))

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import NetpolAgent
 import NetpolDataplane
 import NetpolEngine
 import NetpolModel
@@ -177,12 +178,5 @@ public enum IncrementalUpdate: String, CaseIterable, Sendable {
             objects[position] = .namespace(namespace)
         }
         return objects
-    }
-}
-
-extension Duration {
-    /// This duration in milliseconds, fractional.
-    public var milliseconds: Double {
-        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
     }
 }

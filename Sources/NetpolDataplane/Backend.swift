@@ -5,7 +5,9 @@ public protocol RuleProgrammer: AnyObject {
     /// The plan the kernel last accepted.
     var applied: RulePlan? { get }
     /// Makes the kernel enforce `plan`, without a moment of half-applied rules.
-    func apply(_ plan: RulePlan) throws(DataplaneError)
+    /// Returns the difference written, or nil when the whole plan was written.
+    @discardableResult
+    func apply(_ plan: RulePlan) throws(DataplaneError) -> PlanDiff?
     /// Rewrites everything netpol owns to `plan` in one transaction, whatever the
     /// kernel holds now: the first apply after a restart, and drift repair.
     func replace(_ plan: RulePlan) throws(DataplaneError)

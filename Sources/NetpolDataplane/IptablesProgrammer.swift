@@ -47,7 +47,9 @@ public final class IptablesProgrammer {
         return rules(legacy) > rules(nft) ? .legacy : .nft
     }
 
-    public func apply(_ plan: RulePlan) throws(DataplaneError) {
+    /// Rebuilds every set and chain; returns nil (the whole plan was written).
+    @discardableResult
+    public func apply(_ plan: RulePlan) throws(DataplaneError) -> PlanDiff? {
         try runner.check(Command("ipset", ["restore"], input: IptablesRenderer.ipsetScript(plan)))
         for family in IPAddress.Family.allCases {
             let wanted = Set(IptablesRenderer.chainNames(plan, family: family))
@@ -58,6 +60,7 @@ public final class IptablesProgrammer {
         let keep = Set(IptablesRenderer.setNames(plan))
         try destroySets(existingSets().filter { !keep.contains($0) })
         applied = plan
+        return nil
     }
 
     /// The same as `apply`: every apply already rebuilds every set and chain.

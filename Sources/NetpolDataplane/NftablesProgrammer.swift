@@ -21,17 +21,21 @@ public final class NftablesProgrammer {
     /// the difference from the last applied plan, or the whole table the first
     /// time. If the difference does not apply (someone changed the table), the
     /// whole table is replaced instead. On failure the kernel keeps what it had
-    /// (nft applies all or nothing).
-    public func apply(_ plan: RulePlan) throws(DataplaneError) {
+    /// (nft applies all or nothing). Returns the difference written, or nil
+    /// when the whole table was.
+    @discardableResult
+    public func apply(_ plan: RulePlan) throws(DataplaneError) -> PlanDiff? {
         if let previous = applied {
-            let script = NftablesRenderer.script(plan.diff(from: previous))
-            if script.isEmpty { return }
+            let diff = plan.diff(from: previous)
+            let script = NftablesRenderer.script(diff)
+            if script.isEmpty { return diff }
             if (try? runner.check(Command("nft", ["-f", "-"], input: script))) != nil {
                 applied = plan
-                return
+                return diff
             }
         }
         try replace(plan)
+        return nil
     }
 
     /// Replaces the whole table with `plan` in one transaction, whatever the

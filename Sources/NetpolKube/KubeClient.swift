@@ -19,7 +19,7 @@ public final class KubeClient: Sendable {
     /// - Parameter requestTimeout: how long a list (each page) may take.
     public init(access: ClusterAccess, requestTimeout: Duration = .seconds(60)) throws(KubeError) {
         self.access = access
-        self.requestTimeout = .nanoseconds(Int64(requestTimeout.components.seconds) * 1_000_000_000)
+        self.requestTimeout = TimeAmount(requestTimeout)
         var tls = TLSConfiguration.makeClientConfiguration()
         do {
             if let authority = access.certificateAuthority {

@@ -27,6 +27,9 @@ public struct PlanDiff: Hashable, Sendable {
         public var removed: [AddressSet.Element]
     }
 
+    /// No change at all.
+    public init() {}
+
     public var isEmpty: Bool { self == PlanDiff() }
 
     /// Set and map elements added or removed.

@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import NetpolKube
 import NetpolModel
 import Synchronization
 
@@ -54,6 +55,11 @@ public final class FakeAPIServer: Sendable {
 
     /// `https://127.0.0.1:PORT`.
     public var url: String { "https://127.0.0.1:\(port)" }
+
+    /// How a client reaches this server: its URL, its CA, its token.
+    public var access: ClusterAccess {
+        ClusterAccess(server: url, certificateAuthority: FileManager.default.contents(atPath: certificates.authority), credential: .token(token))
+    }
 
     public init(objects: [KubeObject] = [], token: String = "netpol-test-token") async throws {
         self.token = token
@@ -137,7 +143,7 @@ public final class FakeAPIServer: Sendable {
 
     /// Delays every answer by `delay`.
     public func setAnswerDelay(_ delay: Duration) {
-        state.withLock { $0.delay = .nanoseconds(Int64(delay.components.seconds) * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000) }
+        state.withLock { $0.delay = TimeAmount(delay) }
     }
 
     /// `METHOD PATH?QUERY` of every request so far.

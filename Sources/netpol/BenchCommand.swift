@@ -72,8 +72,8 @@ struct BenchCommand: ParsableCommand {
         print("Agent: event-to-kernel latency of \(report.latencies.count) changes, one at a time, \(report.pods) pods, \(report.policies) policies, node-0 (nftables)")
         let rows = [("all changes", report.latencies.map(\.milliseconds))]
             + AgentLatencyBenchmark.Change.allCases.map { change in (change.rawValue, report.latencies.filter { $0.change == change }.map(\.milliseconds)) }
-            + [("agent's sync (compile + diff + nft)", report.syncMilliseconds),
-               ("  of which compile + diff", report.compileMilliseconds)]
+            + [("agent's sync (compile, diff, nft)", report.syncMilliseconds),
+               ("  of which compile (snapshot, index, plan)", report.compileMilliseconds)]
         for (name, values) in rows where !values.isEmpty {
             let sorted = values.sorted()
             let at = { (fraction: Double) in sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))] }

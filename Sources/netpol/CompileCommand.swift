@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NetpolAgent
 import NetpolDataplane
 import NetpolEngine
 import NetpolRender
@@ -64,6 +65,6 @@ struct CompileCommand: ParsableCommand {
     }
 
     private func milliseconds(_ duration: Duration) -> String {
-        String(format: "%.1f", Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15)
+        String(format: "%.1f", duration.milliseconds)
     }
 }

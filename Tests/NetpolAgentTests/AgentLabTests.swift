@@ -28,10 +28,7 @@ final class AgentHarness: Sendable {
     init(objects: [KubeObject], node: String, runner: NetnsRunner, backend: Backend = .nftables, failingRequests: Int = 0) async throws {
         server = try await FakeAPIServer(objects: objects)
         server.failNextRequests(failingRequests)
-        client = try KubeClient(access: ClusterAccess(
-            server: server.url,
-            certificateAuthority: try Data(contentsOf: URL(fileURLWithPath: server.certificates.authority)),
-            credential: .token(server.token)))
+        client = try KubeClient(access: server.access)
         let source = KubernetesSource(client: client, watchTimeout: 20...30, backoff: Backoff(initial: .milliseconds(20), maximum: .milliseconds(200)))
         let (store, status, registry) = (store, status, registry)
         task = Task(executorPreference: AgentExecutor.shared) {

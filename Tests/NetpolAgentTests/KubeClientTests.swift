@@ -9,11 +9,12 @@ import Testing
 /// The client against a server speaking the API's wire protocol over verified TLS.
 @Suite("Kubernetes client")
 struct KubeClientTests {
+    /// The server's own access, with another token or CA when a test asks for one.
     static func access(_ server: FakeAPIServer, token: String? = nil, authority: String? = nil) throws -> ClusterAccess {
-        ClusterAccess(
-            server: server.url,
-            certificateAuthority: try Data(contentsOf: URL(fileURLWithPath: authority ?? server.certificates.authority)),
-            credential: .token(token ?? server.token))
+        var access = server.access
+        if let token { access.credential = .token(token) }
+        if let authority { access.certificateAuthority = try Data(contentsOf: URL(fileURLWithPath: authority)) }
+        return access
     }
 
     static func pod(_ name: String, labels: [String: String] = [:]) -> KubeObject {
