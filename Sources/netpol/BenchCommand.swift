@@ -73,7 +73,7 @@ struct BenchCommand: ParsableCommand {
         let rows = [("all changes", report.latencies.map(\.milliseconds))]
             + AgentLatencyBenchmark.Change.allCases.map { change in (change.rawValue, report.latencies.filter { $0.change == change }.map(\.milliseconds)) }
             + [("agent's sync (compile, diff, nft)", report.syncMilliseconds),
-               ("  of which compile (snapshot, index, plan)", report.compileMilliseconds)]
+               ("  of which compile (before nft)", report.compileMilliseconds)]
         for (name, values) in rows where !values.isEmpty {
             let sorted = values.sorted()
             let at = { (fraction: Double) in sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))] }
