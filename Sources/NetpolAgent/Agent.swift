@@ -118,19 +118,24 @@ public final class Agent {
         let compiled = clock.now
         // The programmer works out the difference; an unchanged plan (a change
         // that does not concern this node) goes nowhere near the kernel.
-        let diff: PlanDiff?
+        let outcome: ApplyOutcome
         if previous == nil || repair {
             try programmer.replace(plan)
-            diff = nil
+            outcome = .replaced(fallback: nil)
         } else if plan == previous {
-            diff = PlanDiff()
+            outcome = .incremental(PlanDiff())
         } else {
-            diff = try programmer.apply(plan)
+            outcome = try programmer.apply(plan)
+        }
+        let diff = outcome.diff
+        if let fallback = outcome.fallback {
+            metrics.syncFallbacks.increment()
+            logger.warning("incremental update refused; replaced the whole table instead", metadata: ["error": "\(fallback)"])
         }
         let duration = started.duration(to: clock.now)
         let report = SyncReport(
             version: version, duration: duration, compileDuration: started.duration(to: compiled), finished: clock.now,
-            full: previous == nil || repair,
+            full: diff == nil,
             setElementChanges: diff?.elementCount ?? plan.elementCount, ruleChanges: diff?.ruleCount ?? plan.ruleCount)
         metrics.syncs.increment()
         metrics.syncDuration.recordMilliseconds(duration.milliseconds)

@@ -6,6 +6,8 @@ public struct AgentMetrics: Sendable {
     let syncDuration: CoreMetrics.Timer
     let syncs: Counter
     let syncFailures: Counter
+    /// Incremental updates the kernel refused, so that the whole table was written instead.
+    let syncFallbacks: Counter
     let setElementChanges: Counter
     let ruleChanges: Counter
     let kernelRules: Gauge
@@ -18,6 +20,7 @@ public struct AgentMetrics: Sendable {
         syncDuration = CoreMetrics.Timer(label: "netpol_sync_duration_seconds", dimensions: [], factory: factory)
         syncs = Counter(label: "netpol_syncs_total", dimensions: [], factory: factory)
         syncFailures = Counter(label: "netpol_sync_errors_total", dimensions: [], factory: factory)
+        syncFallbacks = Counter(label: "netpol_sync_fallbacks_total", dimensions: [], factory: factory)
         setElementChanges = Counter(label: "netpol_set_element_changes_total", dimensions: [], factory: factory)
         ruleChanges = Counter(label: "netpol_rule_changes_total", dimensions: [], factory: factory)
         kernelRules = Gauge(label: "netpol_kernel_rules", dimensions: [], factory: factory)

@@ -47,9 +47,9 @@ public final class IptablesProgrammer {
         return rules(legacy) > rules(nft) ? .legacy : .nft
     }
 
-    /// Rebuilds every set and chain; returns nil (the whole plan was written).
+    /// Rebuilds every set and chain: the whole plan is written every time.
     @discardableResult
-    public func apply(_ plan: RulePlan) throws(DataplaneError) -> PlanDiff? {
+    public func apply(_ plan: RulePlan) throws(DataplaneError) -> ApplyOutcome {
         try runner.check(Command("ipset", ["restore"], input: IptablesRenderer.ipsetScript(plan)))
         for family in IPAddress.Family.allCases {
             let wanted = Set(IptablesRenderer.chainNames(plan, family: family))
@@ -60,7 +60,7 @@ public final class IptablesProgrammer {
         let keep = Set(IptablesRenderer.setNames(plan))
         try destroySets(existingSets().filter { !keep.contains($0) })
         applied = plan
-        return nil
+        return .replaced(fallback: nil)
     }
 
     /// The same as `apply`: every apply already rebuilds every set and chain.
@@ -94,19 +94,20 @@ public final class IptablesProgrammer {
         return text + (try existingSets()).joined(separator: "\n") + "\n"
     }
 
-    /// Checks that the kernel holds every chain and set of the last applied plan.
-    public func verify() throws(DataplaneError) {
-        guard let plan = applied else { return }
+    /// Checks that the kernel holds every chain and set of the last applied
+    /// plan, and the jump to netpol's chain; returns what is missing.
+    public func verify() throws(DataplaneError) -> [Drift] {
+        guard let plan = applied else { return [] }
         let sets = Set(try existingSets())
-        var missing = IptablesRenderer.setNames(plan).filter { !sets.contains($0) }
+        var drift = IptablesRenderer.setNames(plan).filter { !sets.contains($0) }.map { Drift(.set, $0, "missing") }
         for family in IPAddress.Family.allCases {
             let chains = Set(try existingChains(family))
-            missing += ([IptablesRenderer.forwardChain] + IptablesRenderer.chainNames(plan, family: family)).filter { !chains.contains($0) }
-            if try runner.run(jump(family, "-C")).status != 0 { missing.append("\(mode.tool(family)) FORWARD jump") }
+            drift += ([IptablesRenderer.forwardChain] + IptablesRenderer.chainNames(plan, family: family)).filter { !chains.contains($0) }.map {
+                Drift(.chain, $0, "missing from \(mode.tool(family))")
+            }
+            if try runner.run(jump(family, "-C")).status != 0 { drift.append(Drift(.table, "\(mode.tool(family)) FORWARD", "no jump to \(IptablesRenderer.forwardChain)")) }
         }
-        guard missing.isEmpty else {
-            throw DataplaneError(.readBackMismatch, "the kernel lacks: " + missing.prefix(5).joined(separator: "; "))
-        }
+        return drift
     }
 
     // MARK: - Kernel state

@@ -20,22 +20,25 @@ public final class NftablesProgrammer {
     /// Makes the kernel's table equal `plan` in one `nft -f` transaction: only
     /// the difference from the last applied plan, or the whole table the first
     /// time. If the difference does not apply (someone changed the table), the
-    /// whole table is replaced instead. On failure the kernel keeps what it had
-    /// (nft applies all or nothing). Returns the difference written, or nil
-    /// when the whole table was.
+    /// whole table is replaced instead, and the outcome carries nft's refusal.
+    /// On failure the kernel keeps what it had (nft applies all or nothing).
     @discardableResult
-    public func apply(_ plan: RulePlan) throws(DataplaneError) -> PlanDiff? {
-        if let previous = applied {
-            let diff = plan.diff(from: previous)
-            let script = NftablesRenderer.script(diff)
-            if script.isEmpty { return diff }
-            if (try? runner.check(Command("nft", ["-f", "-"], input: script))) != nil {
-                applied = plan
-                return diff
-            }
+    public func apply(_ plan: RulePlan) throws(DataplaneError) -> ApplyOutcome {
+        guard let previous = applied else {
+            try replace(plan)
+            return .replaced(fallback: nil)
         }
-        try replace(plan)
-        return nil
+        let diff = plan.diff(from: previous)
+        let script = NftablesRenderer.script(diff)
+        if script.isEmpty { return .incremental(diff) }
+        do {
+            try runner.check(Command("nft", ["-f", "-"], input: script))
+        } catch {
+            try replace(plan)
+            return .replaced(fallback: error)
+        }
+        applied = plan
+        return .incremental(diff)
     }
 
     /// Replaces the whole table with `plan` in one transaction, whatever the
@@ -61,18 +64,18 @@ public final class NftablesProgrammer {
     }
 
     /// Checks that the kernel holds every set, chain and map of the last applied
-    /// plan, with its pod bindings. Throws `readBackMismatch` naming what is missing.
-    public func verify() throws(DataplaneError) {
-        guard let plan = applied else { return }
+    /// plan, with its pod bindings; returns what is missing.
+    public func verify() throws(DataplaneError) -> [Drift] {
+        guard let plan = applied else { return [] }
         guard let listing = try readBack() else {
-            throw DataplaneError(.readBackMismatch, "the kernel has no table \(NftablesRenderer.family) \(NftablesRenderer.table)")
+            return [Drift(.table, "\(NftablesRenderer.family) \(NftablesRenderer.table)", "missing")]
         }
-        var missing = plan.sets.map { "set \($0.name) {" } + plan.chains.map { "chain \($0.name) {" }
-        missing += plan.bindings.map { "\($0.address) : jump \($0.chain)" }
-        missing = missing.filter { !listing.contains($0) }
-        guard missing.isEmpty else {
-            throw DataplaneError(.readBackMismatch, "the kernel lacks: " + missing.prefix(5).joined(separator: "; ") + (missing.count > 5 ? "; and \(missing.count - 5) more" : ""))
+        var drift = plan.sets.filter { !listing.contains("set \($0.name) {") }.map { Drift(.set, $0.name, "missing") }
+        drift += plan.chains.filter { !listing.contains("chain \($0.name) {") }.map { Drift(.chain, $0.name, "missing") }
+        drift += plan.bindings.filter { !listing.contains("\($0.address) : jump \($0.chain)") }.map {
+            Drift(.binding, NftablesRenderer.mapName($0.direction, $0.address.family), "missing \($0.address) : jump \($0.chain)")
         }
+        return drift
     }
 
     /// Removes netpol's table and everything in it; nothing else. Idempotent.

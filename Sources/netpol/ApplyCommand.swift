@@ -36,9 +36,12 @@ struct ApplyCommand: ParsableCommand {
         let plan = RuleCompiler.plan(node: target.node, snapshot: try manifests.loadSnapshot())
         target.warnIfNoLocalPods(plan)
         let programmer = target.backend.programmer(runner(netns))
-        do {
+        do throws(DataplaneError) {
             try programmer.apply(plan)
-            try programmer.verify()
+            let drift = try programmer.verify()
+            if !drift.isEmpty {
+                throw DataplaneError(.readBackMismatch, "the kernel does not hold what was applied: " + drift.map(\.description).joined(separator: "; "))
+            }
         } catch {
             fail(error)
         }

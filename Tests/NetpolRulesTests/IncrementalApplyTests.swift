@@ -90,7 +90,8 @@ struct IncrementalKernelTests {
             step.change(&cluster)
             for node in ["node-1", "node-2"] {
                 let plan = RuleCompiler.plan(node: node, snapshot: cluster.snapshot)
-                try incremental.apply(plan)
+                let outcome = try incremental.apply(plan)
+                #expect(outcome.fallback == nil, "\(testCase.name), step \(number), \(node): the difference fell back to a whole replace: \(outcome.fallback.map(\.description) ?? "")")
                 try full.replace(plan)
                 let left = Self.normalized(try #require(try incremental.readBack()))
                 let right = Self.normalized(try #require(try full.readBack()))

@@ -85,7 +85,7 @@ struct IptablesKernelTests {
 
             let programmer = IptablesProgrammer(runner: runner, mode: mode)
             try programmer.apply(plan())
-            try programmer.verify()
+            #expect(try programmer.verify() == [])
             #expect(try snapshot() == before)
             let first = try programmer.readBack()
             #expect(first.contains("-A FORWARD -j NETPOL-FORWARD"))
@@ -94,7 +94,7 @@ struct IptablesKernelTests {
             try programmer.apply(plan())
             #expect(try programmer.readBack() == first)
             try programmer.apply(plan { $0.delete(policy: "out", in: "x") })
-            try programmer.verify()
+            #expect(try programmer.verify() == [])
             let second = try programmer.readBack()
             #expect(!second.contains("netpol-named-"))
             #expect(second.components(separatedBy: "-A FORWARD -j NETPOL-FORWARD").count - 1 == 2, "one jump per family")

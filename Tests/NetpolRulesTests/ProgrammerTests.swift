@@ -41,7 +41,7 @@ struct ScriptedProgrammerTests {
         ])
         let programmer = NftablesProgrammer(runner: runner)
         try programmer.apply(plan)
-        #expect(throws: DataplaneError.self) { try programmer.verify() }
+        #expect(Set(try programmer.verify().map(\.kind)) == [.chain, .binding])
         #expect(runner.commands.last == Command("nft", ["list", "table", "inet", "netpol"]))
     }
 
@@ -81,7 +81,7 @@ struct KernelProgrammerTests {
             let plan = samplePlan()
             try programmer.check(plan)
             try programmer.apply(plan)
-            try programmer.verify()
+            #expect(try programmer.verify() == [])
             let listing = try #require(try programmer.readBack())
             #expect(listing.contains("map ingress-pods-v4"))
             #expect(listing.contains("10.0.1.1 : jump \(plan.chains[0].name)"))
@@ -92,7 +92,7 @@ struct KernelProgrammerTests {
             let next = RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot)
             let restarted = NftablesProgrammer(runner: runner)
             try restarted.apply(next)
-            try restarted.verify()
+            #expect(try restarted.verify() == [])
             let replaced = try #require(try restarted.readBack())
             #expect(!replaced.contains("10.0.1.1 : jump"))
             #expect(replaced.contains("10.0.2.1 : jump"))
