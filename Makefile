@@ -49,13 +49,13 @@ demo: deps build
 	 elif command -v sudo >/dev/null; then sudo sh scripts/demo-agent.sh $(NETPOL) $(LAB_EXAMPLE); \
 	 else echo "netpol agent needs root: run 'make demo' as root"; exit 2; fi
 
-## bench: the benchmark suite in a release build (kernel parts need root): every size, then the datapath.
+## bench: netpol-bench, the benchmark suite, in a release build (kernel parts need root): every size, then the datapath, then the agent.
 BENCH_SIZES ?= S M L XL
 bench: deps
-	$(SWIFT) build -c release --product netpol
-	@for size in $(BENCH_SIZES); do .build/release/netpol bench --size $$size || exit 1; echo; done
-	.build/release/netpol bench --datapath
-	.build/release/netpol bench --agent
+	$(SWIFT) build -c release --product netpol-bench
+	@for size in $(BENCH_SIZES); do .build/release/netpol-bench --size $$size || exit 1; echo; done
+	.build/release/netpol-bench --datapath
+	.build/release/netpol-bench --agent
 
 ## fuzz: run the decoder fuzz test longer, e.g. make fuzz FUZZ_ITERATIONS=200000
 FUZZ_ITERATIONS ?= 50000

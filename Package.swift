@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "netpol", targets: ["netpol"]),
+        .executable(name: "netpol-bench", targets: ["netpol-bench"]),
         .library(name: "NetpolModel", targets: ["NetpolModel"]),
         .library(name: "NetpolEngine", targets: ["NetpolEngine"]),
     ],
@@ -99,13 +100,22 @@ let package = Package(
                 "NetpolDataplane",
                 "NetpolLab",
                 "NetpolWorkload",
-                "NetpolBench",
                 "NetpolKube",
                 "NetpolAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        // The benchmarks run the agent against the fake API server, so they link
+        // NetpolTesting: an executable of their own keeps test code out of `netpol`.
+        .executableTarget(
+            name: "netpol-bench",
+            dependencies: [
+                "NetpolModel",
+                "NetpolBench",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
@@ -140,7 +150,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NetpolCLITests",
-            dependencies: ["netpol"]
+            dependencies: ["netpol", "netpol-bench"]
         ),
     ],
     swiftLanguageModes: [.v6]

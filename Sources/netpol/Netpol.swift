@@ -15,7 +15,7 @@ struct Netpol: ParsableCommand {
             Exit status: 0 success, 1 the input has problems, 2 the input could not be \
             read or the command line is wrong.
             """,
-        subcommands: [ValidateCommand.self, ExplainCommand.self, MatrixCommand.self, CompileCommand.self, ApplyCommand.self, CleanupCommand.self, AgentCommand.self, LabCommand.self, GenCommand.self, BenchCommand.self])
+        subcommands: [ValidateCommand.self, ExplainCommand.self, MatrixCommand.self, CompileCommand.self, ApplyCommand.self, CleanupCommand.self, AgentCommand.self, LabCommand.self, GenCommand.self])
 
     /// Parses and runs a subcommand, mapping argument errors to exit status 2.
     static func main() {

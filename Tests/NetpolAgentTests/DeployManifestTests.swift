@@ -78,4 +78,13 @@ struct DeployManifestTests {
         for tool in ["nftables", "iptables", "ipset"] { #expect(text.contains(tool)) }
         #expect(text.contains("ENTRYPOINT [\"/usr/local/bin/netpol\"]"))
     }
+
+    /// The image holds the product only: every `swift build` in it builds
+    /// `--product netpol` (or asks where it put it).
+    @Test func containerfileBuildsTheProductAlone() throws {
+        let text = try String(contentsOf: Self.root.appendingPathComponent("deploy/Containerfile"), encoding: .utf8)
+        let builds = text.split(separator: "\n").filter { !$0.hasPrefix("#") && $0.contains("swift build") }
+        #expect(!builds.isEmpty)
+        for build in builds { #expect(build.contains("--product netpol ") || build.contains("--show-bin-path"), "\(build)") }
+    }
 }

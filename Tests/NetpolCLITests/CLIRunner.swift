@@ -1,6 +1,6 @@
 import Foundation
 
-/// Runs the built `netpol` binary, as a user would, and captures what it prints.
+/// Runs the built `netpol` binary (or `netpol-bench`), as a user would, and captures what it prints.
 struct CLIRunner {
     struct Result {
         var status: Int32
@@ -13,19 +13,25 @@ struct CLIRunner {
     /// The package root, where `examples/` lives; commands run from here.
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// `netpol` sits beside the test bundle in the build directory.
-    static let binary: URL = {
+    /// The built `netpol`, the product.
+    static let binary = executable(named: "netpol")
+
+    /// The built `netpol-bench`, the benchmarks.
+    static let benchBinary = executable(named: "netpol-bench")
+
+    /// Executables sit beside the test bundle in the build directory.
+    private static func executable(named name: String) -> URL {
         let testExecutable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
         var directory = testExecutable.deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("netpol").path), directory.path != "/" {
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path), directory.path != "/" {
             directory = directory.deletingLastPathComponent()
         }
-        return directory.appendingPathComponent("netpol")
-    }()
+        return directory.appendingPathComponent(name)
+    }
 
-    /// Runs `netpol ARGUMENTS`, feeding `input` on standard input. Output goes to
-    /// temporary files rather than pipes, so that no amount of it can block the child.
-    static func run(_ arguments: [String], input: String? = nil) throws -> Result {
+    /// Runs `netpol ARGUMENTS` (or another `executable`), feeding `input` on standard input.
+    /// Output goes to temporary files rather than pipes, so that no amount of it can block the child.
+    static func run(_ arguments: [String], input: String? = nil, executable: URL = binary) throws -> Result {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("netpol-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -34,7 +40,7 @@ struct CLIRunner {
         for file in files.dropFirst() { FileManager.default.createFile(atPath: file.path, contents: nil) }
 
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = packageRoot
         let handles = [try FileHandle(forReadingFrom: files[0]), try FileHandle(forWritingTo: files[1]), try FileHandle(forWritingTo: files[2])]

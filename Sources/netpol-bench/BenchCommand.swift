@@ -1,10 +1,15 @@
 import ArgumentParser
 import Foundation
 import NetpolBench
+import NetpolModel
 
-struct BenchCommand: ParsableCommand {
+/// The `netpol-bench` command line: netpol's benchmarks, in an executable of
+/// their own because they link test support (the fake API server) that the
+/// `netpol` product must not carry.
+@main
+struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
+        commandName: "netpol-bench",
         abstract: "Measure netpol at a cluster size: parse, matrix, compile, render, kernel apply, incremental updates, memory.",
         discussion: """
             Sizes (generated as `netpol gen` would, seed 42):
@@ -21,7 +26,7 @@ struct BenchCommand: ParsableCommand {
             is this process's, so run one size per invocation (`make bench` does).
 
             Example:
-              netpol bench --size L
+              netpol-bench --size L
             """)
 
     @Option(help: "S, M, L or XL.")
@@ -39,16 +44,20 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "With --agent: how many changes to time.")
     var changes = 1_000
 
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case table, json
+    }
+
     @Option(name: .shortAndLong, help: "Output format: table or json.")
-    var output: MatrixOptions.Format = .table
+    var output: Format = .table
 
     func validate() throws {
         guard BenchmarkSize.named(size) != nil else { throw ValidationError("--size must be S, M, L or XL.") }
     }
 
-    func run() throws {
+    func run() async throws {
         if datapath { return try runDatapath() }
-        if agent { return try runAgent() }
+        if agent { return try await runAgent() }
         guard let size = BenchmarkSize.named(size) else { return }
         let results = try ScaleBenchmark(size: size).run(runs: runs)
         switch output {
@@ -60,15 +69,15 @@ struct BenchCommand: ParsableCommand {
                 print("  " + result.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value + " " + result.unit)
             }
         case .json:
-            let items = results.map { "{\"name\": \(JSONText.string($0.name)), \"value\": \($0.value), \"unit\": \(JSONText.string($0.unit))}" }
-            print("{\"size\": \(JSONText.string(size.name)), \"results\": " + JSONText.array(items) + "}")
+            let items = results.map { "{\"name\": \(jsonQuoted($0.name)), \"value\": \($0.value), \"unit\": \(jsonQuoted($0.unit))}" }
+            print("{\"size\": \(jsonQuoted(size.name)), \"results\": [" + items.joined(separator: ", ") + "]}")
         }
     }
 
-    private func runAgent() throws {
+    private func runAgent() async throws {
         var benchmark = AgentLatencyBenchmark()
         benchmark.changes = changes
-        let report = try waitFor(Task { [benchmark] in try await benchmark.run() })
+        let report = try await benchmark.run()
         print("Agent: event-to-kernel latency of \(report.latencies.count) changes, one at a time, \(report.pods) pods, \(report.policies) policies, node-0 (nftables)")
         let rows = [("all changes", report.latencies.map(\.milliseconds))]
             + AgentLatencyBenchmark.Change.allCases.map { change in (change.rawValue, report.latencies.filter { $0.change == change }.map(\.milliseconds)) }
