@@ -55,6 +55,9 @@ struct BenchCommand: AsyncParsableCommand {
         guard BenchmarkSize.named(size) != nil else { throw ValidationError("--size must be S, M, L or XL.") }
     }
 
+    /// Async for the agent benchmark; the size and datapath benchmarks are
+    /// synchronous and hold this task's thread while they run, which is all
+    /// this process does meanwhile.
     func run() async throws {
         if datapath { return try runDatapath() }
         if agent { return try await runAgent() }

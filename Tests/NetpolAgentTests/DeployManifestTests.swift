@@ -71,6 +71,10 @@ struct DeployManifestTests {
         }
         let requests = (container["resources"] as? [String: Any])?["requests"] as? [String: Any]
         #expect(requests?["cpu"] != nil && requests?["memory"] != nil)
+        let limits = (container["resources"] as? [String: Any])?["limits"] as? [String: Any]
+        #expect(limits?["memory"] != nil)
+        #expect(env.contains { $0["name"] as? String == "MALLOC_ARENA_MAX" && $0["value"] as? String == "2" },
+                "the limit is sized for two malloc arenas (README, netpol agent)")
     }
 
     @Test func containerfileShipsTheToolsTheBackendsRun() throws {
