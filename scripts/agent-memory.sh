@@ -62,6 +62,7 @@ ip netns add "$namespace"
 probe_pod web > "$directory/probe.yaml"
 echo "size $size: $cluster ($(wc -c < "$directory/cluster.yaml" | awk '{ printf "%.1f", $1 / 1048576 }') MiB of YAML), node-0, nftables, MALLOC_ARENA_MAX=$arenas"
 
+: > "$directory.log"   # before the agent starts, so the first look at it finds it
 MALLOC_ARENA_MAX=$arenas "$netpol" agent --node node-0 --source "files:$directory" --netns "$namespace" --metrics-address 127.0.0.1:0 2> "$directory.log" &
 agent=$!
 wait_until 60 listening
