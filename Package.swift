@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(
             name: "NetpolAgentTests",
             dependencies: [
-                "NetpolModel", "NetpolEngine", "NetpolDataplane", "NetpolLab", "NetpolKube", "NetpolAgent", "NetpolTesting",
+                "NetpolModel", "NetpolEngine", "NetpolRules", "NetpolDataplane", "NetpolLab", "NetpolKube", "NetpolAgent", "NetpolTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Yams", package: "Yams"),
