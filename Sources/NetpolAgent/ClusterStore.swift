@@ -23,7 +23,6 @@ public final class ClusterStore: Sendable {
         var objects: [Kind: [String: KubeObject]] = [:]
         var synced: Set<Kind> = []
         var version = 0
-        var repairRequested = false
     }
 
     private let state = Mutex(State())
@@ -44,6 +43,7 @@ public final class ClusterStore: Sendable {
     /// Wakes once after any number of changes.
     var wakes: AsyncStream<Void> { wakeStream }
 
+    /// Wakes the reconciler (the agent's timers do, besides changes).
     func wake() {
         wakeContinuation.yield()
     }
@@ -120,20 +120,6 @@ public final class ClusterStore: Sendable {
             return true
         }
         if changed { wake() }
-    }
-
-    /// Asks the reconciler to rewrite the whole table on its next sync (drift repair).
-    public func requestRepair() {
-        state.withLock { $0.repairRequested = true }
-        wake()
-    }
-
-    /// True once after each `requestRepair()`.
-    func takeRepairRequest() -> Bool {
-        state.withLock { state in
-            defer { state.repairRequested = false }
-            return state.repairRequested
-        }
     }
 
     private static func key(_ object: KubeObject) -> String {
