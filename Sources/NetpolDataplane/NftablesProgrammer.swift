@@ -57,8 +57,9 @@ public final class NftablesProgrammer {
     public func readBack() throws(DataplaneError) -> String? {
         let output = try runner.run(Command("nft", ["list", "table", NftablesRenderer.family, NftablesRenderer.table]))
         guard output.status == 0 else {
-            if output.errors.contains("No such file or directory") { return nil }
-            throw DataplaneError(.commandFailed, "nft list table failed: \(output.errors)")
+            let error = DataplaneError.failed(Command("nft", ["list", "table", NftablesRenderer.family, NftablesRenderer.table]), output)
+            if error.code == .notFound { return nil }
+            throw error
         }
         return output.output
     }

@@ -53,10 +53,10 @@ public final class Lab {
     ///   whole snapshot); nil builds every pod.
     public init(snapshot: Snapshot, backend: Backend = .nftables, iptablesMode: IptablesProgrammer.Mode? = nil,
                 only: Set<PodID>? = nil, runner: any CommandRunner = ProcessRunner()) throws {
-        guard getuid() == 0 else { throw LabError("the lab needs root: it creates network namespaces and programs nftables") }
+        guard getuid() == 0 else { throw LabError(.unavailable, "the lab needs root: it creates network namespaces and programs nftables") }
         let tools = backend == .nftables ? ["ip": "iproute2", "nft": "nftables"] : ["ip": "iproute2", "iptables": "iptables", "ipset": "ipset"]
         for (tool, package) in tools.sorted(by: { $0.key < $1.key }) where ProcessRunner.locate(tool) == nil {
-            throw LabError("\(tool) not found; install \(package)")
+            throw LabError(.unavailable, "\(tool) not found; install \(package)")
         }
         self.runner = runner
         NetworkNamespace.removeOrphans(runner: runner)
