@@ -115,10 +115,12 @@ public final class Lab {
 
     /// Programs every node with the rules netpol computes for `snapshot`. The
     /// snapshot may change policies and labels; pods, their nodes and addresses
-    /// must stay those the lab was built with.
-    public func program(_ snapshot: Snapshot) throws {
+    /// must stay those the lab was built with. Returns what each node's
+    /// programmer wrote (a fallback to a whole replace is a finding).
+    @discardableResult
+    public func program(_ snapshot: Snapshot) throws -> [ApplyOutcome] {
         judge(by: snapshot)
-        for (node, programmer) in zip(topology.nodes, programmers) {
+        return try zip(topology.nodes, programmers).map { node, programmer in
             try programmer.apply(RuleCompiler.plan(node: node, engine: engine))
         }
     }

@@ -133,6 +133,7 @@ struct AgentLabTests {
             try await agent.change { $0.delete(.pod(cluster.pods[PodKey("y", "c")]!)) }
             #expect(try !lab.probe(from: Self.id("y", "c"), to: Self.id("x", "a"), port: 80))
             #expect(try lab.probe(from: Self.id("y", "b"), to: Self.id("x", "a"), port: 80))
+            #expect(agent.metric("netpol_sync_fallbacks_total") == 0, "a change fell back to a whole replace")
             await agent.stop()
         }
     }
