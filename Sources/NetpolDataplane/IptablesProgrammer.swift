@@ -94,17 +94,17 @@ public final class IptablesProgrammer {
         return text + (try existingSets()).joined(separator: "\n") + "\n"
     }
 
-    /// Checks that the kernel holds every chain and set of the last applied
-    /// plan, and the jump to netpol's chain; returns what is missing.
+    /// Compares the kernel with the last applied plan: every netpol ipset with
+    /// exactly its members (`ipset save`), every NETPOL-* chain of both families
+    /// with the rules the plan renders to (`iptables-save`), no set or chain
+    /// beyond the plan's, and the jump from FORWARD. Empty when they agree or
+    /// nothing was applied yet.
     public func verify() throws(DataplaneError) -> [Drift] {
         guard let plan = applied else { return [] }
-        let sets = Set(try existingSets())
-        var drift = IptablesRenderer.setNames(plan).filter { !sets.contains($0) }.map { Drift(.set, $0, "missing") }
+        var drift = IptablesDriftFinder.setDrift(plan, ipsetSave: try runner.check(Command("ipset", ["save"])).output)
         for family in IPAddress.Family.allCases {
-            let chains = Set(try existingChains(family))
-            drift += ([IptablesRenderer.forwardChain] + IptablesRenderer.chainNames(plan, family: family)).filter { !chains.contains($0) }.map {
-                Drift(.chain, $0, "missing from \(mode.tool(family))")
-            }
+            let save = try runner.check(Command(mode.tool(family, "-save"), ["-t", "filter"])).output
+            drift += IptablesDriftFinder.chainDrift(plan, family: family, tool: mode.tool(family), save: save)
             if try runner.run(jump(family, "-C")).status != 0 { drift.append(Drift(.table, "\(mode.tool(family)) FORWARD", "no jump to \(IptablesRenderer.forwardChain)")) }
         }
         return drift

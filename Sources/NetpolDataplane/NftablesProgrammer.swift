@@ -55,28 +55,32 @@ public final class NftablesProgrammer {
 
     /// `nft list table inet netpol`, or nil when there is no such table.
     public func readBack() throws(DataplaneError) -> String? {
-        let output = try runner.run(Command("nft", ["list", "table", NftablesRenderer.family, NftablesRenderer.table]))
+        try list([])
+    }
+
+    /// Compares the kernel's table with the last applied plan, read back as JSON
+    /// (`nft -j list table inet netpol`, in-process with `InProcessNftRunner`):
+    /// every set with exactly its elements, the verdict maps with exactly the pod
+    /// bindings, every chain with the same rules in order, the base chain on its
+    /// hook, and no set or chain beyond the plan's. Empty when they agree or
+    /// nothing was applied yet.
+    public func verify() throws(DataplaneError) -> [Drift] {
+        guard let plan = applied else { return [] }
+        guard let json = try list(["-j"]) else {
+            return [Drift(.table, "\(NftablesRenderer.family) \(NftablesRenderer.table)", "missing")]
+        }
+        return NftablesDriftFinder.drift(plan, kernel: try NftablesTableReader.table(fromJSON: json))
+    }
+
+    /// `nft [OPTIONS] list table inet netpol`, or nil when there is no such table.
+    private func list(_ options: [String]) throws(DataplaneError) -> String? {
+        let output = try runner.run(Command("nft", options + ["list", "table", NftablesRenderer.family, NftablesRenderer.table]))
         guard output.status == 0 else {
             let error = DataplaneError.failed(Command("nft", ["list", "table", NftablesRenderer.family, NftablesRenderer.table]), output)
             if error.code == .notFound { return nil }
             throw error
         }
         return output.output
-    }
-
-    /// Checks that the kernel holds every set, chain and map of the last applied
-    /// plan, with its pod bindings; returns what is missing.
-    public func verify() throws(DataplaneError) -> [Drift] {
-        guard let plan = applied else { return [] }
-        guard let listing = try readBack() else {
-            return [Drift(.table, "\(NftablesRenderer.family) \(NftablesRenderer.table)", "missing")]
-        }
-        var drift = plan.sets.filter { !listing.contains("set \($0.name) {") }.map { Drift(.set, $0.name, "missing") }
-        drift += plan.chains.filter { !listing.contains("chain \($0.name) {") }.map { Drift(.chain, $0.name, "missing") }
-        drift += plan.bindings.filter { !listing.contains("\($0.address) : jump \($0.chain)") }.map {
-            Drift(.binding, NftablesRenderer.mapName($0.direction, $0.address.family), "missing \($0.address) : jump \($0.chain)")
-        }
-        return drift
     }
 
     /// Removes netpol's table and everything in it; nothing else. Idempotent.

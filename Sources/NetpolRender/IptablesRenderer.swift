@@ -23,8 +23,11 @@ public enum IptablesRenderer {
     /// The ipset name of a plan set (ipset allows 31 characters).
     public static func setName(_ planName: String) -> String { setPrefix + planName }
 
+    /// The prefix of temporary sets: an apply's scratch space, never drift.
+    public static let temporaryPrefix = "netpol-t-"
+
     /// The temporary set a new content is built in before the swap.
-    public static func temporaryName(_ planName: String) -> String { "netpol-t-" + StableHash.hex(planName, digits: 12) }
+    public static func temporaryName(_ planName: String) -> String { temporaryPrefix + StableHash.hex(planName, digits: 12) }
 
     /// The ipset holding the local pod addresses bound to `chain` for `family`:
     /// `netpol-bi-<hash>-v4` (ingress) or `netpol-be-<hash>-v6` (egress).
@@ -72,16 +75,16 @@ public enum IptablesRenderer {
     }
 
     /// A set as ipset sees it: name, type, elements.
-    struct IpsetSet {
-        var name: String
-        var temporary: String
-        var type: String
-        var family: IPAddress.Family
-        var elements: [String]
+    public struct IpsetSet: Sendable {
+        public var name: String
+        public var temporary: String
+        public var type: String
+        public var family: IPAddress.Family
+        public var elements: [String]
     }
 
     /// The plan's peer sets and the binding sets, by ipset name.
-    static func allSets(_ plan: RulePlan) -> [IpsetSet] {
+    public static func allSets(_ plan: RulePlan) -> [IpsetSet] {
         var sets = plan.sets.map { set -> IpsetSet in
             let type: String
             switch set.kind {

@@ -51,12 +51,14 @@ struct ScriptedProgrammerTests {
         let plan = samplePlan()
         let runner = ScriptedRunner(answers: [
             CommandOutput(status: 0, output: "", errors: ""),
-            CommandOutput(status: 0, output: "table inet netpol {\n}\n", errors: ""),
+            CommandOutput(status: 0, output: #"{"nftables": [{"table": {"family": "inet", "name": "netpol", "handle": 1}}]}"#, errors: ""),
         ])
         let programmer = NftablesProgrammer(runner: runner)
         try programmer.apply(plan)
-        #expect(Set(try programmer.verify().map(\.kind)) == [.chain, .binding])
-        #expect(runner.commands.last == Command("nft", ["list", "table", "inet", "netpol"]))
+        let drift = try programmer.verify()
+        #expect(Set(drift.map(\.kind)) == [.chain, .binding, .table])
+        #expect(drift.contains(Drift(.table, "inet netpol forward", "missing")))
+        #expect(runner.commands.last == Command("nft", ["-j", "list", "table", "inet", "netpol"]))
     }
 
     @Test func cleanupDeletesOnlyTheNetpolTable() throws {
