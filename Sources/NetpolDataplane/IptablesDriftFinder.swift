@@ -67,11 +67,8 @@ enum IptablesDriftFinder {
                 drift.append(Drift(.chain, chain, "missing from \(tool)"))
                 continue
             }
-            if actual == wanted { continue }
-            var detail = "\(tool): \(actual.count) rules, plan has \(wanted.count)"
-            if let index = zip(wanted, actual).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
-                detail += "; rule \(index + 1) is `\(actual[index])`, plan has `\(wanted[index])`"
-            }
+            guard let difference = Drift.ruleDifference(expected: wanted, held: actual) else { continue }
+            let detail = "\(tool): \(difference)"
             drift.append(Drift(.chain, chain, detail))
         }
         let planned = Set([IptablesRenderer.forwardChain] + IptablesRenderer.chainNames(plan, family: family))

@@ -40,7 +40,7 @@ enum NftablesDriftFinder {
                 drift.append(Drift(.chain, chain.name, "missing"))
                 continue
             }
-            if let difference = ruleDifference(expected: shapes(chain), held: held.rules) {
+            if let difference = Drift.ruleDifference(expected: shapes(chain), held: held.rules) {
                 drift.append(Drift(.chain, chain.name, difference))
             }
         }
@@ -132,20 +132,6 @@ enum NftablesDriftFinder {
         } + [NftRuleShape(verdict: "drop")]
     }
 
-    private static func ruleDifference(expected: [NftRuleShape], held: [NftRuleShape]) -> String? {
-        guard expected != held else { return nil }
-        var parts: [String] = []
-        if expected.count != held.count { parts.append("\(held.count) rules, plan has \(expected.count)") }
-        if let index = zip(expected, held).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
-            parts.append("rule \(index + 1) is `\(held[index])`, plan has `\(expected[index])`")
-        } else if held.count > expected.count {
-            parts.append("rule \(expected.count + 1) `\(held[expected.count])` is unexpected")
-        } else {
-            parts.append("rule \(held.count + 1) `\(expected[held.count])` is missing")
-        }
-        return parts.joined(separator: "; ")
-    }
-
     /// The base chain: on the forward hook at filter priority, accepting
     /// established traffic, then handing pods to their chains through the maps.
     private static func forwardDrift(_ held: KernelChain?) -> [Drift] {
@@ -159,13 +145,6 @@ enum NftablesDriftFinder {
                 expected.append(NftRuleShape(statements: ["\(family == .ipv4 ? "ip" : "ip6") \(end) vmap @\(NftablesRenderer.mapName(direction, family))"]))
             }
         }
-        return ruleDifference(expected: expected, held: held.rules).map { [Drift(.table, object, $0)] } ?? []
-    }
-}
-
-extension Drift {
-    /// At most `limit` items, then how many more: details stay short however big the difference.
-    static func listing(_ items: [String], limit: Int = 5) -> String {
-        items.prefix(limit).joined(separator: ", ") + (items.count > limit ? " and \(items.count - limit) more" : "")
+        return Drift.ruleDifference(expected: expected, held: held.rules).map { [Drift(.table, object, $0)] } ?? []
     }
 }
