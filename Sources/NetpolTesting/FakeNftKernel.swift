@@ -36,7 +36,7 @@ public final class FakeNftKernel: CommandRunner, @unchecked Sendable {
 
     /// Removes one element (`10.0.0.1`, `10.0.0.0/8`, `10.0.0.1 . tcp . 80`, or a map key).
     public func tamperDeleteElement(_ element: String, from set: String) {
-        locked { _ = table?.sets[set]?.elements.removeValue(forKey: FakeSet.key(element)) }
+        locked { _ = table?.sets[set]?.elements.removeValue(forKey: FakeSet.key(element.components(separatedBy: " : ")[0])) }
     }
 
     /// Adds one element (for a map: `ADDRESS : jump CHAIN`).
@@ -262,7 +262,7 @@ struct FakeScriptInterpreter {
         case ("add", "element"): try addElements(Self.braced(tail), to: name)
         case ("delete", "element"): try deleteElements(Self.braced(tail), from: name)
         case ("add", "chain"):
-            if table?.chains[name] == nil { try addChain(name) }
+            if table?.chains[name] == nil { addChain(name) }
         case ("flush", "chain"):
             guard table?.chains[name] != nil else { throw fail("Could not process rule: No such file or directory") }
             table?.chains[name]?.rules = []
@@ -304,7 +304,7 @@ struct FakeScriptInterpreter {
             try addSet(words[1], properties: [], isMap: words[0] == "map")
             block = .set(words[1])
         } else if words.count == 3, words[0] == "chain", words[2] == "{" {
-            if table?.chains[words[1]] == nil { try addChain(words[1]) }
+            if table?.chains[words[1]] == nil { addChain(words[1]) }
             block = .chain(words[1])
         } else {
             throw fail("syntax error, unexpected \(text)")
@@ -388,7 +388,7 @@ struct FakeScriptInterpreter {
         table?.order.removeAll { $0 == name }
     }
 
-    private mutating func addChain(_ name: String) throws(FakeNftError) {
+    private mutating func addChain(_ name: String) {
         table?.chains[name] = FakeChain(name: name)
         table?.order.append(name)
     }
@@ -426,8 +426,9 @@ struct FakeScriptInterpreter {
     private mutating func deleteElements(_ list: String, from name: String) throws(FakeNftError) {
         guard var set = table?.sets[name] else { throw fail("No such file or directory") }
         for item in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !item.isEmpty {
-            guard let entry = set.entry(item + (set.isMap && !item.contains(" : ") ? " : jump ?" : "")),
-                  set.elements.removeValue(forKey: entry.key) != nil else {
+            // A map element is deleted by its key alone.
+            let key = FakeSet.key(item.components(separatedBy: " : ")[0])
+            guard set.elements.removeValue(forKey: key) != nil else {
                 throw fail("Could not process rule: No such file or directory")
             }
         }
