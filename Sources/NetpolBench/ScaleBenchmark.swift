@@ -109,7 +109,7 @@ public struct ScaleBenchmark {
         // What the agent does every --verify-interval: read the table back (nft -j) and compare it with the plan.
         let inProcess = NftablesProgrammer(runner: InProcessNftRunner(namespace: namespace, fallback: NetnsRunner(namespace: namespace, base: runner)))
         try inProcess.replace(plan)
-        for (name, reader) in [("in-process libnftables", inProcess), ("nft -j command", programmer)] {
+        for (name, reader) in [("nft -j command", programmer), ("in-process libnftables", inProcess)] {
             try time("kernel: verify (read back and compare, \(name))") {
                 let drift = try reader.verify()
                 guard drift.isEmpty else { throw DataplaneError(.readBackMismatch, "verify found drift right after an apply: \(drift)") }
