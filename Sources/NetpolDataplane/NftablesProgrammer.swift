@@ -66,6 +66,12 @@ public final class NftablesProgrammer {
     /// nothing was applied yet.
     public func verify() throws(DataplaneError) -> [Drift] {
         guard let plan = applied else { return [] }
+        return try verify(against: plan)
+    }
+
+    /// Compares the kernel's table with `plan`, as `verify()` does with the
+    /// last applied one: for checking rules another process wrote.
+    public func verify(against plan: RulePlan) throws(DataplaneError) -> [Drift] {
         guard let json = try list(["-j"]) else {
             return [Drift(.table, "\(NftablesRenderer.family) \(NftablesRenderer.table)", "missing")]
         }

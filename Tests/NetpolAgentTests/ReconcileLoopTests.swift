@@ -188,6 +188,7 @@ struct ReconcileLoopTests {
         agent.listEverything()
         try await waitUntil { agent.status.isReady }
 
+        let firstSync = agent.status.lastSync?.finished
         // A clean verify writes nothing.
         try await agent.advance(by: .seconds(60), once: 1)
         try await waitUntil { agent.programmer.calls == ["replace", "verify"] }
@@ -196,9 +197,9 @@ struct ReconcileLoopTests {
         agent.programmer.drift([Drift(.set, "ingress-x-1", "1 element missing: 10.0.1.1"), Drift(.binding, "ingress-pods-v4", "missing")])
         try await agent.advance(by: .seconds(60), once: 1)
         try await waitUntil { agent.programmer.calls == ["replace", "verify", "verify", "replace"] }
-        try await waitUntil { agent.metric("netpol_drift_repairs_total{kind=\"set\"} 1") }
+        try await waitUntil { agent.status.lastSync?.full == true && agent.status.lastSync?.finished != firstSync }
+        #expect(agent.metric("netpol_drift_repairs_total{kind=\"set\"} 1"))
         #expect(agent.metric("netpol_drift_repairs_total{kind=\"binding\"} 1"))
-        #expect(agent.status.lastSync?.full == true)
     }
 
     @Test func resyncIsOffUnlessAskedFor() async throws {
@@ -248,5 +249,75 @@ struct ReconcileLoopTests {
         agent.programmer.release()
         try await waitUntil { agent.status.lastSync?.version == agent.store.version }
         #expect(agent.route("/healthz")?.status == .ok)
+    }
+}
+
+/// The loop with the real nftables programmer over the fake kernel: what the
+/// kernel refuses and what drifts behind netpol's back, without root.
+@Suite("Reconcile loop on the fake nftables kernel")
+struct FakeKernelLoopTests {
+    private struct Running {
+        let store = ClusterStore()
+        let status = AgentStatus()
+        let registry = PrometheusCollectorRegistry()
+        let kernel = FakeNftKernel()
+        let clock = ManualClock()
+        let task: Task<Void, Never>
+
+        init(verifyInterval: Duration?) {
+            let agent = Agent(
+                configuration: AgentConfiguration(node: "node-1", verifyInterval: verifyInterval),
+                programmer: NftablesProgrammer(runner: kernel), store: store, status: status,
+                logger: Logger(label: "netpol.test") { _ in SwiftLogNoOpLogHandler() },
+                metrics: AgentMetrics(factory: PrometheusMetricsFactory(registry: registry)), clock: clock)
+            task = Task { await agent.run(sources: []) }
+            var cluster = ConformanceModel.cluster()
+            cluster.apply(networkPolicy("from-b", in: "x", ingress: [.init(from: [.pods(.labels(["pod": "b"]))])]))
+            let snapshot = cluster.snapshot
+            store.replaceAll("Namespace", with: snapshot.namespaces.map(KubeObject.namespace))
+            store.replaceAll("Pod", with: snapshot.pods.map(KubeObject.pod))
+            store.replaceAll("NetworkPolicy", with: snapshot.policies.map(KubeObject.networkPolicy))
+        }
+
+        func metric(_ line: String) -> Bool {
+            registry.emitToString().split(separator: "\n").contains { $0 == line }
+        }
+
+        /// What a fresh programmer finds when it compares the kernel with `plan`.
+        func drift() throws -> [Drift] {
+            let plan = RuleCompiler.plan(node: "node-1", snapshot: store.snapshot().snapshot)
+            return try NftablesProgrammer(runner: kernel).verify(against: plan)
+        }
+    }
+
+    @Test func aRefusedDifferenceFallsBackToTheWholeTableAndSaysSo() async throws {
+        let agent = Running(verifyInterval: nil)
+        defer { agent.task.cancel() }
+        try await waitUntil { agent.status.isReady }
+        #expect(agent.kernel.transactionCount == 1)
+
+        agent.kernel.failNext(1)
+        var relabelled = try #require(agent.store.snapshot().snapshot.pods.first { $0.namespace == "x" && $0.name == "c" })
+        relabelled.metadata.labels["pod"] = "b"
+        _ = agent.store.upsert(.pod(relabelled))
+        try await waitUntil { agent.status.lastSync?.version == agent.store.version }
+        let report = try #require(agent.status.lastSync)
+        #expect(report.fallback && report.full)
+        #expect(agent.metric("netpol_sync_fallbacks_total 1"))
+        #expect(try agent.drift() == [], "the kernel holds the plan after the fallback")
+    }
+
+    @Test func verifyRepairsAnElementDeletedBehindTheAgentsBack() async throws {
+        let agent = Running(verifyInterval: .seconds(60))
+        defer { agent.task.cancel() }
+        try await waitUntil { agent.status.isReady }
+        agent.kernel.tamperDeleteElement(ConformanceModel.ipv4("x", "a"), from: "ingress-pods-v4")
+        #expect(try agent.drift().map(\.kind) == [.binding])
+
+        try await waitUntil { agent.clock.sleeperCount >= 1 }
+        agent.clock.advance(by: .seconds(60))
+        try await waitUntil { agent.kernel.transactionCount == 2 }
+        #expect(agent.metric("netpol_drift_repairs_total{kind=\"binding\"} 1"))
+        #expect(try agent.drift() == [])
     }
 }
