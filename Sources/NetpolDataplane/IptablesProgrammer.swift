@@ -79,7 +79,7 @@ public final class IptablesProgrammer {
                 try runner.check(Command(mode.tool(family, "-restore"), ["--noflush"], input: script))
             }
         }
-        try restoreSets(IptablesRenderer.wideningScript(diff, from: old, to: new))
+        try restoreSets(IptablesRenderer.wideningScript(diff, to: new))
         try destroySets(IptablesRenderer.staleSetNames(diff, from: old, to: new))
     }
 

@@ -110,7 +110,7 @@ public enum IptablesRenderer {
     /// `ipset restore` input for the step after the chains changed: adds
     /// addresses to peer sets and removes pods from binding sets that stay, which
     /// takes the kernel from stricter than `new` to exactly `new`.
-    public static func wideningScript(_ diff: PlanDiff, from old: RulePlan, to new: RulePlan) -> String {
+    public static func wideningScript(_ diff: PlanDiff, to new: RulePlan) -> String {
         var lines: [String] = []
         for change in diff.elementChanges {
             lines += change.added.map { "add \(setName(change.set)) \(element($0)) -exist" }
@@ -157,7 +157,7 @@ public enum IptablesRenderer {
             let words = line.split(separator: " ")
             guard words.count >= 2, words[1].hasPrefix(setPrefix) else { continue }
             let name = String(words[1])
-            if words[0] == "create" { sets[name, default: []].formUnion([]) }
+            if words[0] == "create", sets[name] == nil { sets[name] = [] }
             if words[0] == "add", words.count >= 3 { sets[name, default: []].insert(String(words[2])) }
         }
         return sets
