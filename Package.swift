@@ -140,7 +140,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NetpolCLITests",
-            dependencies: ["netpol"]
+            dependencies: ["netpol", "NetpolModel", "NetpolEngine", "NetpolDataplane", "NetpolLab", "NetpolTesting", "NetpolWorkload"]
         ),
     ],
     swiftLanguageModes: [.v6]

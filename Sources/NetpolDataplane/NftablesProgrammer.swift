@@ -22,6 +22,9 @@ public final class NftablesProgrammer {
     /// time. If the difference does not apply (someone changed the table), the
     /// whole table is replaced instead, and the outcome carries nft's refusal.
     /// On failure the kernel keeps what it had (nft applies all or nothing).
+    /// An agent killed at any moment relies on the same: one `nft -f` is one
+    /// netlink batch, which the kernel commits whole or, if the process dies
+    /// before sending its end, not at all; so no step ever needs ordering here.
     @discardableResult
     public func apply(_ plan: RulePlan) throws(DataplaneError) -> ApplyOutcome {
         guard let previous = applied else {
