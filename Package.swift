@@ -142,7 +142,7 @@ let package = Package(
         .testTarget(
             name: "NetpolAgentTests",
             dependencies: [
-                "NetpolModel", "NetpolEngine", "NetpolDataplane", "NetpolLab", "NetpolKube", "NetpolAgent", "NetpolTesting",
+                "NetpolModel", "NetpolEngine", "NetpolRules", "NetpolDataplane", "NetpolLab", "NetpolKube", "NetpolAgent", "NetpolTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Yams", package: "Yams"),
@@ -150,7 +150,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NetpolCLITests",
-            dependencies: ["netpol", "netpol-bench"]
+            dependencies: ["netpol", "netpol-bench", "NetpolModel", "NetpolEngine", "NetpolDataplane", "NetpolLab", "NetpolTesting", "NetpolWorkload"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -21,7 +21,12 @@ static struct {
     const char *(*error_buffer)(struct nft_ctx *ctx);
     void (*set_dry_run)(struct nft_ctx *ctx, bool dry);
     int (*run_from_buffer)(struct nft_ctx *ctx, const char *buffer);
+    unsigned int (*output_get_flags)(struct nft_ctx *ctx);
+    void (*output_set_flags)(struct nft_ctx *ctx, unsigned int flags);
 } library;
+
+// NFT_CTX_OUTPUT_JSON in libnftables.h: list commands print JSON, as `nft -j`.
+static const unsigned int output_json = 1u << 4;
 
 static pthread_once_t loaded = PTHREAD_ONCE_INIT;
 // libnftables keeps some global state; one transaction at a time.
@@ -38,8 +43,11 @@ static void load(void) {
     library.error_buffer = dlsym(handle, "nft_ctx_get_error_buffer");
     library.set_dry_run = dlsym(handle, "nft_ctx_set_dry_run");
     library.run_from_buffer = dlsym(handle, "nft_run_cmd_from_buffer");
+    library.output_get_flags = dlsym(handle, "nft_ctx_output_get_flags");
+    library.output_set_flags = dlsym(handle, "nft_ctx_output_set_flags");
     if (library.ctx_new && library.ctx_free && library.buffer_output && library.buffer_error && library.output_buffer
-        && library.error_buffer && library.set_dry_run && library.run_from_buffer) {
+        && library.error_buffer && library.set_dry_run && library.run_from_buffer
+        && library.output_get_flags && library.output_set_flags) {
         library.handle = handle;
     } else {
         dlclose(handle);
@@ -55,7 +63,7 @@ static char *copy(const char *text) {
     return strdup(text ? text : "");
 }
 
-int netpol_nftables_run(const char *script, int dry_run, char **output, char **errors) {
+int netpol_nftables_run(const char *script, int dry_run, int json, char **output, char **errors) {
     *output = NULL;
     *errors = NULL;
     if (!netpol_nftables_available()) return -1;
@@ -68,6 +76,7 @@ int netpol_nftables_run(const char *script, int dry_run, char **output, char **e
     library.buffer_output(context);
     library.buffer_error(context);
     library.set_dry_run(context, dry_run != 0);
+    if (json) library.output_set_flags(context, library.output_get_flags(context) | output_json);
     int status = library.run_from_buffer(context, script);
     *output = copy(library.output_buffer(context));
     *errors = copy(library.error_buffer(context));

@@ -2,6 +2,7 @@ import Logging
 import NetpolDataplane
 import NetpolKube
 import NetpolRules
+import Synchronization
 
 /// How the agent paces its work.
 public struct AgentConfiguration: Sendable {
@@ -10,17 +11,28 @@ public struct AgentConfiguration: Sendable {
     /// How long to wait after a change for more changes before syncing. Changes
     /// that arrive during a sync are coalesced into the next one anyway.
     public var debounce: Duration
-    /// How often the whole table is rewritten, repairing drift (someone deleted
-    /// a set element, or the table).
-    public var resync: Duration
+    /// How often the kernel is read back and compared with the last applied
+    /// plan, elements included; drift is repaired with a whole replace. nil: never.
+    public var verifyInterval: Duration?
+    /// How often the whole table is rewritten without looking first: a
+    /// fallback for when verify cannot be trusted. nil (the default): never.
+    public var resync: Duration?
     /// Waits between retries of a failed kernel transaction.
     public var retry: Backoff
+    /// How long one sync or verify may run before `/healthz` calls the loop
+    /// stuck (so that the kubelet restarts the agent; the rules stay meanwhile).
+    public var stallTimeout: Duration
 
-    public init(node: String, debounce: Duration = .zero, resync: Duration = .seconds(300), retry: Backoff = Backoff()) {
+    public init(
+        node: String, debounce: Duration = .zero, verifyInterval: Duration? = .seconds(60), resync: Duration? = nil,
+        retry: Backoff = Backoff(), stallTimeout: Duration = .seconds(120)
+    ) {
         self.node = node
         self.debounce = debounce
+        self.verifyInterval = verifyInterval
         self.resync = resync
         self.retry = retry
+        self.stallTimeout = stallTimeout
     }
 }
 
@@ -30,22 +42,26 @@ public struct AgentConfiguration: Sendable {
 /// store and hands it to the programmer, which writes only the difference from
 /// what the kernel last accepted, in one transaction. Nothing is written until
 /// every kind has been listed; the first sync replaces whatever an earlier run
-/// left in one transaction, so isolated pods are never open in between. On
-/// cancellation the agent returns and leaves the rules in force.
+/// left in one transaction, so isolated pods are never open in between. Every
+/// verify interval the kernel is compared with the plan and drift is replaced
+/// whole. On cancellation the agent returns and leaves the rules in force.
 ///
-/// An agent belongs to the task that runs it (its programmer is not shared);
-/// others watch it through the store and status they passed in.
-public final class Agent {
+/// Timers run on `clock`, so tests drive them without sleeping. An agent
+/// belongs to the task that runs it (its programmer is not shared); others
+/// watch it through the store and status they passed in.
+public final class Agent<C: Clock<Duration>> {
     public let store: ClusterStore
     public let status: AgentStatus
     private let programmer: any RuleProgrammer
     private let configuration: AgentConfiguration
     private let logger: Logger
     private let metrics: AgentMetrics
+    private let clock: C
+    private let chores = Chores()
 
     public init(
         configuration: AgentConfiguration, programmer: any RuleProgrammer, store: ClusterStore = ClusterStore(),
-        status: AgentStatus = AgentStatus(), logger: Logger, metrics: AgentMetrics
+        status: AgentStatus = AgentStatus(), logger: Logger, metrics: AgentMetrics, clock: C
     ) {
         self.configuration = configuration
         self.status = status
@@ -53,6 +69,7 @@ public final class Agent {
         self.store = store
         self.logger = logger
         self.metrics = metrics
+        self.clock = clock
     }
 
     /// Runs the sources and the reconcile loop, on the agent's own threads,
@@ -67,14 +84,17 @@ public final class Agent {
         let store = self.store
         let logger = self.logger
         let metrics = self.metrics
-        let resync = configuration.resync
         await withTaskGroup(of: Void.self) { group in
             for source in sources {
                 group.addTask { await source.run(into: store, logger: logger, metrics: metrics) }
             }
-            group.addTask {
-                while (try? await Task.sleep(for: resync)) != nil {
-                    store.requestRepair()
+            for (chore, interval) in [(Chore.verify, configuration.verifyInterval), (.resync, configuration.resync)] {
+                guard let interval, interval > .zero else { continue }
+                group.addTask { [clock, chores] in
+                    while (try? await clock.sleep(for: interval)) != nil {
+                        chores.add([chore])
+                        store.wake()
+                    }
                 }
             }
             await reconcile()
@@ -87,29 +107,60 @@ public final class Agent {
         var retry = configuration.retry
         for await _ in store.wakes {
             if configuration.debounce > .zero {
-                try? await Task.sleep(for: configuration.debounce)
+                try? await clock.sleep(for: configuration.debounce)
             }
             if Task.isCancelled { return }
             guard store.isComplete else { continue }
-            let repair = store.takeRepairRequest()
-            // A wake for a change the last sync already included: nothing to do.
-            if !repair, status.lastFailure == nil, status.lastSync?.version == store.version { continue }
+            let due = chores.take()
             do {
-                try sync(repair: repair)
+                try work(due)
                 retry.reset()
             } catch {
                 metrics.syncFailures.increment()
                 status.recordFailure("\(error)")
                 let wait = retry.next()
                 logger.error("sync failed; old rules stay in force", metadata: ["error": "\(error)", "retryIn": "\(wait)"])
-                try? await Task.sleep(for: wait)
+                // What was due is still due after the wait.
+                chores.add(due)
+                try? await clock.sleep(for: wait)
                 store.wake()
             }
         }
     }
 
-    /// Compiles the store's cluster for this node and makes the kernel hold it.
-    private func sync(repair: Bool) throws(DataplaneError) {
+    /// One turn of the loop: follow the store, then run the chores that are due.
+    private func work(_ due: Set<Chore>) throws(DataplaneError) {
+        let deadline = clock.now.advanced(by: configuration.stallTimeout)
+        status.beginWork { [clock] in clock.now >= deadline }
+        defer { status.endWork() }
+        if due.contains(.resync) || programmer.applied == nil {
+            try sync(replacing: true)
+            return
+        }
+        let behind = status.lastFailure != nil || status.lastSync?.version != store.version
+        if behind { try sync(replacing: false) }
+        if due.contains(.verify) { try verifyAndRepair() }
+    }
+
+    /// Compares the kernel with the last applied plan; replaces the table whole
+    /// when they differ.
+    private func verifyAndRepair() throws(DataplaneError) {
+        let drift = try programmer.verify()
+        metrics.verifies.increment()
+        guard !drift.isEmpty else {
+            logger.debug("verified: the kernel holds the plan")
+            return
+        }
+        for kind in Set(drift.map(\.kind)) { metrics.driftRepairs(kind).increment() }
+        logger.warning(
+            "the kernel's rules drifted from the plan; replacing them whole",
+            metadata: ["drift": "\(drift.prefix(10).map(\.description).joined(separator: "; "))", "differences": "\(drift.count)"])
+        try sync(replacing: true)
+    }
+
+    /// Compiles the store's cluster for this node and makes the kernel hold it:
+    /// the difference from what it holds, or the whole table when `replacing`.
+    private func sync(replacing: Bool) throws(DataplaneError) {
         let clock = ContinuousClock()
         let started = clock.now
         let (snapshot, version) = store.snapshot()
@@ -119,7 +170,7 @@ public final class Agent {
         // The programmer works out the difference; an unchanged plan (a change
         // that does not concern this node) goes nowhere near the kernel.
         let outcome: ApplyOutcome
-        if previous == nil || repair {
+        if replacing {
             try programmer.replace(plan)
             outcome = .replaced(fallback: nil)
         } else if plan == previous {
@@ -127,15 +178,15 @@ public final class Agent {
         } else {
             outcome = try programmer.apply(plan)
         }
-        let diff = outcome.diff
         if let fallback = outcome.fallback {
             metrics.syncFallbacks.increment()
-            logger.warning("incremental update refused; replaced the whole table instead", metadata: ["error": "\(fallback)"])
+            logger.warning("the kernel refused the difference; replaced the whole table instead", metadata: ["error": "\(fallback)"])
         }
+        let diff = outcome.diff
         let duration = started.duration(to: clock.now)
         let report = SyncReport(
             version: version, duration: duration, compileDuration: started.duration(to: compiled), finished: clock.now,
-            full: diff == nil,
+            full: diff == nil, fallback: outcome.fallback != nil,
             setElementChanges: diff?.elementCount ?? plan.elementCount, ruleChanges: diff?.ruleCount ?? plan.ruleCount)
         metrics.syncs.increment()
         metrics.syncDuration.recordMilliseconds(duration.milliseconds)
@@ -150,10 +201,44 @@ public final class Agent {
         ]
         if previous == nil {
             logger.info("first sync: rules in force", metadata: metadata.merging(["pods": "\(plan.bindings.count)"]) { $1 })
-        } else if report.setElementChanges + report.ruleChanges > 0 || repair {
+        } else if report.setElementChanges + report.ruleChanges > 0 || replacing {
             logger.info("synced", metadata: metadata)
         } else {
             logger.debug("synced, nothing changed", metadata: metadata)
+        }
+    }
+}
+
+extension Agent where C == ContinuousClock {
+    /// An agent on the real clock.
+    public convenience init(
+        configuration: AgentConfiguration, programmer: any RuleProgrammer, store: ClusterStore = ClusterStore(),
+        status: AgentStatus = AgentStatus(), logger: Logger, metrics: AgentMetrics
+    ) {
+        self.init(
+            configuration: configuration, programmer: programmer, store: store, status: status, logger: logger, metrics: metrics,
+            clock: ContinuousClock())
+    }
+}
+
+/// Work the timers ask of the reconcile loop, besides following the store.
+private enum Chore: Hashable {
+    case verify, resync
+}
+
+/// The chores due, shared between the timers and the loop.
+private final class Chores: Sendable {
+    private let due = Mutex(Set<Chore>())
+
+    func add(_ chores: Set<Chore>) {
+        due.withLock { $0.formUnion(chores) }
+    }
+
+    /// The chores due now; none are due after.
+    func take() -> Set<Chore> {
+        due.withLock { due in
+            defer { due.removeAll() }
+            return due
         }
     }
 }

@@ -1,4 +1,5 @@
 import CoreMetrics
+import NetpolDataplane
 
 /// The agent's Prometheus metrics, made from one factory so that tests and the
 /// CLI each read their own registry.
@@ -13,6 +14,8 @@ public struct AgentMetrics: Sendable {
     let kernelRules: Gauge
     let kernelSetElements: Gauge
     let objectChanges: Counter
+    /// Read-backs of the kernel compared with the plan.
+    let verifies: Counter
     private let factory: any MetricsFactory
 
     public init(factory: any MetricsFactory) {
@@ -26,6 +29,7 @@ public struct AgentMetrics: Sendable {
         kernelRules = Gauge(label: "netpol_kernel_rules", dimensions: [], factory: factory)
         kernelSetElements = Gauge(label: "netpol_kernel_set_elements", dimensions: [], factory: factory)
         objectChanges = Counter(label: "netpol_object_changes_total", dimensions: [], factory: factory)
+        verifies = Counter(label: "netpol_verifies_total", dimensions: [], factory: factory)
     }
 
     /// Objects the source refused as invalid, per kind.
@@ -41,6 +45,12 @@ public struct AgentMetrics: Sendable {
     /// Lists after a 410 Gone, per kind.
     func relists(_ kind: String) -> Counter {
         Counter(label: "netpol_relists_total", dimensions: [("kind", kind)], factory: factory)
+    }
+
+    /// Whole replaces after a verify found the kernel differing from the plan,
+    /// per kind of difference (table, set, chain, binding).
+    func driftRepairs(_ kind: Drift.Kind) -> Counter {
+        Counter(label: "netpol_drift_repairs_total", dimensions: [("kind", kind.rawValue)], factory: factory)
     }
 
     /// Source errors (unreadable files, unreachable API server), per source.

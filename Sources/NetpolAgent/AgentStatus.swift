@@ -8,8 +8,11 @@ public struct SyncReport: Sendable {
     public var compileDuration: Duration
     /// When the kernel transaction was done.
     public var finished: ContinuousClock.Instant
-    /// A whole-table replace (first sync, drift repair) rather than a difference.
+    /// A whole-table replace (first sync, drift repair, resync, fallback)
+    /// rather than a difference.
     public var full: Bool
+    /// The difference was refused by the kernel and the whole table written instead.
+    public var fallback: Bool
     public var setElementChanges: Int
     public var ruleChanges: Int
 }
@@ -21,23 +24,29 @@ extension Duration {
     }
 }
 
-/// What the health endpoints and waiting callers read: whether a first sync
-/// happened, the last report, the last failure.
+/// What the health endpoints and waiting callers read: the last sync, the last
+/// failure, and whether the reconcile loop is stuck in one piece of work.
 public final class AgentStatus: Sendable {
     private struct State {
         var lastSync: SyncReport?
         var lastFailure: String?
+        /// Set while a sync or verify runs: true once it has run too long.
+        var overdue: (@Sendable () -> Bool)?
     }
 
     private let state = Mutex(State())
 
     public init() {}
 
-    /// Ready once the kernel holds rules computed from a complete view of the cluster.
-    public var isReady: Bool { state.withLock { $0.lastSync != nil } }
+    /// Ready when the kernel holds rules computed from a complete view of the
+    /// cluster and the last sync worked.
+    public var isReady: Bool { state.withLock { $0.lastSync != nil && $0.lastFailure == nil } }
     public var lastSync: SyncReport? { state.withLock { $0.lastSync } }
     /// The last sync's error, cleared by the next sync that works.
     public var lastFailure: String? { state.withLock { $0.lastFailure } }
+    /// True while one sync or verify has been running longer than the agent's
+    /// stall timeout: the loop is stuck (a hung kernel call, say).
+    public var isStalled: Bool { (state.withLock { $0.overdue })?() ?? false }
 
     func record(_ report: SyncReport) {
         state.withLock { state in
@@ -48,6 +57,15 @@ public final class AgentStatus: Sendable {
 
     func recordFailure(_ message: String) {
         state.withLock { $0.lastFailure = message }
+    }
+
+    /// Work starts; `overdue` tells, when asked, whether it has run too long.
+    func beginWork(overdue: @escaping @Sendable () -> Bool) {
+        state.withLock { $0.overdue = overdue }
+    }
+
+    func endWork() {
+        state.withLock { $0.overdue = nil }
     }
 
     /// Waits until the kernel holds store version `version` or later; nil when

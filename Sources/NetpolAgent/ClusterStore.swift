@@ -23,7 +23,6 @@ public final class ClusterStore: Sendable {
         var objects: [Kind: [String: KubeObject]] = [:]
         var synced: Set<Kind> = []
         var version = 0
-        var repairRequested = false
     }
 
     private let state = Mutex(State())
@@ -31,9 +30,12 @@ public final class ClusterStore: Sendable {
     private let wakeStream: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
 
+    /// The kinds the agent enforces from, each listed before the first write.
+    public static let listedKinds: [Kind] = ["Namespace", "Pod", "NetworkPolicy"]
+
     /// - Parameter kinds: the kinds that must each be listed once before the
     ///   store is complete (no rules are written from a half-known cluster).
-    public init(kinds: Set<Kind> = ["Namespace", "Pod", "NetworkPolicy"]) {
+    public init(kinds: Set<Kind> = Set(listedKinds)) {
         required = kinds
         (wakeStream, wakeContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
@@ -41,6 +43,7 @@ public final class ClusterStore: Sendable {
     /// Wakes once after any number of changes.
     var wakes: AsyncStream<Void> { wakeStream }
 
+    /// Wakes the reconciler (the agent's timers do, besides changes).
     func wake() {
         wakeContinuation.yield()
     }
@@ -58,9 +61,12 @@ public final class ClusterStore: Sendable {
         }
     }
 
-    /// Replaces all objects of `kind` (a list, or a directory read again).
-    /// Invalid objects are rejected; each keeps its previous valid version, as
-    /// do the objects named in `keeping` (ones that could not even be decoded).
+    /// Replaces all objects of `kind` with the whole result of a list that
+    /// succeeded (every page of an API list, every file of a directory), and
+    /// marks the kind listed. Never call it for a list that failed: see
+    /// `ClusterSource`. Invalid objects are rejected; each keeps its previous
+    /// valid version, as do the objects named in `keeping` (ones that could not
+    /// even be decoded).
     @discardableResult
     public func replaceAll(_ kind: Kind, with objects: [KubeObject], keeping: [ObjectReference] = []) -> [Rejection] {
         var rejections: [Rejection] = []
@@ -114,20 +120,6 @@ public final class ClusterStore: Sendable {
             return true
         }
         if changed { wake() }
-    }
-
-    /// Asks the reconciler to rewrite the whole table on its next sync (drift repair).
-    public func requestRepair() {
-        state.withLock { $0.repairRequested = true }
-        wake()
-    }
-
-    /// True once after each `requestRepair()`.
-    func takeRepairRequest() -> Bool {
-        state.withLock { state in
-            defer { state.repairRequested = false }
-            return state.repairRequested
-        }
     }
 
     private static func key(_ object: KubeObject) -> String {

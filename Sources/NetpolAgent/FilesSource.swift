@@ -1,10 +1,13 @@
-import Foundation
 import Logging
 import NetpolModel
 
 /// A directory of manifests standing in for the API server: read at start, then
-/// read again whenever a file in it appears, changes or goes away. A file that
-/// no longer parses keeps its last good objects in force.
+/// read again whenever a file in it appears, changes or goes away.
+///
+/// Fails closed: until the whole directory has been read once, nothing is
+/// listed (the agent writes nothing and is not ready); a directory that later
+/// cannot be read keeps every last good object in force, and a file that no
+/// longer parses keeps its own. See `ManifestDirectory` for what a read is.
 public struct FilesSource: ClusterSource {
     public let directory: String
     public let interval: Duration
@@ -16,75 +19,45 @@ public struct FilesSource: ClusterSource {
     }
 
     public func run(into store: ClusterStore, logger: Logger, metrics: AgentMetrics) async {
-        var seen: [String: FileStamp] = [:]
-        var objectsByFile: [String: [KubeObject]] = [:]
-        var first = true
+        var manifests = ManifestDirectory(path: directory)
+        var listed = false
+        // The trouble reported last, so that a lasting fault is logged and counted once, not every interval.
+        var reported: [String] = []
         repeat {
-            let stamps = FileStamp.all(in: directory, logger: logger, metrics: metrics)
-            if stamps != seen || first {
-                for (file, stamp) in stamps where seen[file] != stamp {
-                    if let objects = load(file, logger: logger, metrics: metrics) { objectsByFile[file] = objects }
-                }
-                for file in objectsByFile.keys where stamps[file] == nil {
-                    objectsByFile[file] = nil
-                }
-                seen = stamps
-                let all = objectsByFile.keys.sorted().flatMap { objectsByFile[$0] ?? [] }
-                for kind in ["Namespace", "Pod", "NetworkPolicy"] {
-                    let rejections = store.replaceAll(kind, with: all.filter { $0.kind == kind })
+            let reading = manifests.read()
+            var trouble: [String] = []
+            switch reading {
+            case .unchanged:
+                trouble = manifests.keptFiles
+            case .changedWhileReading:
+                trouble = reported
+            case .failed(let problems):
+                trouble = problems
+            case .complete(let objects):
+                trouble = manifests.keptFiles
+                for kind in ClusterStore.listedKinds {
+                    let rejections = store.replaceAll(kind, with: objects.filter { $0.kind == kind })
                     for rejection in rejections { rejection.report(logger, metrics) }
                 }
-                logger.info(first ? "read manifests" : "manifests changed", metadata: ["directory": "\(directory)", "objects": "\(all.count)"])
-                first = false
+                logger.info(listed ? "manifests changed" : "read manifests", metadata: ["directory": "\(directory)", "objects": "\(objects.count)"])
+                listed = true
+            }
+            if trouble != reported {
+                report(trouble, listed: listed, logger: logger, metrics: metrics)
+                reported = trouble
             }
         } while (try? await Task.sleep(for: interval)) != nil
     }
 
-    /// The file's objects, or nil (keep the old ones) when any part of it is wrong.
-    private func load(_ file: String, logger: Logger, metrics: AgentMetrics) -> [KubeObject]? {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            metrics.sourceErrors("files").increment()
-            logger.warning("cannot read manifest; its last good objects stay", metadata: ["file": "\(file)"])
-            return nil
+    private func report(_ problems: [String], listed: Bool, logger: Logger, metrics: AgentMetrics) {
+        guard !problems.isEmpty else {
+            logger.info("manifests readable again", metadata: ["directory": "\(directory)"])
+            return
         }
-        var set = ManifestSet()
-        ManifestLoader.load(data: data, file: file, into: &set)
-        let unknown = set.objects.flatMap { loaded in
-            Validator.problems(loaded).filter { $0.kind == .unknownField }.map { "\(loaded.location): \(loaded.object.reference): \($0)" }
+        metrics.sourceErrors("files").increment()
+        let consequence = listed ? "the last good objects stay in force" : "nothing is enforced until the whole directory reads"
+        for problem in problems {
+            logger.warning("cannot use manifests; \(consequence)", metadata: ["problem": "\(problem)"])
         }
-        let problems = set.errors.map(\.description) + unknown
-        guard problems.isEmpty else {
-            metrics.sourceErrors("files").increment()
-            for problem in problems {
-                logger.warning("manifest rejected; its last good objects stay", metadata: ["problem": "\(problem)"])
-            }
-            return nil
-        }
-        return set.objects.map(\.object)
-    }
-}
-
-/// What tells a changed file from an unchanged one without reading it.
-struct FileStamp: Hashable {
-    var modified: Date
-    var size: Int
-
-    static func all(in directory: String, logger: Logger, metrics: AgentMetrics) -> [String: FileStamp] {
-        let files: [String]
-        do {
-            files = try ManifestLoader.files(at: directory)
-        } catch {
-            metrics.sourceErrors("files").increment()
-            logger.warning("cannot list manifests", metadata: ["error": "\(error)"])
-            return [:]
-        }
-        var stamps: [String: FileStamp] = [:]
-        for file in files {
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: file) else { continue }
-            stamps[file] = FileStamp(
-                modified: attributes[.modificationDate] as? Date ?? .distantPast,
-                size: (attributes[.size] as? NSNumber)?.intValue ?? 0)
-        }
-        return stamps
     }
 }

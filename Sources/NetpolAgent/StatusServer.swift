@@ -42,17 +42,22 @@ public final class StatusServer: Sendable {
         try? await channel.close()
     }
 
-    /// The agent's routes: Prometheus text from `metrics`, liveness, and
-    /// readiness after the first sync.
+    /// The agent's routes: Prometheus text from `metrics`; liveness, which
+    /// fails while the reconcile loop is stuck in one sync or verify; and
+    /// readiness, which holds while the last sync worked.
     public static func agentRoutes(status: AgentStatus, metrics: @escaping @Sendable () -> String) -> Routes {
         { path in
             switch path {
             case "/metrics":
                 return Response(contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics())
             case "/healthz", "/livez":
+                if status.isStalled {
+                    return Response(status: .serviceUnavailable, body: "stuck: one sync or verify has run past the stall timeout\n")
+                }
                 return Response(body: "ok\n")
             case "/readyz":
                 if status.isReady { return Response(body: "ok\n") }
+                if let failure = status.lastFailure { return Response(status: .serviceUnavailable, body: "the last sync failed: \(failure)\n") }
                 return Response(status: .serviceUnavailable, body: "waiting for the first full sync\n")
             default:
                 return nil

@@ -106,6 +106,15 @@ public struct ScaleBenchmark {
         defer { _ = try? runner.run(Command("ip", ["netns", "delete", namespace])) }
         let programmer = NftablesProgrammer(runner: NetnsRunner(namespace: namespace, base: runner))
         try time("kernel: full apply (nft -f, one transaction)") { try programmer.replace(plan) }
+        // What the agent does every --verify-interval: read the table back (nft -j) and compare it with the plan.
+        let inProcess = NftablesProgrammer(runner: InProcessNftRunner(namespace: namespace, fallback: NetnsRunner(namespace: namespace, base: runner)))
+        try inProcess.replace(plan)
+        for (name, reader) in [("nft -j command", programmer), ("in-process libnftables", inProcess)] {
+            try time("kernel: verify (read back and compare, \(name))") {
+                let drift = try reader.verify()
+                guard drift.isEmpty else { throw DataplaneError(.readBackMismatch, "verify found drift right after an apply: \(drift)") }
+            }
+        }
 
         var results: [Measurement] = []
         let nodeRunner = NetnsRunner(namespace: namespace, base: runner)

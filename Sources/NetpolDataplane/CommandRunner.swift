@@ -1,4 +1,5 @@
 import Foundation
+import NetpolModel
 
 /// An external command: the program, its arguments, and what to feed it.
 public struct Command: Hashable, Sendable, CustomStringConvertible {
@@ -40,10 +41,7 @@ extension CommandRunner {
     @discardableResult
     public func check(_ command: Command) throws(DataplaneError) -> CommandOutput {
         let output = try run(command)
-        guard output.status == 0 else {
-            let detail = output.errors.trimmingCharacters(in: .whitespacesAndNewlines)
-            throw DataplaneError(.commandFailed, "\(command) exited with status \(output.status)" + (detail.isEmpty ? "" : ": \(detail)"))
-        }
+        guard output.status == 0 else { throw DataplaneError.failed(command, output) }
         return output
     }
 }
@@ -83,7 +81,7 @@ public struct ProcessRunner: CommandRunner {
                 output: try String(contentsOf: files[1], encoding: .utf8),
                 errors: try String(contentsOf: files[2], encoding: .utf8))
         } catch {
-            throw DataplaneError(.commandFailed, "cannot run \(command): \(error)")
+            throw DataplaneError(.commandFailed, "cannot run", location: command.description, cause: error)
         }
     }
 
@@ -112,25 +110,58 @@ public struct NetnsRunner: CommandRunner {
 }
 
 /// Why a kernel operation failed: the one error type of NetpolDataplane.
-public struct DataplaneError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct DataplaneError: NetpolError {
     public enum Code: Hashable, Sendable {
         /// `nft`, `ip` or another tool is not installed.
         case toolMissing
-        /// A command exited with an error (the kernel refused the change, say).
-        case commandFailed
         /// Root (CAP_NET_ADMIN) is needed.
         case notPermitted
+        /// The kernel has no such table, set, chain or element (ENOENT).
+        case notFound
+        /// The object or element exists already (EEXIST).
+        case exists
+        /// The object is still in use, say a chain something jumps to (EBUSY).
+        case inUse
+        /// The tool did not understand its input: a bug in what netpol rendered.
+        case syntax
+        /// A command failed for another reason.
+        case commandFailed
         /// What the kernel holds differs from what was applied.
         case readBackMismatch
     }
 
     public let code: Code
     public let message: String
+    /// The command that failed, or the namespace it ran in.
+    public let location: String?
+    public let cause: (any Error & Sendable)?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, location: String? = nil, cause: (any Error & Sendable)? = nil) {
         self.code = code
         self.message = message
+        self.location = location
+        self.cause = cause
     }
 
-    public var description: String { message }
+    /// What a failed command printed, classified by the error the kernel or the
+    /// tool reported (nft, iptables and ipset print the errno's text, as in
+    /// `Error: Could not process rule: No such file or directory`).
+    public static func failed(_ command: Command, _ output: CommandOutput) -> DataplaneError {
+        let detail = output.errors.trimmingCharacters(in: .whitespacesAndNewlines)
+        return DataplaneError(
+            classify(detail), "exited with status \(output.status)" + (detail.isEmpty ? "" : ": \(detail)"),
+            location: command.description)
+    }
+
+    /// The code for a tool's error text; `commandFailed` when nothing more is known.
+    static func classify(_ errors: String) -> Code {
+        let known: [(text: String, code: Code)] = [
+            ("Operation not permitted", .notPermitted), ("Permission denied", .notPermitted),
+            ("No such file or directory", .notFound), ("does not exist", .notFound),
+            ("File exists", .exists), ("already exists", .exists),
+            ("Device or resource busy", .inUse), ("in use by a kernel component", .inUse),
+            ("syntax error", .syntax), ("Syntax error", .syntax),
+        ]
+        return known.first { errors.contains($0.text) }?.code ?? .commandFailed
+    }
 }

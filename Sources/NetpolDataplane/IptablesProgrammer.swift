@@ -5,13 +5,17 @@ import NetpolRules
 
 /// Programs netpol's iptables chains and ipsets from a plan, and removes them.
 ///
-/// Order of an apply, so that no rule ever points at a missing set and no
-/// isolated pod is ever open: (1) every set is created if missing, built in a
-/// temporary set and swapped in (`ipset restore`); (2) per family, one
-/// `iptables-restore --noflush` transaction rewrites netpol's chains and drops
-/// those the plan no longer has; (3) the jump from `FORWARD` is added if
-/// missing; (4) sets no rule uses any more are destroyed. Other tables and
-/// chains are never touched.
+/// iptables and ipset have no transaction spanning both, so an apply is a few
+/// steps, ordered so that the kernel is never more open than under the old
+/// rules or the new ones, even if the agent is killed between two of them (a
+/// restarted agent replaces whatever it finds): (1) `ipset restore` makes the
+/// changes that only narrow (new sets, pods added to binding sets, addresses
+/// removed from peer sets); (2) per family, one `iptables-restore --noflush`
+/// transaction writes the new and changed chains and the dispatch chain, and
+/// drops the chains nothing dispatches to any more; (3) `ipset restore` makes
+/// the changes that widen (addresses added to peer sets, pods removed from
+/// binding sets); (4) sets no rule uses any more are destroyed. A set thus
+/// exists before any rule that uses it. Other tables and chains are never touched.
 public final class IptablesProgrammer {
     /// Which iptables the node uses: the nf_tables-based one or the legacy one.
     public enum Mode: String, Sendable, CaseIterable {
@@ -47,25 +51,56 @@ public final class IptablesProgrammer {
         return rules(legacy) > rules(nft) ? .legacy : .nft
     }
 
-    /// Rebuilds every set and chain: the whole plan is written every time.
+    /// Writes the difference from the last applied plan in the four steps above,
+    /// or the whole plan (`replace`) the first time. If a step fails (someone
+    /// changed netpol's sets or chains), the whole plan is written instead and
+    /// the outcome carries the failure.
     @discardableResult
     public func apply(_ plan: RulePlan) throws(DataplaneError) -> ApplyOutcome {
-        try runner.check(Command("ipset", ["restore"], input: IptablesRenderer.ipsetScript(plan)))
+        guard let previous = applied else {
+            try replace(plan)
+            return .replaced(fallback: nil)
+        }
+        let diff = plan.diff(from: previous)
+        do {
+            try update(from: previous, to: plan, diff)
+        } catch {
+            try replace(plan)
+            return .replaced(fallback: error)
+        }
+        applied = plan
+        return .incremental(diff)
+    }
+
+    private func update(from old: RulePlan, to new: RulePlan, _ diff: PlanDiff) throws(DataplaneError) {
+        try restoreSets(IptablesRenderer.narrowingScript(diff, from: old, to: new))
+        for family in IPAddress.Family.allCases {
+            if let script = IptablesRenderer.iptablesScript(diff, from: old, to: new, family: family) {
+                try runner.check(Command(mode.tool(family, "-restore"), ["--noflush"], input: script))
+            }
+        }
+        try restoreSets(IptablesRenderer.wideningScript(diff, to: new))
+        try destroySets(IptablesRenderer.staleSetNames(diff, from: old, to: new))
+    }
+
+    /// Makes netpol's sets and chains exactly `plan`, whatever the kernel holds
+    /// (the first apply, a restart over an earlier run's rules, drift repair), in
+    /// the same four steps, with the kernel's sets as `ipset save` prints them
+    /// standing for the old plan; step (3) swaps every set to the plan's exact
+    /// content.
+    public func replace(_ plan: RulePlan) throws(DataplaneError) {
+        let kernelSets = IptablesRenderer.savedSets(try runner.check(Command("ipset", ["save"])).output)
+        try restoreSets(IptablesRenderer.narrowingScript(plan, kernel: kernelSets))
         for family in IPAddress.Family.allCases {
             let wanted = Set(IptablesRenderer.chainNames(plan, family: family))
             let stale = try existingChains(family).filter { !wanted.contains($0) && $0 != IptablesRenderer.forwardChain }
             try runner.check(Command(mode.tool(family, "-restore"), ["--noflush"], input: IptablesRenderer.iptablesScript(plan, family: family, staleChains: stale)))
             try ensureJump(family)
         }
+        try restoreSets(IptablesRenderer.ipsetScript(plan))
         let keep = Set(IptablesRenderer.setNames(plan))
-        try destroySets(existingSets().filter { !keep.contains($0) })
+        try destroySets(kernelSets.keys.filter { !keep.contains($0) }.sorted())
         applied = plan
-        return .replaced(fallback: nil)
-    }
-
-    /// The same as `apply`: every apply already rebuilds every set and chain.
-    public func replace(_ plan: RulePlan) throws(DataplaneError) {
-        try apply(plan)
     }
 
     /// Removes netpol's jumps, chains and sets; nothing else. Idempotent.
@@ -94,17 +129,17 @@ public final class IptablesProgrammer {
         return text + (try existingSets()).joined(separator: "\n") + "\n"
     }
 
-    /// Checks that the kernel holds every chain and set of the last applied
-    /// plan, and the jump to netpol's chain; returns what is missing.
+    /// Compares the kernel with the last applied plan: every netpol ipset with
+    /// exactly its members (`ipset save`), every NETPOL-* chain of both families
+    /// with the rules the plan renders to (`iptables-save`), no set or chain
+    /// beyond the plan's, and the jump from FORWARD. Empty when they agree or
+    /// nothing was applied yet.
     public func verify() throws(DataplaneError) -> [Drift] {
         guard let plan = applied else { return [] }
-        let sets = Set(try existingSets())
-        var drift = IptablesRenderer.setNames(plan).filter { !sets.contains($0) }.map { Drift(.set, $0, "missing") }
+        var drift = IptablesDriftFinder.setDrift(plan, ipsetSave: try runner.check(Command("ipset", ["save"])).output)
         for family in IPAddress.Family.allCases {
-            let chains = Set(try existingChains(family))
-            drift += ([IptablesRenderer.forwardChain] + IptablesRenderer.chainNames(plan, family: family)).filter { !chains.contains($0) }.map {
-                Drift(.chain, $0, "missing from \(mode.tool(family))")
-            }
+            let save = try runner.check(Command(mode.tool(family, "-save"), ["-t", "filter"])).output
+            drift += IptablesDriftFinder.chainDrift(plan, family: family, tool: mode.tool(family), save: save)
             if try runner.run(jump(family, "-C")).status != 0 { drift.append(Drift(.table, "\(mode.tool(family)) FORWARD", "no jump to \(IptablesRenderer.forwardChain)")) }
         }
         return drift
@@ -136,8 +171,14 @@ public final class IptablesProgrammer {
         try runner.check(Command("ipset", ["list", "-n"])).output.split(separator: "\n").map(String.init).filter { $0.hasPrefix(IptablesRenderer.setPrefix) }
     }
 
+    /// Runs an `ipset restore` script, unless it is empty.
+    private func restoreSets(_ script: String) throws(DataplaneError) {
+        guard !script.isEmpty else { return }
+        try runner.check(Command("ipset", ["restore"], input: script))
+    }
+
+    /// Destroys sets; one already gone (a temporary set a killed run left) is no error.
     private func destroySets(_ names: [String]) throws(DataplaneError) {
-        guard !names.isEmpty else { return }
-        try runner.check(Command("ipset", ["restore"], input: names.map { "destroy \($0)\n" }.joined()))
+        try restoreSets(names.map { "destroy \($0) -exist\n" }.joined())
     }
 }

@@ -22,6 +22,9 @@ public final class NftablesProgrammer {
     /// time. If the difference does not apply (someone changed the table), the
     /// whole table is replaced instead, and the outcome carries nft's refusal.
     /// On failure the kernel keeps what it had (nft applies all or nothing).
+    /// An agent killed at any moment relies on the same: one `nft -f` is one
+    /// netlink batch, which the kernel commits whole or, if the process dies
+    /// before sending its end, not at all; so no step ever needs ordering here.
     @discardableResult
     public func apply(_ plan: RulePlan) throws(DataplaneError) -> ApplyOutcome {
         guard let previous = applied else {
@@ -55,27 +58,38 @@ public final class NftablesProgrammer {
 
     /// `nft list table inet netpol`, or nil when there is no such table.
     public func readBack() throws(DataplaneError) -> String? {
-        let output = try runner.run(Command("nft", ["list", "table", NftablesRenderer.family, NftablesRenderer.table]))
-        guard output.status == 0 else {
-            if output.errors.contains("No such file or directory") { return nil }
-            throw DataplaneError(.commandFailed, "nft list table failed: \(output.errors)")
-        }
-        return output.output
+        try list([])
     }
 
-    /// Checks that the kernel holds every set, chain and map of the last applied
-    /// plan, with its pod bindings; returns what is missing.
+    /// Compares the kernel's table with the last applied plan, read back as JSON
+    /// (`nft -j list table inet netpol`, in-process with `InProcessNftRunner`):
+    /// every set with exactly its elements, the verdict maps with exactly the pod
+    /// bindings, every chain with the same rules in order, the base chain on its
+    /// hook, and no set or chain beyond the plan's. Empty when they agree or
+    /// nothing was applied yet.
     public func verify() throws(DataplaneError) -> [Drift] {
         guard let plan = applied else { return [] }
-        guard let listing = try readBack() else {
+        return try verify(against: plan)
+    }
+
+    /// Compares the kernel's table with `plan`, as `verify()` does with the
+    /// last applied one: for checking rules another process wrote.
+    public func verify(against plan: RulePlan) throws(DataplaneError) -> [Drift] {
+        guard let json = try list(["-j"]) else {
             return [Drift(.table, "\(NftablesRenderer.family) \(NftablesRenderer.table)", "missing")]
         }
-        var drift = plan.sets.filter { !listing.contains("set \($0.name) {") }.map { Drift(.set, $0.name, "missing") }
-        drift += plan.chains.filter { !listing.contains("chain \($0.name) {") }.map { Drift(.chain, $0.name, "missing") }
-        drift += plan.bindings.filter { !listing.contains("\($0.address) : jump \($0.chain)") }.map {
-            Drift(.binding, NftablesRenderer.mapName($0.direction, $0.address.family), "missing \($0.address) : jump \($0.chain)")
+        return NftablesDriftFinder.drift(plan, kernel: try NftablesTableReader.table(fromJSON: json))
+    }
+
+    /// `nft [OPTIONS] list table inet netpol`, or nil when there is no such table.
+    private func list(_ options: [String]) throws(DataplaneError) -> String? {
+        let output = try runner.run(Command("nft", options + ["list", "table", NftablesRenderer.family, NftablesRenderer.table]))
+        guard output.status == 0 else {
+            let error = DataplaneError.failed(Command("nft", ["list", "table", NftablesRenderer.family, NftablesRenderer.table]), output)
+            if error.code == .notFound { return nil }
+            throw error
         }
-        return drift
+        return output.output
     }
 
     /// Removes netpol's table and everything in it; nothing else. Idempotent.

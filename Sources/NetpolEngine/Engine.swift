@@ -134,7 +134,7 @@ public struct Engine: Sendable {
 }
 
 /// Why the engine could not answer: the one error type of NetpolEngine.
-public struct EngineError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct EngineError: NetpolError {
     public enum Code: Hashable, Sendable {
         case unknownPod
         case badEndpoint
@@ -142,11 +142,11 @@ public struct EngineError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public let code: Code
     public let message: String
+    public var location: String? { nil }
+    public var cause: (any Error & Sendable)? { nil }
 
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
-
-    public var description: String { message }
 }

@@ -62,7 +62,7 @@ public final class KubeClient: Sendable {
             do {
                 page = try APIDecoder.list(body, kind: kind.kind, apiVersion: kind.apiVersion)
             } catch {
-                throw KubeError(.malformed, "list \(kind.path): \(error)")
+                throw KubeError(.malformed, "not a list the API defines", location: "list \(kind.path)", cause: error)
             }
             items += page.items
             continueToken = page.continueToken
@@ -104,7 +104,7 @@ public final class KubeClient: Sendable {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            throw KubeError(.transport, "watch \(kind.path): \(error)")
+            throw KubeError(.transport, "the watch broke off", location: "watch \(kind.path)", cause: error)
         }
     }
 
@@ -123,11 +123,13 @@ public final class KubeClient: Sendable {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            throw KubeError(.transport, "GET \(pathAndQuery): \(error)")
+            throw KubeError(.transport, "no answer", location: "GET \(pathAndQuery)", cause: error)
         }
         guard response.status == .ok else {
             let body = (try? await collect(response.body, what: pathAndQuery)) ?? Data()
-            throw KubeError(.status(Int(response.status.code)), "GET \(pathAndQuery): \(response.status.code) \(response.status.reasonPhrase): \(Self.statusMessage(body))")
+            throw KubeError(
+                .status(Int(response.status.code)), "\(response.status.code) \(response.status.reasonPhrase): \(Self.statusMessage(body))",
+                location: "GET \(pathAndQuery)")
         }
         return response
     }
@@ -139,7 +141,7 @@ public final class KubeClient: Sendable {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            throw KubeError(.transport, "\(what): \(error)")
+            throw KubeError(.transport, "the answer broke off", location: what, cause: error)
         }
     }
 

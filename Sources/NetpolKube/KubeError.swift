@@ -1,5 +1,7 @@
+import NetpolModel
+
 /// Why talking to the API server failed: the one error type of NetpolKube.
-public struct KubeError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct KubeError: NetpolError {
     public enum Code: Hashable, Sendable {
         /// The kubeconfig or service-account files are missing or wrong.
         case configuration
@@ -13,14 +15,17 @@ public struct KubeError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public let code: Code
     public let message: String
+    /// The request or file concerned: `GET /api/v1/pods`, a kubeconfig's path.
+    public let location: String?
+    public let cause: (any Error & Sendable)?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, location: String? = nil, cause: (any Error & Sendable)? = nil) {
         self.code = code
         self.message = message
+        self.location = location
+        self.cause = cause
     }
 
     /// `410 Gone`: the resource version asked for is older than the server keeps.
     public var isGone: Bool { code == .status(410) }
-
-    public var description: String { message }
 }

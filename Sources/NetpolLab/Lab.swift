@@ -53,10 +53,10 @@ public final class Lab {
     ///   whole snapshot); nil builds every pod.
     public init(snapshot: Snapshot, backend: Backend = .nftables, iptablesMode: IptablesProgrammer.Mode? = nil,
                 only: Set<PodID>? = nil, runner: any CommandRunner = ProcessRunner()) throws {
-        guard getuid() == 0 else { throw LabError("the lab needs root: it creates network namespaces and programs nftables") }
+        guard getuid() == 0 else { throw LabError(.unavailable, "the lab needs root: it creates network namespaces and programs nftables") }
         let tools = backend == .nftables ? ["ip": "iproute2", "nft": "nftables"] : ["ip": "iproute2", "iptables": "iptables", "ipset": "ipset"]
         for (tool, package) in tools.sorted(by: { $0.key < $1.key }) where ProcessRunner.locate(tool) == nil {
-            throw LabError("\(tool) not found; install \(package)")
+            throw LabError(.unavailable, "\(tool) not found; install \(package)")
         }
         self.runner = runner
         NetworkNamespace.removeOrphans(runner: runner)
@@ -115,10 +115,12 @@ public final class Lab {
 
     /// Programs every node with the rules netpol computes for `snapshot`. The
     /// snapshot may change policies and labels; pods, their nodes and addresses
-    /// must stay those the lab was built with.
-    public func program(_ snapshot: Snapshot) throws {
+    /// must stay those the lab was built with. Returns what each node's
+    /// programmer wrote (a fallback to a whole replace is a finding).
+    @discardableResult
+    public func program(_ snapshot: Snapshot) throws -> [ApplyOutcome] {
         judge(by: snapshot)
-        for (node, programmer) in zip(topology.nodes, programmers) {
+        return try zip(topology.nodes, programmers).map { node, programmer in
             try programmer.apply(RuleCompiler.plan(node: node, engine: engine))
         }
     }

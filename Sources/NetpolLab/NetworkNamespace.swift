@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import NetpolDataplane
+import NetpolModel
 
 /// Network namespaces made by `ip netns add`, and running code inside one.
 enum NetworkNamespace {
@@ -75,12 +76,28 @@ struct LabNames: Sendable {
 }
 
 /// Why the lab could not run: the one error type of NetpolLab.
-public struct LabError: Error, Hashable, Sendable, CustomStringConvertible {
-    public let message: String
-
-    public init(_ message: String) {
-        self.message = message
+public struct LabError: NetpolError {
+    public enum Code: Hashable, Sendable {
+        /// Not root, or a tool is missing: the lab cannot run on this machine.
+        case unavailable
+        /// The lab's network, a server or a probe could not be set up.
+        case setup
     }
 
-    public var description: String { message }
+    public let code: Code
+    public let message: String
+    public let location: String?
+    public let cause: (any Error & Sendable)?
+
+    /// A setup failure.
+    public init(_ message: String, location: String? = nil, cause: (any Error & Sendable)? = nil) {
+        self.init(.setup, message, location: location, cause: cause)
+    }
+
+    public init(_ code: Code, _ message: String, location: String? = nil, cause: (any Error & Sendable)? = nil) {
+        self.code = code
+        self.message = message
+        self.location = location
+        self.cause = cause
+    }
 }

@@ -23,13 +23,25 @@ public enum IptablesRenderer {
     /// The ipset name of a plan set (ipset allows 31 characters).
     public static func setName(_ planName: String) -> String { setPrefix + planName }
 
+    /// The prefix of temporary sets: an apply's scratch space, never drift.
+    public static let temporaryPrefix = "netpol-t-"
+
     /// The temporary set a new content is built in before the swap.
-    public static func temporaryName(_ planName: String) -> String { "netpol-t-" + StableHash.hex(planName, digits: 12) }
+    public static func temporaryName(_ planName: String) -> String { temporaryPrefix + StableHash.hex(planName, digits: 12) }
 
     /// The ipset holding the local pod addresses bound to `chain` for `family`:
     /// `netpol-bi-<hash>-v4` (ingress) or `netpol-be-<hash>-v6` (egress).
     public static func bindingSetName(_ chain: PlanChain, _ family: IPAddress.Family) -> String {
-        setPrefix + (chain.direction == .ingress ? "bi-" : "be-") + hash(chain) + (family == .ipv4 ? "-v4" : "-v6")
+        bindingSetName(chain: chain.name, chain.direction, family)
+    }
+
+    /// The binding set a pod binding is a member of.
+    static func bindingSetName(_ binding: PodBinding) -> String {
+        bindingSetName(chain: binding.chain, binding.direction, binding.address.family)
+    }
+
+    private static func bindingSetName(chain: String, _ direction: Direction, _ family: IPAddress.Family) -> String {
+        setPrefix + (direction == .ingress ? "bi-" : "be-") + hash(chain) + (family == .ipv4 ? "-v4" : "-v6")
     }
 
     /// The iptables chain of a plan chain: `NETPOL-I-<hash>` or `NETPOL-E-<hash>`.
@@ -43,62 +55,164 @@ public enum IptablesRenderer {
     }
 
     /// The hash part of a plan chain's name (`ingress-<hash>`).
-    private static func hash(_ chain: PlanChain) -> String {
-        String(chain.name.drop { $0 != "-" }.dropFirst())
+    private static func hash(_ chain: PlanChain) -> String { hash(chain.name) }
+
+    private static func hash(_ chainName: String) -> String {
+        String(chainName.drop { $0 != "-" }.dropFirst())
     }
 
     // MARK: - ipset
 
     /// Every set the plan needs, each filled in a temporary set and swapped in,
-    /// so a set is never seen half-filled and exists before any rule uses it.
+    /// so a set is never seen half-filled and ends exactly as the plan has it.
+    /// Swapping widens as well as narrows, so a replace runs it only once the
+    /// chains are the plan's (see `narrowingScript(_:kernel:)`).
     public static func ipsetScript(_ plan: RulePlan) -> String {
         var lines: [String] = []
         for set in allSets(plan) {
-            let type = "\(set.type) family \(set.family == .ipv4 ? "inet" : "inet6")"
             let temporary = set.temporary
-            lines.append("create \(set.name) \(type) -exist")
-            lines.append("create \(temporary) \(type) -exist")
+            lines.append("create \(set.name) \(set.typeAndFamily) -exist")
+            lines.append("create \(temporary) \(set.typeAndFamily) -exist")
             lines.append("flush \(temporary)")
             lines += set.elements.map { "add \(temporary) \($0)" }
             lines.append("swap \(temporary) \(set.name)")
             lines.append("destroy \(temporary)")
         }
-        return lines.map { $0 + "\n" }.joined()
+        return script(lines)
     }
 
     /// The names of every ipset the plan uses, peer and binding sets alike.
     public static func setNames(_ plan: RulePlan) -> [String] {
-        allSets(plan).map(\.name)
+        plan.sets.map { setName($0.name) } + bindingSetNames(plan)
+    }
+
+    // What a member change does to the rules: a peer set is only ever matched by
+    // rules that let traffic through, and a binding set only by dispatch rules
+    // that send a pod to a chain ending in DROP. So adding a pod to a binding set
+    // or removing an address from a peer set can only narrow what passes; the
+    // opposite changes can only widen it. An update narrows before the chains
+    // change and widens after: every state in between passes no more than the old
+    // rules or the new ones would, whenever the agent stops.
+
+    /// `ipset restore` input for the first step of an update from `old` to `new`
+    /// (before any chain changes): creates the sets `new` adds, complete (no rule
+    /// refers to them yet), adds pods to binding sets and removes addresses from
+    /// peer sets. The kernel ends at most as open as under `old`.
+    public static func narrowingScript(_ diff: PlanDiff, from old: RulePlan, to new: RulePlan) -> String {
+        let oldBindingSets = Set(bindingSetNames(old))
+        // A new binding set starts empty: every pod bound to it is an added binding.
+        let created = diff.addedSets.map(ipsetSet) + bindingSets(new, members: []).filter { !oldBindingSets.contains($0.name) }
+        var lines = created.flatMap(creationLines)
+        lines += diff.addedBindings.map { "add \(bindingSetName($0)) \($0.address) -exist" }
+        for change in diff.elementChanges {
+            lines += change.removed.map { "del \(setName(change.set)) \(element($0)) -exist" }
+        }
+        return script(lines)
+    }
+
+    /// `ipset restore` input for the step after the chains changed: adds
+    /// addresses to peer sets and removes pods from binding sets that stay, which
+    /// takes the kernel from stricter than `new` to exactly `new`.
+    public static func wideningScript(_ diff: PlanDiff, to new: RulePlan) -> String {
+        var lines: [String] = []
+        for change in diff.elementChanges {
+            lines += change.added.map { "add \(setName(change.set)) \(element($0)) -exist" }
+        }
+        let kept = Set(bindingSetNames(new))
+        lines += diff.removedBindings.filter { kept.contains(bindingSetName($0)) }.map { "del \(bindingSetName($0)) \($0.address) -exist" }
+        return script(lines)
+    }
+
+    /// The sets of `old` that `new` no longer has: destroyed last, once no rule refers to them.
+    public static func staleSetNames(_ diff: PlanDiff, from old: RulePlan, to new: RulePlan) -> [String] {
+        let kept = Set(bindingSetNames(new))
+        return diff.removedSets.map(setName) + bindingSetNames(old).filter { !kept.contains($0) }
+    }
+
+    /// `ipset restore` input for the first step of a replace, when the kernel's
+    /// sets are known only by what `ipset save` printed (`kernel`: set name to
+    /// members): the same narrowing as an update's first step. Sets the kernel
+    /// lacks are created complete, every bound pod is added to the binding set
+    /// that exists, and peer sets lose the members the plan does not have. A
+    /// member printed otherwise than netpol renders it is removed too, which is
+    /// safe: `ipsetScript` puts it back after the chains are rewritten.
+    public static func narrowingScript(_ plan: RulePlan, kernel: [String: Set<String>]) -> String {
+        var lines: [String] = []
+        for set in allSets(plan) {
+            guard let members = kernel[set.name] else {
+                lines += creationLines(set)
+                continue
+            }
+            if set.isBinding {
+                lines += set.elements.map { "add \(set.name) \($0) -exist" }
+            } else {
+                let wanted = Set(set.elements.map(savedForm))
+                lines += members.filter { !wanted.contains($0) }.sorted().map { "del \(set.name) \($0) -exist" }
+            }
+        }
+        return script(lines)
+    }
+
+    /// The members of netpol's sets in `ipset save` output, by set name.
+    public static func savedSets(_ saved: String) -> [String: Set<String>] {
+        var sets: [String: Set<String>] = [:]
+        for line in saved.split(separator: "\n") {
+            let words = line.split(separator: " ")
+            guard words.count >= 2, words[1].hasPrefix(setPrefix) else { continue }
+            let name = String(words[1])
+            if words[0] == "create", sets[name] == nil { sets[name] = [] }
+            if words[0] == "add", words.count >= 3 { sets[name, default: []].insert(String(words[2])) }
+        }
+        return sets
     }
 
     /// A set as ipset sees it: name, type, elements.
-    struct IpsetSet {
-        var name: String
-        var temporary: String
-        var type: String
-        var family: IPAddress.Family
-        var elements: [String]
+    public struct IpsetSet: Sendable {
+        public var name: String
+        public var temporary: String
+        public var type: String
+        public var family: IPAddress.Family
+        public var elements: [String]
+        /// A binding set (pods judged by a chain) rather than a peer set.
+        public var isBinding: Bool
+
+        var typeAndFamily: String { "\(type) family \(family == .ipv4 ? "inet" : "inet6")" }
     }
 
     /// The plan's peer sets and the binding sets, by ipset name.
-    static func allSets(_ plan: RulePlan) -> [IpsetSet] {
-        var sets = plan.sets.map { set -> IpsetSet in
-            let type: String
-            switch set.kind {
-            case .addresses: type = "hash:ip"
-            case .prefixes: type = "hash:net"
-            case .services: type = "hash:ip,port"
-            }
-            return IpsetSet(name: setName(set.name), temporary: temporaryName(set.name), type: type, family: set.family, elements: set.elements.map(element))
+    public static func allSets(_ plan: RulePlan) -> [IpsetSet] {
+        plan.sets.map(ipsetSet) + bindingSets(plan, members: plan.bindings)
+    }
+
+    private static func ipsetSet(_ set: AddressSet) -> IpsetSet {
+        let type: String
+        switch set.kind {
+        case .addresses: type = "hash:ip"
+        case .prefixes: type = "hash:net"
+        case .services: type = "hash:ip,port"
         }
-        for chain in plan.chains {
-            for family in boundFamilies(plan) {
+        return IpsetSet(name: setName(set.name), temporary: temporaryName(set.name), type: type, family: set.family, elements: set.elements.map(element), isBinding: false)
+    }
+
+    /// One binding set per chain and bound family of `plan`, holding the addresses of `members` bound to it.
+    private static func bindingSets(_ plan: RulePlan, members bindings: [PodBinding]) -> [IpsetSet] {
+        var members: [String: [String]] = [:]
+        for binding in bindings { members[bindingSetName(binding), default: []].append(binding.address.description) }
+        return plan.chains.flatMap { chain in
+            boundFamilies(plan).map { family in
                 let name = bindingSetName(chain, family)
-                let members = plan.bindings.filter { $0.chain == chain.name && $0.address.family == family }.map(\.address.description)
-                sets.append(IpsetSet(name: name, temporary: temporaryName(name), type: "hash:ip", family: family, elements: members))
+                return IpsetSet(name: name, temporary: temporaryName(name), type: "hash:ip", family: family, elements: members[name] ?? [], isBinding: true)
             }
         }
-        return sets
+    }
+
+    private static func bindingSetNames(_ plan: RulePlan) -> [String] {
+        bindingSets(plan, members: []).map(\.name)
+    }
+
+    /// A set made from nothing: safe only while no rule refers to it.
+    private static func creationLines(_ set: IpsetSet) -> [String] {
+        ["create \(set.name) \(set.typeAndFamily) -exist", "flush \(set.name)"] + set.elements.map { "add \(set.name) \($0)" }
     }
 
     /// The families some local pod is bound in: only those get dispatch rules.
@@ -114,25 +228,39 @@ public enum IptablesRenderer {
         }
     }
 
+    /// A member as `ipset save` prints it: a single-address prefix without its length.
+    private static func savedForm(_ member: String) -> String {
+        for suffix in ["/32", "/128"] where member.hasSuffix(suffix) { return String(member.dropLast(suffix.count)) }
+        return member
+    }
+
+    private static func script(_ lines: [String]) -> String {
+        lines.map { $0 + "\n" }.joined()
+    }
+
     // MARK: - iptables
 
     /// `iptables-restore --noflush` input for `family`: declares (and so flushes)
     /// netpol's chains, fills them, and removes `staleChains` (netpol chains in
     /// the kernel the plan no longer has) once nothing jumps to them. One COMMIT:
     /// the filter table changes all at once.
-    public static func iptablesScript(_ plan: RulePlan, family: IPAddress.Family, staleChains: [String] = []) -> String {
+    /// - Parameter rewriting: the plan chains to write (nil: all); the others
+    ///   must already be in the kernel as the plan has them. The dispatch chain
+    ///   is always written whole.
+    public static func iptablesScript(_ plan: RulePlan, family: IPAddress.Family, rewriting: Set<String>? = nil, staleChains: [String] = []) -> String {
         var lines = ["*filter", ":\(forwardChain) - [0:0]"]
-        lines.append("-A \(forwardChain) -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN")
         // A family no local pod is bound in needs no chains: nothing would jump to them.
         let chains = boundFamilies(plan).contains(family) ? plan.chains : []
-        lines.insert(contentsOf: chains.map { ":\(chainName($0)) - [0:0]" }, at: 2)
+        let written = chains.filter { rewriting?.contains($0.name) ?? true }
+        lines += written.map { ":\(chainName($0)) - [0:0]" }
+        lines.append("-A \(forwardChain) -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN")
         for direction in [Direction.egress, .ingress] {
             for chain in chains where chain.direction == direction {
                 let end = direction == .egress ? "src" : "dst"
                 lines.append("-A \(forwardChain) -m set --match-set \(bindingSetName(chain, family)) \(end) -j \(chainName(chain))")
             }
         }
-        for chain in chains {
+        for chain in written {
             for rule in chain.rules where rule.family == nil || rule.family == family {
                 lines += ruleLines(rule, chain: chain)
             }
@@ -142,7 +270,25 @@ public enum IptablesRenderer {
             lines += ["-F \(stale)", "-X \(stale)"]
         }
         lines.append("COMMIT")
-        return lines.map { $0 + "\n" }.joined()
+        return script(lines)
+    }
+
+    /// `iptables-restore --noflush` input that turns `family`'s chains from
+    /// `old` into `new`: the added and rewritten chains, the dispatch chain, and
+    /// the removal of chains `new` no longer has, in one COMMIT. Nil when the
+    /// family's chains are the same in both.
+    public static func iptablesScript(_ diff: PlanDiff, from old: RulePlan, to new: RulePlan, family: IPAddress.Family) -> String? {
+        let wasBound = boundFamilies(old).contains(family), isBound = boundFamilies(new).contains(family)
+        let rewriting: Set<String>
+        switch (wasBound, isBound) {
+        case (true, true): rewriting = Set((diff.addedChains + diff.changedChains).map(\.name))
+        case (false, true): rewriting = Set(new.chains.map(\.name))
+        default: rewriting = []
+        }
+        let removed = isBound ? Set(diff.removedChains) : Set(old.chains.map(\.name))
+        let stale = wasBound ? old.chains.filter { removed.contains($0.name) }.map(chainName) : []
+        if rewriting.isEmpty && stale.isEmpty { return nil }
+        return iptablesScript(new, family: family, rewriting: rewriting, staleChains: stale)
     }
 
     private static func ruleLines(_ rule: PlanRule, chain: PlanChain) -> [String] {

@@ -198,8 +198,14 @@ public enum NftablesRenderer {
     /// A double-quoted nft string: at most 128 bytes (the kernel's limit for
     /// comments), without quotes or control characters.
     static func quotedComment(_ text: String) -> String {
+        "\"" + commentText(text) + "\""
+    }
+
+    /// A comment as nft stores it: at most 127 bytes of printable ASCII, without
+    /// quotes; what `nft list` shows between the quotes.
+    public static func commentText(_ text: String) -> String {
         var cleaned = String(text.unicodeScalars.filter { $0 != "\"" && $0 != "\\" && $0.value >= 0x20 && $0.isASCII }.map(Character.init))
         while cleaned.utf8.count > 127 { cleaned.removeLast() }
-        return "\"" + cleaned + "\""
+        return cleaned
     }
 }

@@ -17,9 +17,20 @@ struct AgentCommand: ParsableCommand {
             until all three are listed; the first sync replaces whatever an earlier run \
             left in one transaction, so isolated pods are never open on restart. On \
             SIGTERM or SIGINT the agent exits and the rules stay in force \
-            (`netpol cleanup` removes them). Every --resync the whole table is \
-            rewritten, repairing anything changed behind netpol's back. Invalid objects \
-            are skipped with a log line and a metric; the last valid version stays.
+            (`netpol cleanup` removes them). Invalid objects are skipped with a log \
+            line and a metric; the last valid version stays.
+
+            Faults fail closed. A source that cannot read (the API server down, a \
+            missing or unreadable directory or file) keeps the last good objects and \
+            writes nothing before its first complete read. A transaction the kernel \
+            refuses changes nothing; the agent retries with backoff, and an \
+            incremental change the kernel refuses is replaced by the whole table \
+            (logged, counted in netpol_sync_fallbacks_total). A killed agent leaves \
+            its last rules in force. Every --verify-interval the kernel's table is \
+            read back and compared with the plan, set and map elements included; \
+            drift is logged, counted (netpol_drift_repairs_total) and repaired by \
+            writing the whole table. --resync rewrites the whole table without \
+            looking, on a timer (off by default: verify finds what it would repair).
 
             Sources:
               kubernetes   the API server, through --kubeconfig if given, else the
@@ -27,8 +38,10 @@ struct AgentCommand: ParsableCommand {
                            or ~/.kube/config
               files:DIR    a directory of manifests, read again when a file changes
 
-            Endpoints on --metrics-address: /metrics (Prometheus), /healthz, /readyz \
-            (ready after the first sync).
+            Endpoints on --metrics-address: /metrics (Prometheus); /healthz, which \
+            fails while one sync or verify has run longer than --stall-timeout (so \
+            the kubelet restarts a stuck agent); /readyz, ready while the last sync \
+            worked.
 
             Examples:
               netpol agent --node "$NODE_NAME"
@@ -57,8 +70,14 @@ struct AgentCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where /metrics, /healthz and /readyz listen (port 0 picks one).", valueName: "host:port"))
     var metricsAddress: ListenAddress = ListenAddress(argument: "127.0.0.1:9714")!
 
-    @Option(help: ArgumentHelp("How often the whole table is rewritten to repair drift.", valueName: "duration"))
-    var resync: DurationArgument = DurationArgument(argument: "5m")!
+    @Option(help: ArgumentHelp("How often the kernel is read back and compared with the plan (off: never).", valueName: "duration"))
+    var verifyInterval: DurationArgument = DurationArgument(argument: "1m")!
+
+    @Option(help: ArgumentHelp("How often the whole table is rewritten without looking (off: never).", valueName: "duration"))
+    var resync: DurationArgument = DurationArgument(argument: "off")!
+
+    @Option(help: ArgumentHelp("How long one sync or verify may run before /healthz fails.", valueName: "duration"))
+    var stallTimeout: DurationArgument = DurationArgument(argument: "2m")!
 
     @Option(help: ArgumentHelp("How long to wait after a change for more before syncing.", valueName: "duration"))
     var debounce: DurationArgument = DurationArgument(argument: "0ms")!
@@ -77,6 +96,9 @@ struct AgentCommand: ParsableCommand {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
         _ = try sourceKind()
+        guard stallTimeout.value > .zero else {
+            throw ValidationError("--stall-timeout must be longer than zero")
+        }
     }
 
     private var resolvedNode: String? {
@@ -104,7 +126,9 @@ struct AgentCommand: ParsableCommand {
         let logger = Logger(label: "netpol.agent")
 
         let (clusterSource, client) = try makeSource(logger: logger)
-        let configuration = AgentConfiguration(node: resolvedNode ?? "", debounce: debounce.value, resync: resync.value)
+        let configuration = AgentConfiguration(
+            node: resolvedNode ?? "", debounce: debounce.value, verifyInterval: verifyInterval.value, resync: resync.value,
+            stallTimeout: stallTimeout.value)
         let backend = self.backend
         let netns = self.netns
         let address = metricsAddress
@@ -139,7 +163,7 @@ struct AgentCommand: ParsableCommand {
 
     /// Runs the agent with its status endpoints until cancelled; false when it could not start.
     private static func serve(
-        _ agent: Agent, source: any ClusterSource, address: ListenAddress, logger: Logger,
+        _ agent: Agent<ContinuousClock>, source: any ClusterSource, address: ListenAddress, logger: Logger,
         metrics: @escaping @Sendable () -> String
     ) async -> Bool {
         let server: StatusServer

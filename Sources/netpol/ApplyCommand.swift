@@ -13,11 +13,27 @@ struct ApplyCommand: ParsableCommand {
             transaction (no moment with half a ruleset, also over rules an earlier run \
             left). iptables: fills each ipset in a temporary set and swaps it in, then \
             rewrites the NETPOL-* chains in one iptables-restore transaction per \
-            family. Either way it then reads the kernel back to check it holds the \
-            rules. With --netns the rules go into that network namespace instead.
+            family. With --netns the rules go into that network namespace instead.
+
+            Then it reads the kernel back and compares it with what it applied. \
+            nftables (`nft -j list table inet netpol`): every set holds exactly its \
+            addresses, prefixes (a range nft prints, or adjacent prefixes it joins, \
+            count as the same addresses) or address . protocol . port elements; the \
+            four verdict maps bind exactly the local pods to their chains; every \
+            chain holds the same rules in the same order (set, protocol, ports, \
+            verdict and comment) and its final drop; the base chain sits on the \
+            forward hook at filter priority with its established-accept and map \
+            lookups; and the table has no other set or chain. iptables: every \
+            netpol-* ipset holds exactly its members (`ipset save`; temporary \
+            netpol-t-* sets aside), every NETPOL-* chain of both families holds the \
+            rules netpol renders, in order (`iptables-save`), no other netpol set \
+            or chain exists, and FORWARD jumps to NETPOL-FORWARD. Any difference is \
+            printed (what, and the first elements or rule that differ) and fails \
+            the command.
 
             Needs root (CAP_NET_ADMIN) and nftables. Exit status 0 when applied and \
-            verified; 2 when the input, the command line or the kernel refused.
+            verified; 2 when the input, the command line or the kernel refused, or \
+            the kernel does not hold what was applied.
 
             Example:
               ip netns add netpol-try

@@ -47,7 +47,13 @@ struct DurationArgument: ExpressibleByArgument {
     let value: Duration
     private let text: String
 
+    /// `off` and `0` are zero: for intervals, never.
     init?(argument: String) {
+        if argument == "off" || argument == "0" {
+            value = .zero
+            text = argument
+            return
+        }
         let units: [(suffix: String, nanoseconds: Double)] = [("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9)]
         guard let unit = units.first(where: { argument.hasSuffix($0.suffix) && Double(argument.dropLast($0.suffix.count)) != nil }),
               let number = Double(argument.dropLast(unit.suffix.count)), number >= 0, number < 1e6

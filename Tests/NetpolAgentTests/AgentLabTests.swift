@@ -25,7 +25,10 @@ final class AgentHarness: Sendable {
     private let task: Task<Void, Never>
 
     /// - Parameter failingRequests: how many requests the server fails before the agent starts asking.
-    init(objects: [KubeObject], node: String, runner: NetnsRunner, backend: Backend = .nftables, failingRequests: Int = 0) async throws {
+    init(
+        objects: [KubeObject], node: String, runner: NetnsRunner, backend: Backend = .nftables, failingRequests: Int = 0,
+        verifyInterval: Duration? = nil
+    ) async throws {
         server = try await FakeAPIServer(objects: objects)
         server.failNextRequests(failingRequests)
         client = try KubeClient(access: server.access)
@@ -33,7 +36,8 @@ final class AgentHarness: Sendable {
         let (store, status, registry) = (store, status, registry)
         task = Task(executorPreference: AgentExecutor.shared) {
             let agent = Agent(
-                configuration: AgentConfiguration(node: node, retry: Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))),
+                configuration: AgentConfiguration(
+                    node: node, verifyInterval: verifyInterval, retry: Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))),
                 programmer: backend.programmer(runner: InProcessNftRunner(namespace: runner.namespace, fallback: runner), iptablesMode: .nft),
                 store: store, status: status,
                 logger: Logger(label: "netpol.test") { _ in SwiftLogNoOpLogHandler() }, metrics: AgentMetrics(factory: PrometheusMetricsFactory(registry: registry)))
@@ -80,12 +84,14 @@ struct AgentLabTests {
     }
 
     /// A lab of `cluster` on node-1, and an agent watching a server that holds it.
-    private func start(_ cluster: Cluster, backend: Backend = .nftables, objects: [KubeObject]? = nil, failingRequests: Int = 0) async throws -> (Lab, AgentHarness) {
+    private func start(
+        _ cluster: Cluster, backend: Backend = .nftables, objects: [KubeObject]? = nil, failingRequests: Int = 0, verifyInterval: Duration? = nil
+    ) async throws -> (Lab, AgentHarness) {
         let lab = try Lab(snapshot: cluster.snapshot, backend: backend, iptablesMode: .nft)
         lab.probeTimeout = .milliseconds(400)
         let agent = try await AgentHarness(
             objects: objects ?? Self.objects(cluster.snapshot), node: "node-1", runner: try #require(lab.runner(node: "node-1") as? NetnsRunner),
-            backend: backend, failingRequests: failingRequests)
+            backend: backend, failingRequests: failingRequests, verifyInterval: verifyInterval)
         return (lab, agent)
     }
 
@@ -127,6 +133,7 @@ struct AgentLabTests {
             try await agent.change { $0.delete(.pod(cluster.pods[PodKey("y", "c")]!)) }
             #expect(try !lab.probe(from: Self.id("y", "c"), to: Self.id("x", "a"), port: 80))
             #expect(try lab.probe(from: Self.id("y", "b"), to: Self.id("x", "a"), port: 80))
+            #expect(agent.metric("netpol_sync_fallbacks_total") == 0, "a change fell back to a whole replace")
             await agent.stop()
         }
     }
@@ -182,20 +189,19 @@ struct AgentLabTests {
         }
     }
 
-    /// Someone deletes netpol's table: the next resync writes it all again.
-    @Test func resyncRepairsADeletedTable() async throws {
+    /// Someone deletes netpol's table: the next verify finds it and writes it all again.
+    @Test func verifyRepairsADeletedTable() async throws {
         try await onAgentThreads {
             var cluster = ConformanceModel.cluster()
             cluster.apply(Self.fromYB)
-            let (lab, agent) = try await start(cluster)
+            let (lab, agent) = try await start(cluster, verifyInterval: .milliseconds(200))
             defer { lab.teardown() }
             let runner = try #require(lab.runner(node: "node-1"))
             try await waitUntil { agent.status.isReady }
             try runner.check(Command("nft", ["delete", "table", "inet", "netpol"]))
             #expect(try lab.probe(from: Self.id("z", "b"), to: Self.id("x", "a"), port: 80), "no table, no isolation")
-            let before = try #require(agent.status.lastSync)
-            agent.store.requestRepair()
-            try await waitUntil { (agent.status.lastSync?.finished ?? before.finished) > before.finished }
+            try await waitUntil { agent.metric("netpol_drift_repairs_total") == 1 }
+            #expect(agent.registry.emitToString().contains("netpol_drift_repairs_total{kind=\"table\"} 1"))
             #expect(agent.status.lastSync?.full == true)
             #expect(try !lab.probe(from: Self.id("z", "b"), to: Self.id("x", "a"), port: 80))
             await agent.stop()

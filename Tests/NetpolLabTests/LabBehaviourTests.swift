@@ -49,7 +49,8 @@ struct LabBehaviourTests {
         // (a loaded machine probes slowly), within 400 rounds and 30 seconds.
         let deadline = Date().addingTimeInterval(30)
         for round in 0..<400 {
-            try lab.program(round.isMultiple(of: 2) ? second.snapshot : first.snapshot)
+            let outcomes = try lab.program(round.isMultiple(of: 2) ? second.snapshot : first.snapshot)
+            #expect(outcomes.allSatisfy { $0.fallback == nil }, "a swap fell back to a whole replace")
             Thread.sleep(forTimeInterval: 0.05)
             if round >= 29, watch.probes >= 20 || Date() > deadline { break }
         }

@@ -40,7 +40,12 @@ struct LabConformanceTests {
         for (number, step) in labCase.testCase.steps.enumerated() {
             step.change(&cluster)
             // Steps change policies and labels; the pods stay, so one lab serves all steps.
-            if let lab { try lab.program(cluster.snapshot) } else { lab = try Lab(snapshot: cluster.snapshot, backend: labCase.backend, iptablesMode: .nft) }
+            if let lab {
+                let outcomes = try lab.program(cluster.snapshot)
+                #expect(outcomes.allSatisfy { $0.fallback == nil }, "the step fell back to a whole replace: \(outcomes.compactMap(\.fallback))")
+            } else {
+                lab = try Lab(snapshot: cluster.snapshot, backend: labCase.backend, iptablesMode: .nft)
+            }
             guard let lab else { return }
             for probe in step.probes where probe.proto != .sctp {
                 let label = "\(labCase), step \(number + 1)"

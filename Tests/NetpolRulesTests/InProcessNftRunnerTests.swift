@@ -62,10 +62,26 @@ struct InProcessNftRunnerTests {
         }
     }
 
+    @Test func listingsInJSONAndTextMatchTheCommand() throws {
+        try Self.withNamespaces { inProcess, _ in
+            let fallback = ScriptedRunner()
+            let library = InProcessNftRunner(namespace: inProcess, fallback: fallback)
+            let command = NetnsRunner(namespace: inProcess)
+            #expect(try library.run(Command("nft", ["-j", "list", "table", "inet", "netpol"])).errors.contains("No such file or directory"))
+            try NftablesProgrammer(runner: library).apply(Self.plan(2))
+            for arguments in [["-j", "list", "table", "inet", "netpol"], ["list", "table", "inet", "netpol"]] {
+                let listed = try library.check(Command("nft", arguments)).output
+                #expect(listed == (try command.check(Command("nft", arguments)).output))
+            }
+            #expect(try library.check(Command("nft", ["-j", "list", "table", "inet", "netpol"])).output.hasPrefix("{\"nftables\""))
+            #expect(fallback.commands.isEmpty, "nothing ran as a process")
+        }
+    }
+
     @Test func otherCommandsGoToTheFallback() throws {
         let fallback = ScriptedRunner()
-        _ = try InProcessNftRunner(fallback: fallback).run(Command("nft", ["list", "table", "inet", "netpol"]))
+        _ = try InProcessNftRunner(fallback: fallback).run(Command("nft", ["-a", "list", "table", "inet", "netpol"]))
         _ = try InProcessNftRunner(fallback: fallback).run(Command("ip", ["link"]))
-        #expect(fallback.commands == [Command("nft", ["list", "table", "inet", "netpol"]), Command("ip", ["link"])])
+        #expect(fallback.commands == [Command("nft", ["-a", "list", "table", "inet", "netpol"]), Command("ip", ["link"])])
     }
 }

@@ -27,22 +27,38 @@ struct ScriptedProgrammerTests {
     @Test func aRefusedApplyLeavesNothingRecorded() {
         let runner = ScriptedRunner(answers: [CommandOutput(status: 1, output: "", errors: "Error: Could not process rule: Operation not permitted\n")])
         let programmer = NftablesProgrammer(runner: runner)
-        #expect(throws: DataplaneError(.commandFailed, "nft -f - exited with status 1: Error: Could not process rule: Operation not permitted")) {
-            try programmer.apply(samplePlan())
-        }
+        let error = #expect(throws: DataplaneError.self) { try programmer.apply(samplePlan()) }
+        #expect(error?.code == .notPermitted, "classified from nft's words, not left as a string")
+        #expect(error?.location == "nft -f -")
+        #expect(error?.description == "nft -f -: exited with status 1: Error: Could not process rule: Operation not permitted")
         #expect(programmer.applied == nil)
+    }
+
+    @Test(arguments: [
+        ("Error: Could not process rule: No such file or directory\ndelete element inet netpol s { 10.0.0.1 }", DataplaneError.Code.notFound),
+        ("Error: Could not process rule: File exists", .exists),
+        ("Error: Could not process rule: Device or resource busy", .inUse),
+        ("/dev/stdin:2:5-9: Error: syntax error, unexpected string", .syntax),
+        ("Error: Could not process rule: Operation not permitted", .notPermitted),
+        ("Error: Could not process rule: Message too long", .commandFailed),
+    ])
+    func nftErrorsAreClassified(errors: String, code: DataplaneError.Code) {
+        let error = DataplaneError.failed(Command("nft", ["-f", "-"]), CommandOutput(status: 1, output: "", errors: errors))
+        #expect(error.code == code)
     }
 
     @Test func verifyNamesWhatTheKernelLacks() throws {
         let plan = samplePlan()
         let runner = ScriptedRunner(answers: [
             CommandOutput(status: 0, output: "", errors: ""),
-            CommandOutput(status: 0, output: "table inet netpol {\n}\n", errors: ""),
+            CommandOutput(status: 0, output: #"{"nftables": [{"table": {"family": "inet", "name": "netpol", "handle": 1}}]}"#, errors: ""),
         ])
         let programmer = NftablesProgrammer(runner: runner)
         try programmer.apply(plan)
-        #expect(Set(try programmer.verify().map(\.kind)) == [.chain, .binding])
-        #expect(runner.commands.last == Command("nft", ["list", "table", "inet", "netpol"]))
+        let drift = try programmer.verify()
+        #expect(Set(drift.map(\.kind)) == [.chain, .binding, .table])
+        #expect(drift.contains(Drift(.table, "inet netpol forward", "missing")))
+        #expect(runner.commands.last == Command("nft", ["-j", "list", "table", "inet", "netpol"]))
     }
 
     @Test func cleanupDeletesOnlyTheNetpolTable() throws {

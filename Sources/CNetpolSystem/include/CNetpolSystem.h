@@ -9,10 +9,11 @@ int netpol_enter_network_namespace(int fd);
 /// Whether libnftables (the library behind the nft command) can be opened.
 int netpol_nftables_available(void);
 
-/// Runs `script` as `nft -f -` would (`nft -c -f -` when `dry_run`), in this
-/// process and the calling thread's network namespace. Returns 0 when nft
-/// accepted it, 1 when it refused, -1 when libnftables is missing. `output` and
-/// `errors` receive what nft printed, to be released with free().
-int netpol_nftables_run(const char *script, int dry_run, char **output, char **errors);
+/// Runs `script` as `nft -f -` would (`nft -c -f -` when `dry_run`, and with
+/// `nft -j`'s JSON output when `json`: for list commands), in this process and
+/// the calling thread's network namespace. Returns 0 when nft accepted it, 1
+/// when it refused, -1 when libnftables is missing. `output` and `errors`
+/// receive what nft printed, to be released with free().
+int netpol_nftables_run(const char *script, int dry_run, int json, char **output, char **errors);
 
 #endif

@@ -67,11 +67,9 @@ public enum APIDecoder {
         }
     }
 
+    /// The API server speaks JSON: its own parser, many times faster than YAML's on a big list.
     private static func rootObject(_ data: Data) throws(ManifestError) -> ObjectReader {
-        guard let root = try DocumentParser.documents(in: data).first?.root else {
-            throw ManifestError(.empty, "empty answer")
-        }
-        return try FieldReader(node: root, path: .root).object()
+        try FieldReader(node: try JSONParser.parse(data), path: .root).object()
     }
 
     /// List items leave out `kind` and `apiVersion`; the list's own kind says what they are.

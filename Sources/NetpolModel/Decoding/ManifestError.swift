@@ -1,7 +1,7 @@
 /// Why a manifest could not be read, parsed or decoded: the one error type of
 /// NetpolModel. It names the file, the document, the object (when known), the
 /// field and the line, so that a person can go straight to the mistake.
-public struct ManifestError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct ManifestError: NetpolError {
     public enum Code: String, Hashable, Sendable {
         /// The path does not exist or cannot be read.
         case unreadable
@@ -44,16 +44,28 @@ public struct ManifestError: Error, Hashable, Sendable, CustomStringConvertible 
         self.line = line
     }
 
-    /// `FILE:DOC: KIND NS/NAME: FIELD: MESSAGE (line N)`, leaving out what is unknown.
-    public var description: String {
+    /// `FILE:DOC: KIND NS/NAME: FIELD`, leaving out what is unknown.
+    public var location: String? {
         var parts: [String] = []
         if let file {
             parts.append(document.map { "\(file):\($0)" } ?? file)
         }
         if let object { parts.append(object.description) }
         if let path, !path.isRoot { parts.append(path.description) }
-        var text = (parts + [message]).joined(separator: ": ")
+        return parts.isEmpty ? nil : parts.joined(separator: ": ")
+    }
+
+    /// Decoding errors are their own cause: the field path says the rest.
+    public var cause: (any Error & Sendable)? { nil }
+
+    /// `FILE:DOC: KIND NS/NAME: FIELD: MESSAGE (line N)`, leaving out what is unknown.
+    public var description: String {
+        var text = location.map { "\($0): \(message)" } ?? message
         if let line { text += " (line \(line))" }
         return text
+    }
+
+    public static func == (lhs: ManifestError, rhs: ManifestError) -> Bool {
+        lhs.code == rhs.code && lhs.message == rhs.message && lhs.location == rhs.location && lhs.line == rhs.line
     }
 }

@@ -1,0 +1,150 @@
+import NetpolEngine
+import NetpolModel
+import NetpolRender
+import NetpolRules
+
+/// Compares the `inet netpol` table the kernel holds with the plan netpol last
+/// applied: every set with exactly its elements, the four verdict maps with
+/// exactly the pod bindings, every chain with the same rules in the same order
+/// (final drop included), the base chain on its hook, and nothing more.
+enum NftablesDriftFinder {
+    static func drift(_ plan: RulePlan, kernel: KernelTable) -> [Drift] {
+        var drift: [Drift] = []
+        let maps = Set(Direction.allCases.flatMap { direction in IPAddress.Family.allCases.map { NftablesRenderer.mapName(direction, $0) } })
+        for set in plan.sets {
+            guard let held = kernel.sets[set.name] else {
+                drift.append(Drift(.set, set.name, "missing"))
+                continue
+            }
+            if let difference = typeDifference(set, held) {
+                drift.append(Drift(.set, set.name, difference))
+            } else if let difference = elementDifference(expected: elements(set), held: held) {
+                drift.append(Drift(.set, set.name, difference))
+            }
+        }
+        for name in maps.sorted() {
+            let bindings = plan.bindings.filter { NftablesRenderer.mapName($0.direction, $0.address.family) == name }
+            guard let held = kernel.sets[name], held.isVerdictMap else {
+                drift.append(Drift(.binding, name, "missing"))
+                continue
+            }
+            if let difference = elementDifference(expected: bindings.map { .binding($0.address, $0.chain) }, held: held) {
+                drift.append(Drift(.binding, name, difference))
+            }
+        }
+        let planned = Set(plan.sets.map(\.name))
+        drift += kernel.sets.keys.filter { !planned.contains($0) && !maps.contains($0) }.sorted().map { Drift(.set, $0, "unexpected") }
+
+        for chain in plan.chains {
+            guard let held = kernel.chains[chain.name] else {
+                drift.append(Drift(.chain, chain.name, "missing"))
+                continue
+            }
+            if let difference = Drift.ruleDifference(expected: shapes(chain), held: held.rules) {
+                drift.append(Drift(.chain, chain.name, difference))
+            }
+        }
+        drift += forwardDrift(kernel.chains[forward])
+        let chains = Set(plan.chains.map(\.name) + [forward])
+        drift += kernel.chains.keys.filter { !chains.contains($0) }.sorted().map { Drift(.chain, $0, "unexpected") }
+        return drift
+    }
+
+    private static let forward = "forward"
+
+    // MARK: - Sets
+
+    private static func keyType(_ family: IPAddress.Family) -> String { family == .ipv4 ? "ipv4_addr" : "ipv6_addr" }
+
+    private static func typeDifference(_ set: AddressSet, _ held: KernelSet) -> String? {
+        let type = set.kind == .services ? "\(keyType(set.family)) . inet_proto . inet_service" : keyType(set.family)
+        let interval = set.kind == .prefixes
+        guard held.type != type || held.isInterval != interval || held.isVerdictMap else { return nil }
+        func describe(_ type: String, _ interval: Bool) -> String { type + (interval ? " (interval)" : "") }
+        return "type \(describe(held.type, held.isInterval)), plan has \(describe(type, interval))"
+    }
+
+    /// The plan's elements in the form the reader gives the kernel's.
+    private static func elements(_ set: AddressSet) -> [KernelElement] {
+        set.elements.map { element in
+            switch element {
+            case .address(let address): return .addresses(AddressRange(address, address))
+            case .prefix(let cidr): return .addresses(AddressRange(cidr))
+            case .service(let address, let proto, let port): return .service(address, proto.rawValue.lowercased(), port)
+            }
+        }
+    }
+
+    /// What the kernel's elements lack and hold beyond `expected`, or nil when
+    /// they agree. Interval sets are compared as merged ranges, since nft may
+    /// print a prefix as a range and join adjacent ones.
+    private static func elementDifference(expected: [KernelElement], held: KernelSet) -> String? {
+        var wanted = Set(expected), actual = Set(held.elements)
+        if held.isInterval {
+            wanted = Set(mergedRanges(expected))
+            actual = Set(mergedRanges(held.elements))
+        }
+        if wanted == actual { return nil }
+        let missing = wanted.subtracting(actual).map(text).sorted(), unexpected = actual.subtracting(wanted).map(text).sorted()
+        return [(missing, "missing"), (unexpected, "unexpected")].filter { !$0.0.isEmpty }.map { items, word in
+            "\(items.count) \(items.count == 1 ? "element" : "elements") \(word): \(Drift.listing(items))"
+        }.joined(separator: "; ")
+    }
+
+    private static func mergedRanges(_ elements: [KernelElement]) -> [KernelElement] {
+        let ranges = elements.compactMap { element -> AddressRange? in
+            if case .addresses(let range) = element { return range }
+            return nil
+        }
+        return AddressRange.merged(ranges).map(KernelElement.addresses) + elements.filter {
+            if case .addresses = $0 { return false }
+            return true
+        }
+    }
+
+    private static func text(_ element: KernelElement) -> String {
+        switch element {
+        case .addresses(let range): return range.description
+        case .service(let address, let proto, let port): return "\(address) . \(proto) . \(port)"
+        case .binding(let address, let chain): return "\(address) : jump \(chain)"
+        case .other(let json): return json
+        }
+    }
+
+    // MARK: - Chains
+
+    /// A plan chain's rules as the reader shapes the kernel's, its final drop included.
+    private static func shapes(_ chain: PlanChain) -> [NftRuleShape] {
+        let end = chain.direction == .ingress ? "saddr" : "daddr"
+        func address(_ family: IPAddress.Family) -> String { family == .ipv4 ? "ip" : "ip6" }
+        return chain.rules.map { rule in
+            var shape = NftRuleShape(verdict: chain.direction == .ingress ? "accept" : "return", comment: NftablesRenderer.commentText(rule.origin))
+            switch rule.peer {
+            case .any: break
+            case .set(let name, let family): shape.lookup = "\(address(family)) \(end) @\(name)"
+            case .services(let name, let family): shape.lookup = "\(address(family)) \(end) . meta l4proto . th dport @\(name)"
+            }
+            if let ports = rule.ports {
+                shape.protocol = ports.protocol.rawValue.lowercased()
+                shape.ports = NftRuleShape.merged(ports.ranges)
+            }
+            return shape
+        } + [NftRuleShape(verdict: "drop")]
+    }
+
+    /// The base chain: on the forward hook at filter priority, accepting
+    /// established traffic, then handing pods to their chains through the maps.
+    private static func forwardDrift(_ held: KernelChain?) -> [Drift] {
+        let object = "\(NftablesRenderer.family) \(NftablesRenderer.table) \(forward)"
+        guard let held else { return [Drift(.table, object, "missing")] }
+        let hook = "filter hook forward priority 0 policy accept"
+        guard held.hook == hook else { return [Drift(.table, object, "hook `\(held.hook ?? "none")`, expected `\(hook)`")] }
+        var expected = [NftRuleShape(statements: ["ct state established,related"], verdict: "accept")]
+        for (end, direction) in [("saddr", Direction.egress), ("daddr", .ingress)] {
+            for family in IPAddress.Family.allCases {
+                expected.append(NftRuleShape(statements: ["\(family == .ipv4 ? "ip" : "ip6") \(end) vmap @\(NftablesRenderer.mapName(direction, family))"]))
+            }
+        }
+        return Drift.ruleDifference(expected: expected, held: held.rules).map { [Drift(.table, object, $0)] } ?? []
+    }
+}
