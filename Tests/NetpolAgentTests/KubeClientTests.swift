@@ -196,7 +196,9 @@ func onAgentThreads(_ body: () async throws -> Void) async throws {
 }
 
 /// Polls `condition` every 10 ms for up to `timeout`; fails the test when it never holds.
-func waitUntil(timeout: Duration = .seconds(15), _ condition: () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+/// The bound is generous: under a full test run the agent's threads are shared
+/// with lab tests that block them for seconds at a time.
+func waitUntil(timeout: Duration = .seconds(60), _ condition: () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
     let deadline = ContinuousClock.now + timeout
     while !condition() {
         guard ContinuousClock.now < deadline else {

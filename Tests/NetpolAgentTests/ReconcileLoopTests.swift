@@ -81,79 +81,86 @@ final class SteeredProgrammer: RuleProgrammer, Sendable {
     }
 }
 
+/// An agent on a manual clock, fed through its store, with its metrics;
+/// `kernel` is what stands in for the kernel (a steered programmer, or the
+/// fake nftables kernel under the real programmer).
+struct LoopHarness<Kernel: Sendable>: Sendable {
+    let store = ClusterStore()
+    let status = AgentStatus()
+    let registry = PrometheusCollectorRegistry()
+    let clock = ManualClock()
+    let kernel: Kernel
+    let task: Task<Void, Never>
+
+    init(_ configuration: AgentConfiguration, kernel: Kernel, programmer: (Kernel) -> any RuleProgrammer) {
+        self.kernel = kernel
+        let agent = Agent(
+            configuration: configuration, programmer: programmer(kernel), store: store, status: status,
+            logger: Logger(label: "netpol.test") { _ in SwiftLogNoOpLogHandler() },
+            metrics: AgentMetrics(factory: PrometheusMetricsFactory(registry: registry)), clock: clock)
+        task = Task { await agent.run(sources: []) }
+    }
+
+    /// Lists every kind, as a source does once its lists succeeded.
+    func listEverything(_ snapshot: Snapshot = ConformanceModel.cluster().snapshot) {
+        store.replaceAll("Namespace", with: snapshot.namespaces.map(KubeObject.namespace))
+        store.replaceAll("Pod", with: snapshot.pods.map(KubeObject.pod))
+        store.replaceAll("NetworkPolicy", with: snapshot.policies.map(KubeObject.networkPolicy))
+    }
+
+    func metric(_ line: String) -> Bool {
+        registry.emitToString().split(separator: "\n").contains { $0 == line }
+    }
+
+    func route(_ path: String) -> StatusServer.Response? {
+        StatusServer.agentRoutes(status: status, metrics: { "" })(path)
+    }
+
+    /// Waits until `count` tasks sleep on the clock, then moves it.
+    func advance(by duration: Duration, once count: Int) async throws {
+        try await waitUntil { clock.sleeperCount >= count }
+        clock.advance(by: duration)
+    }
+}
+
 /// The reconcile loop without root or sleeping: the steered programmer stands
 /// in for the kernel and a manual clock for time.
 @Suite("Reconcile loop")
 struct ReconcileLoopTests {
-    /// An agent on `clock`, fed through its store, with its metrics.
-    private struct Running {
-        let store = ClusterStore()
-        let status = AgentStatus()
-        let registry = PrometheusCollectorRegistry()
-        let programmer = SteeredProgrammer()
-        let clock = ManualClock()
-        let task: Task<Void, Never>
-
-        init(_ configuration: AgentConfiguration) {
-            let agent = Agent(
-                configuration: configuration, programmer: programmer, store: store, status: status,
-                logger: Logger(label: "netpol.test") { _ in SwiftLogNoOpLogHandler() },
-                metrics: AgentMetrics(factory: PrometheusMetricsFactory(registry: registry)), clock: clock)
-            task = Task { await agent.run(sources: []) }
-        }
-
-        func listEverything() {
-            let snapshot = ConformanceModel.cluster().snapshot
-            store.replaceAll("Namespace", with: snapshot.namespaces.map(KubeObject.namespace))
-            store.replaceAll("Pod", with: snapshot.pods.map(KubeObject.pod))
-            store.replaceAll("NetworkPolicy", with: snapshot.policies.map(KubeObject.networkPolicy))
-        }
-
-        func metric(_ line: String) -> Bool {
-            registry.emitToString().split(separator: "\n").contains { $0 == line }
-        }
-
-        func route(_ path: String) -> StatusServer.Response? {
-            StatusServer.agentRoutes(status: status, metrics: { "" })(path)
-        }
-
-        /// Waits until `count` tasks sleep on the clock, then moves it.
-        func advance(by duration: Duration, once count: Int) async throws {
-            try await waitUntil { clock.sleeperCount >= count }
-            clock.advance(by: duration)
-        }
+    private static func steered(_ configuration: AgentConfiguration) -> LoopHarness<SteeredProgrammer> {
+        LoopHarness(configuration, kernel: SteeredProgrammer(), programmer: { $0 })
     }
 
     private static let quiet = AgentConfiguration(node: "node-1", verifyInterval: nil)
     private static let denyX = networkPolicy("deny", in: "x", types: [.ingress])
 
     @Test func nothingIsWrittenBeforeEveryKindIsListed() async throws {
-        let agent = Running(Self.quiet)
+        let agent = Self.steered(Self.quiet)
         defer { agent.task.cancel() }
         agent.store.replaceAll("Namespace", with: [])
         agent.store.replaceAll("Pod", with: [])
         try await waitUntil { agent.store.version >= 1 }
-        #expect(agent.programmer.calls.isEmpty)
+        #expect(agent.kernel.calls.isEmpty)
         #expect(agent.route("/readyz")?.status == .serviceUnavailable)
 
         agent.store.replaceAll("NetworkPolicy", with: [])
         try await waitUntil { agent.status.isReady }
-        #expect(agent.programmer.calls == ["replace"], "the first sync replaces whatever an earlier run left")
+        #expect(agent.kernel.calls == ["replace"], "the first sync replaces whatever an earlier run left")
         #expect(agent.route("/readyz")?.status == .ok)
     }
 
     @Test func aChangeIsADifferenceAndAFallbackIsReportedAsWhatItWas() async throws {
-        let agent = Running(Self.quiet)
+        let agent = Self.steered(Self.quiet)
         defer { agent.task.cancel() }
         agent.listEverything()
         try await waitUntil { agent.status.isReady }
 
         _ = agent.store.upsert(.networkPolicy(Self.denyX))
         try await waitUntil { agent.status.lastSync?.version == agent.store.version }
-        #expect(agent.programmer.calls == ["replace", "apply"])
+        #expect(agent.kernel.calls == ["replace", "apply"])
         #expect(agent.status.lastSync?.full == false)
 
-        agent.programmer.fallBackNext()
+        agent.kernel.fallBackNext()
         agent.store.remove(ObjectReference(kind: "NetworkPolicy", namespace: "x", name: "deny"))
         try await waitUntil { agent.status.lastSync?.version == agent.store.version }
         let report = try #require(agent.status.lastSync)
@@ -162,28 +169,28 @@ struct ReconcileLoopTests {
     }
 
     @Test func aFailedSyncKeepsTheRulesReportsAndRetries() async throws {
-        let agent = Running(AgentConfiguration(node: "node-1", verifyInterval: nil, retry: Backoff(initial: .seconds(1), maximum: .seconds(1))))
+        let agent = Self.steered(AgentConfiguration(node: "node-1", verifyInterval: nil, retry: Backoff(initial: .seconds(1), maximum: .seconds(1))))
         defer { agent.task.cancel() }
         agent.listEverything()
         try await waitUntil { agent.status.isReady }
 
-        agent.programmer.failNext(2)
+        agent.kernel.failNext(2)
         _ = agent.store.upsert(.networkPolicy(Self.denyX))
         try await waitUntil { agent.status.lastFailure != nil }
         #expect(agent.route("/readyz")?.body.contains("Device or resource busy") == true)
         #expect(agent.metric("netpol_sync_errors_total 1"))
         // No retry until the backoff has passed on the clock; then one more failure, then success.
         try await agent.advance(by: .milliseconds(1_300), once: 1)
-        try await waitUntil { agent.programmer.calls.count == 3 }
+        try await waitUntil { agent.kernel.calls.count == 3 }
         #expect(agent.status.lastFailure != nil)
         try await agent.advance(by: .milliseconds(1_300), once: 1)
         try await waitUntil { agent.status.isReady }
-        #expect(agent.programmer.calls == ["replace", "apply", "apply", "apply"])
+        #expect(agent.kernel.calls == ["replace", "apply", "apply", "apply"])
         #expect(agent.route("/readyz")?.status == .ok)
     }
 
     @Test func verifyFindsDriftAndReplacesTheTable() async throws {
-        let agent = Running(AgentConfiguration(node: "node-1", verifyInterval: .seconds(60)))
+        let agent = Self.steered(AgentConfiguration(node: "node-1", verifyInterval: .seconds(60)))
         defer { agent.task.cancel() }
         agent.listEverything()
         try await waitUntil { agent.status.isReady }
@@ -191,34 +198,34 @@ struct ReconcileLoopTests {
         let firstSync = agent.status.lastSync?.finished
         // A clean verify writes nothing.
         try await agent.advance(by: .seconds(60), once: 1)
-        try await waitUntil { agent.programmer.calls == ["replace", "verify"] }
+        try await waitUntil { agent.kernel.calls == ["replace", "verify"] }
         #expect(agent.metric("netpol_verifies_total 1"))
 
-        agent.programmer.drift([Drift(.set, "ingress-x-1", "1 element missing: 10.0.1.1"), Drift(.binding, "ingress-pods-v4", "missing")])
+        agent.kernel.drift([Drift(.set, "ingress-x-1", "1 element missing: 10.0.1.1"), Drift(.binding, "ingress-pods-v4", "missing")])
         try await agent.advance(by: .seconds(60), once: 1)
-        try await waitUntil { agent.programmer.calls == ["replace", "verify", "verify", "replace"] }
+        try await waitUntil { agent.kernel.calls == ["replace", "verify", "verify", "replace"] }
         try await waitUntil { agent.status.lastSync?.full == true && agent.status.lastSync?.finished != firstSync }
         #expect(agent.metric("netpol_drift_repairs_total{kind=\"set\"} 1"))
         #expect(agent.metric("netpol_drift_repairs_total{kind=\"binding\"} 1"))
     }
 
     @Test func resyncIsOffUnlessAskedFor() async throws {
-        let off = Running(Self.quiet)
+        let off = Self.steered(Self.quiet)
         defer { off.task.cancel() }
         off.listEverything()
         try await waitUntil { off.status.isReady }
         #expect(off.clock.sleeperCount == 0, "no timer runs: nothing will ever rewrite the table blindly")
 
-        let on = Running(AgentConfiguration(node: "node-1", verifyInterval: nil, resync: .seconds(300)))
+        let on = Self.steered(AgentConfiguration(node: "node-1", verifyInterval: nil, resync: .seconds(300)))
         defer { on.task.cancel() }
         on.listEverything()
         try await waitUntil { on.status.isReady }
         try await on.advance(by: .seconds(300), once: 1)
-        try await waitUntil { on.programmer.calls == ["replace", "replace"] }
+        try await waitUntil { on.kernel.calls == ["replace", "replace"] }
     }
 
     @Test func debounceWaitsOnTheClock() async throws {
-        let agent = Running(AgentConfiguration(node: "node-1", debounce: .seconds(2), verifyInterval: nil))
+        let agent = Self.steered(AgentConfiguration(node: "node-1", debounce: .seconds(2), verifyInterval: nil))
         defer { agent.task.cancel() }
         agent.listEverything()
         try await agent.advance(by: .seconds(2), once: 1)
@@ -226,27 +233,27 @@ struct ReconcileLoopTests {
 
         _ = agent.store.upsert(.networkPolicy(Self.denyX))
         try await waitUntil { agent.clock.sleeperCount == 1 }
-        #expect(agent.programmer.calls == ["replace"], "the change waits for the debounce")
+        #expect(agent.kernel.calls == ["replace"], "the change waits for the debounce")
         agent.clock.advance(by: .seconds(2))
-        try await waitUntil { agent.programmer.calls == ["replace", "apply"] }
+        try await waitUntil { agent.kernel.calls == ["replace", "apply"] }
     }
 
     @Test func healthFailsWhileASyncHangs() async throws {
-        let agent = Running(AgentConfiguration(node: "node-1", verifyInterval: nil, stallTimeout: .seconds(120)))
+        let agent = Self.steered(AgentConfiguration(node: "node-1", verifyInterval: nil, stallTimeout: .seconds(120)))
         defer { agent.task.cancel() }
         agent.listEverything()
         try await waitUntil { agent.status.isReady }
 
-        agent.programmer.hang()
+        agent.kernel.hang()
         _ = agent.store.upsert(.networkPolicy(Self.denyX))
-        try await waitUntil { agent.programmer.isHanging }
+        try await waitUntil { agent.kernel.isHanging }
         agent.clock.advance(by: .seconds(119))
         #expect(agent.route("/healthz")?.status == .ok)
         agent.clock.advance(by: .seconds(2))
         #expect(agent.status.isStalled)
         #expect(agent.route("/healthz")?.status == .serviceUnavailable)
 
-        agent.programmer.release()
+        agent.kernel.release()
         try await waitUntil { agent.status.lastSync?.version == agent.store.version }
         #expect(agent.route("/healthz")?.status == .ok)
     }
@@ -256,42 +263,24 @@ struct ReconcileLoopTests {
 /// kernel refuses and what drifts behind netpol's back, without root.
 @Suite("Reconcile loop on the fake nftables kernel")
 struct FakeKernelLoopTests {
-    private struct Running {
-        let store = ClusterStore()
-        let status = AgentStatus()
-        let registry = PrometheusCollectorRegistry()
-        let kernel = FakeNftKernel()
-        let clock = ManualClock()
-        let task: Task<Void, Never>
+    private static func start(verifyInterval: Duration?) -> LoopHarness<FakeNftKernel> {
+        let agent = LoopHarness(
+            AgentConfiguration(node: "node-1", verifyInterval: verifyInterval), kernel: FakeNftKernel(),
+            programmer: { NftablesProgrammer(runner: $0) })
+        var cluster = ConformanceModel.cluster()
+        cluster.apply(networkPolicy("from-b", in: "x", ingress: [.init(from: [.pods(.labels(["pod": "b"]))])]))
+        agent.listEverything(cluster.snapshot)
+        return agent
+    }
 
-        init(verifyInterval: Duration?) {
-            let agent = Agent(
-                configuration: AgentConfiguration(node: "node-1", verifyInterval: verifyInterval),
-                programmer: NftablesProgrammer(runner: kernel), store: store, status: status,
-                logger: Logger(label: "netpol.test") { _ in SwiftLogNoOpLogHandler() },
-                metrics: AgentMetrics(factory: PrometheusMetricsFactory(registry: registry)), clock: clock)
-            task = Task { await agent.run(sources: []) }
-            var cluster = ConformanceModel.cluster()
-            cluster.apply(networkPolicy("from-b", in: "x", ingress: [.init(from: [.pods(.labels(["pod": "b"]))])]))
-            let snapshot = cluster.snapshot
-            store.replaceAll("Namespace", with: snapshot.namespaces.map(KubeObject.namespace))
-            store.replaceAll("Pod", with: snapshot.pods.map(KubeObject.pod))
-            store.replaceAll("NetworkPolicy", with: snapshot.policies.map(KubeObject.networkPolicy))
-        }
-
-        func metric(_ line: String) -> Bool {
-            registry.emitToString().split(separator: "\n").contains { $0 == line }
-        }
-
-        /// What a fresh programmer finds when it compares the kernel with `plan`.
-        func drift() throws -> [Drift] {
-            let plan = RuleCompiler.plan(node: "node-1", snapshot: store.snapshot().snapshot)
-            return try NftablesProgrammer(runner: kernel).verify(against: plan)
-        }
+    /// What the fake kernel holds, compared with the plan for what the store holds.
+    private static func drift(_ agent: LoopHarness<FakeNftKernel>) throws -> [Drift] {
+        let plan = RuleCompiler.plan(node: "node-1", snapshot: agent.store.snapshot().snapshot)
+        return try NftablesProgrammer(runner: agent.kernel).verify(against: plan)
     }
 
     @Test func aRefusedDifferenceFallsBackToTheWholeTableAndSaysSo() async throws {
-        let agent = Running(verifyInterval: nil)
+        let agent = Self.start(verifyInterval: nil)
         defer { agent.task.cancel() }
         try await waitUntil { agent.status.isReady }
         #expect(agent.kernel.transactionCount == 1)
@@ -304,20 +293,20 @@ struct FakeKernelLoopTests {
         let report = try #require(agent.status.lastSync)
         #expect(report.fallback && report.full)
         #expect(agent.metric("netpol_sync_fallbacks_total 1"))
-        #expect(try agent.drift() == [], "the kernel holds the plan after the fallback")
+        #expect(try Self.drift(agent) == [], "the kernel holds the plan after the fallback")
     }
 
     @Test func verifyRepairsAnElementDeletedBehindTheAgentsBack() async throws {
-        let agent = Running(verifyInterval: .seconds(60))
+        let agent = Self.start(verifyInterval: .seconds(60))
         defer { agent.task.cancel() }
         try await waitUntil { agent.status.isReady }
         agent.kernel.tamperDeleteElement(ConformanceModel.ipv4("x", "a"), from: "ingress-pods-v4")
-        #expect(try agent.drift().map(\.kind) == [.binding])
+        #expect(try Self.drift(agent).map(\.kind) == [.binding])
 
         try await waitUntil { agent.clock.sleeperCount >= 1 }
         agent.clock.advance(by: .seconds(60))
         try await waitUntil { agent.kernel.transactionCount == 2 }
         #expect(agent.metric("netpol_drift_repairs_total{kind=\"binding\"} 1"))
-        #expect(try agent.drift() == [])
+        #expect(try Self.drift(agent) == [])
     }
 }

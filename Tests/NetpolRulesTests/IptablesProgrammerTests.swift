@@ -7,23 +7,10 @@ import NetpolRules
 import NetpolTesting
 import Testing
 
-private func plan(_ change: (inout Cluster) -> Void = { _ in }) -> RulePlan {
-    var cluster = ConformanceModel.cluster(dualStack: true)
-    cluster.apply(networkPolicy("deny", in: "x", types: [.ingress, .egress]))
-    cluster.apply(networkPolicy("from-y", in: "x", selecting: .labels(["pod": "a"]),
-                                ingress: [.init(ports: [.tcp(80), .range(8000, 8080)], from: [.namespaces(.labels(["ns": "y"]))])]))
-    cluster.apply(networkPolicy("out", in: "x", selecting: .labels(["pod": "a"]), types: [.egress], egress: [
-        .init(ports: [.named("serve-80-tcp")], to: [.pods(.labels(["pod": "b"]), inNamespaces: .everything)]),
-        .init(to: [.block("192.0.2.0/24", except: ["192.0.2.64/26"])]),
-    ]))
-    change(&cluster)
-    return RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot)
-}
-
 @Suite("iptables rendering")
 struct IptablesRenderTests {
     @Test func goldenScripts() throws {
-        let plan = plan()
+        let plan = dualStackPlan()
         let rendered = "# ipset restore\n" + IptablesRenderer.ipsetScript(plan)
             + "# iptables-restore --noflush\n" + IptablesRenderer.iptablesScript(plan, family: .ipv4)
             + "# ip6tables-restore --noflush\n" + IptablesRenderer.iptablesScript(plan, family: .ipv6)
@@ -35,7 +22,7 @@ struct IptablesRenderTests {
     }
 
     @Test func namesFitTheKernelLimits() {
-        let plan = plan()
+        let plan = dualStackPlan()
         #expect(IptablesRenderer.setNames(plan).allSatisfy { $0.utf8.count <= 31 })
         #expect(plan.chains.map(IptablesRenderer.chainName).allSatisfy { $0.utf8.count <= 28 })
     }
@@ -84,16 +71,16 @@ struct IptablesKernelTests {
             let before = try snapshot()
 
             let programmer = IptablesProgrammer(runner: runner, mode: mode)
-            try programmer.apply(plan())
+            try programmer.apply(dualStackPlan())
             #expect(try programmer.verify() == [])
             #expect(try snapshot() == before)
             let first = try programmer.readBack()
             #expect(first.contains("-A FORWARD -j NETPOL-FORWARD"))
 
             // Unchanged plan: nothing changes. Changed plan: stale chains and sets go.
-            try programmer.apply(plan())
+            try programmer.apply(dualStackPlan())
             #expect(try programmer.readBack() == first)
-            try programmer.apply(plan { $0.delete(policy: "out", in: "x") })
+            try programmer.apply(dualStackPlan { $0.delete(policy: "out", in: "x") })
             #expect(try programmer.verify() == [])
             let second = try programmer.readBack()
             #expect(!second.contains("netpol-named-"))
