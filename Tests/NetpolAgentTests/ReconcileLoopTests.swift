@@ -252,6 +252,7 @@ struct ReconcileLoopTests {
         agent.clock.advance(by: .seconds(2))
         #expect(agent.status.isStalled)
         #expect(agent.route("/healthz")?.status == .serviceUnavailable)
+        #expect(agent.route("/readyz")?.status == .ok, "the last finished sync worked: only liveness says stuck")
 
         agent.kernel.release()
         try await waitUntil { agent.status.lastSync?.version == agent.store.version }
