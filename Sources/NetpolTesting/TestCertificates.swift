@@ -27,6 +27,8 @@ public struct TestCertificates: Sendable {
     private static func generate() throws(CertificateError) -> TestCertificates {
         let directory = NSTemporaryDirectory() + "netpol-tls-\(getpid())"
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // The keys are throwaway, but nothing of a test run should outlive it.
+        atexit { try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "netpol-tls-\(getpid())") }
         let steps: [[String]] = [
             ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=netpol-test-ca",
              "-keyout", "ca.key", "-out", "ca.crt"],

@@ -53,6 +53,7 @@ struct ClusterAccessTests {
 
     @Test func readsTheCurrentContextWithFilesRelativeToTheKubeconfig() throws {
         let directory = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         try Self.write(Self.kubeconfig, to: directory + "/config")
         try Self.write("DEV CA", to: directory + "/ca.crt")
         let access = try ClusterAccess.kubeconfig(at: directory + "/config")
@@ -63,6 +64,7 @@ struct ClusterAccessTests {
 
     @Test func readsInlineCertificatesOfAnotherContext() throws {
         let directory = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         try Self.write(Self.kubeconfig, to: directory + "/config")
         let access = try ClusterAccess.kubeconfig(at: directory + "/config", context: "prod")
         #expect(access.certificateAuthority == Data("PROD CA".utf8))
@@ -79,6 +81,7 @@ struct ClusterAccessTests {
     ])
     func explainsWhatItCannotUse(context: String, message: String) throws {
         let directory = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         try Self.write(Self.kubeconfig, to: directory + "/config")
         #expect { try ClusterAccess.kubeconfig(at: directory + "/config", context: context) } throws: { error in
             "\(error)".contains(message) && "\(error)".contains(directory + "/config")
@@ -97,6 +100,7 @@ struct ClusterAccessTests {
 
     @Test func inClusterUsesTheServiceAccountAndRereadsItsToken() throws {
         let directory = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         try Self.write("CLUSTER CA", to: directory + "/ca.crt")
         try Self.write("first\n", to: directory + "/token")
         let environment = ["KUBERNETES_SERVICE_HOST": "fd00::1", "KUBERNETES_SERVICE_PORT": "443"]
