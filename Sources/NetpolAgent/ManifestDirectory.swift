@@ -87,12 +87,7 @@ private struct Listing: Equatable {
     var stamps: [String: FileStamp]
 
     init(of directory: String) throws(ManifestError) {
-        let link = directory + "/..data"
-        if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: link) {
-            root = target.hasPrefix("/") ? target : directory + "/" + target
-        } else {
-            root = directory
-        }
+        root = try Self.root(of: directory)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) else {
             throw ManifestError(.unreadable, "no such directory", file: directory)
@@ -101,11 +96,35 @@ private struct Listing: Equatable {
         let files = try ManifestLoader.files(at: root)
         stamps = [:]
         for file in files {
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: file) else {
-                throw ManifestError(.unreadable, "cannot read file", file: file)
+            let attributes: [FileAttributeKey: Any]
+            do {
+                attributes = try FileManager.default.attributesOfItem(atPath: file)
+            } catch {
+                throw ManifestError(.unreadable, "cannot read file: \(error.localizedDescription)", file: file)
             }
             let relative = file.hasPrefix(root + "/") ? String(file.dropFirst(root.count + 1)) : file
             stamps[relative] = FileStamp(attributes)
+        }
+    }
+}
+
+extension Listing {
+    /// Where the files are: `directory` itself, or for a ConfigMap volume the
+    /// directory `..data` points to at this moment. A `..data` that exists but
+    /// cannot be resolved is an error, not a reason to read around it.
+    private static func root(of directory: String) throws(ManifestError) -> String {
+        let link = directory + "/..data"
+        var info = stat()
+        guard lstat(link, &info) == 0 else {
+            // No link: a plain directory (or none at all, which the caller reports).
+            if errno == ENOENT || errno == ENOTDIR { return directory }
+            throw ManifestError(.unreadable, "cannot look at ..data: \(String(cString: strerror(errno)))", file: directory)
+        }
+        do {
+            let target = try FileManager.default.destinationOfSymbolicLink(atPath: link)
+            return target.hasPrefix("/") ? target : directory + "/" + target
+        } catch {
+            throw ManifestError(.unreadable, "..data is not a link to the volume's current files: \(error.localizedDescription)", file: directory)
         }
     }
 }

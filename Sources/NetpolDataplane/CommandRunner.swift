@@ -134,9 +134,9 @@ public struct DataplaneError: NetpolError {
     public let message: String
     /// The command that failed, or the namespace it ran in.
     public let location: String?
-    public let cause: (any Error & Sendable)?
+    public let cause: (any Error)?
 
-    public init(_ code: Code, _ message: String, location: String? = nil, cause: (any Error & Sendable)? = nil) {
+    public init(_ code: Code, _ message: String, location: String? = nil, cause: (any Error)? = nil) {
         self.code = code
         self.message = message
         self.location = location

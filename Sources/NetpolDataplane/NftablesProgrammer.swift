@@ -83,9 +83,10 @@ public final class NftablesProgrammer {
 
     /// `nft [OPTIONS] list table inet netpol`, or nil when there is no such table.
     private func list(_ options: [String]) throws(DataplaneError) -> String? {
-        let output = try runner.run(Command("nft", options + ["list", "table", NftablesRenderer.family, NftablesRenderer.table]))
+        let command = Command("nft", options + ["list", "table", NftablesRenderer.family, NftablesRenderer.table])
+        let output = try runner.run(command)
         guard output.status == 0 else {
-            let error = DataplaneError.failed(Command("nft", ["list", "table", NftablesRenderer.family, NftablesRenderer.table]), output)
+            let error = DataplaneError.failed(command, output)
             if error.code == .notFound { return nil }
             throw error
         }

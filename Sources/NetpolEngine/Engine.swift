@@ -143,7 +143,7 @@ public struct EngineError: NetpolError {
     public let code: Code
     public let message: String
     public var location: String? { nil }
-    public var cause: (any Error & Sendable)? { nil }
+    public var cause: (any Error)? { nil }
 
     public init(_ code: Code, _ message: String) {
         self.code = code

@@ -17,9 +17,9 @@ public struct KubeError: NetpolError {
     public let message: String
     /// The request or file concerned: `GET /api/v1/pods`, a kubeconfig's path.
     public let location: String?
-    public let cause: (any Error & Sendable)?
+    public let cause: (any Error)?
 
-    public init(_ code: Code, _ message: String, location: String? = nil, cause: (any Error & Sendable)? = nil) {
+    public init(_ code: Code, _ message: String, location: String? = nil, cause: (any Error)? = nil) {
         self.code = code
         self.message = message
         self.location = location

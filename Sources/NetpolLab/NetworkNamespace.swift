@@ -87,14 +87,14 @@ public struct LabError: NetpolError {
     public let code: Code
     public let message: String
     public let location: String?
-    public let cause: (any Error & Sendable)?
+    public let cause: (any Error)?
 
     /// A setup failure.
-    public init(_ message: String, location: String? = nil, cause: (any Error & Sendable)? = nil) {
+    public init(_ message: String, location: String? = nil, cause: (any Error)? = nil) {
         self.init(.setup, message, location: location, cause: cause)
     }
 
-    public init(_ code: Code, _ message: String, location: String? = nil, cause: (any Error & Sendable)? = nil) {
+    public init(_ code: Code, _ message: String, location: String? = nil, cause: (any Error)? = nil) {
         self.code = code
         self.message = message
         self.location = location

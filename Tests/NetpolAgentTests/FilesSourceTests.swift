@@ -36,12 +36,33 @@ struct FilesSourceTests {
             ports: [{port: 8080}]
         """
 
-    /// The two ways the files source used to open every isolated pod: starting
-    /// over an earlier run's rules before the directory exists, and a directory
-    /// renamed under a running agent.
-    @Test func aMissingDirectoryLeavesTheRulesInForce() async throws {
+    /// An agent reading `directory` and programming the network namespace
+    /// `runner` enters, and what a test looks at.
+    private struct FilesAgent {
+        let directory: String
+        let runner: NetnsRunner
+        let status = AgentStatus()
+        let registry = PrometheusCollectorRegistry()
+
+        /// `nft list table inet netpol` in the namespace; empty when there is none.
+        func table() -> String { (try? NftablesProgrammer(runner: runner).readBack()) ?? nil ?? "" }
+
+        /// `netpol_source_errors_total{source="files"}`.
+        var sourceErrors: Int {
+            let line = registry.emitToString().split(separator: "\n").first { $0.hasPrefix("netpol_source_errors_total{source=\"files\"}") }
+            return line.flatMap { $0.split(separator: " ").last.flatMap { Int($0) } } ?? 0
+        }
+    }
+
+    /// Makes a network namespace and a directory (`prepare` may fill either),
+    /// runs `body` while an agent works on them, then stops the agent and
+    /// removes both, also when the test fails.
+    private func withFilesAgent(
+        _ tag: String, prepare: (_ runner: NetnsRunner, _ directory: String) throws -> Void,
+        _ body: (FilesAgent, Task<Void, Never>) async throws -> Void
+    ) async throws {
         try await onAgentThreads {
-            let namespace = "netpol-agent-missing-\(getpid())"
+            let namespace = "netpol-agent-\(tag)-\(getpid())"
             let host = ProcessRunner()
             try host.check(Command("ip", ["netns", "add", namespace]))
             defer { _ = try? host.run(Command("ip", ["netns", "delete", namespace])) }
@@ -50,37 +71,49 @@ struct FilesSourceTests {
                 try? FileManager.default.removeItem(atPath: directory)
                 try? FileManager.default.removeItem(atPath: directory + ".moved")
             }
-            let runner = NetnsRunner(namespace: namespace)
-            let earlier = RuleCompiler.plan(node: "node-a", snapshot: Snapshot(try Self.objects(Self.namespaceAndPods + "\n---\n" + Self.policy)))
-            try NftablesProgrammer(runner: runner).replace(earlier)
-            let table = { (try? NftablesProgrammer(runner: runner).readBack()) ?? nil ?? "" }
-            let rulesBefore = table()
-            #expect(rulesBefore.contains("10.9.0.10"), "the earlier run isolated web")
-
-            let status = AgentStatus()
-            let registry = PrometheusCollectorRegistry()
-            let errors = { registry.emitToString().split(separator: "\n").first { $0.hasPrefix("netpol_source_errors_total") }.map(String.init) ?? "" }
-            let task = Task(executorPreference: AgentExecutor.shared) {
-                let agent = Agent(
-                    configuration: AgentConfiguration(node: "node-a"), programmer: NftablesProgrammer(runner: runner),
-                    status: status, logger: Logger(label: "netpol.test") { _ in SwiftLogNoOpLogHandler() },
-                    metrics: AgentMetrics(factory: PrometheusMetricsFactory(registry: registry)))
-                await agent.run(sources: [FilesSource(directory: directory, interval: .milliseconds(20))])
+            let agent = FilesAgent(directory: directory, runner: NetnsRunner(namespace: namespace))
+            try prepare(agent.runner, directory)
+            let task = Task(executorPreference: AgentExecutor.shared) { [agent] in
+                await Agent(
+                    configuration: AgentConfiguration(node: "node-a"), programmer: NftablesProgrammer(runner: agent.runner),
+                    status: agent.status, logger: Logger(label: "netpol.test") { _ in SwiftLogNoOpLogHandler() },
+                    metrics: AgentMetrics(factory: PrometheusMetricsFactory(registry: agent.registry))
+                ).run(sources: [FilesSource(directory: directory, interval: .milliseconds(20))])
             }
             defer { task.cancel() }
-            try await waitUntil { errors().hasSuffix(" 1") }
-            #expect(!status.isReady)
-            #expect(table() == rulesBefore, "no directory, no write")
+            try await body(agent, task)
+        }
+    }
 
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try Data((Self.namespaceAndPods + "\n---\n" + Self.policy).utf8).write(to: URL(fileURLWithPath: directory + "/shop.yaml"))
-            try await waitUntil { status.isReady }
-            let synced = table()
+    private static func write(_ text: String, to path: String) throws {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// The two ways the files source used to open every isolated pod: starting
+    /// over an earlier run's rules before the directory exists, and a directory
+    /// renamed under a running agent.
+    @Test func aMissingDirectoryLeavesTheRulesInForce() async throws {
+        var rulesBefore = ""
+        try await withFilesAgent("missing", prepare: { runner, _ in
+            let earlier = RuleCompiler.plan(node: "node-a", snapshot: Snapshot(try Self.objects(Self.namespaceAndPods + "\n---\n" + Self.policy)))
+            let programmer = NftablesProgrammer(runner: runner)
+            try programmer.replace(earlier)
+            rulesBefore = try programmer.readBack() ?? ""
+        }) { agent, _ in
+            #expect(rulesBefore.contains("10.9.0.10"), "the earlier run isolated web")
+            try await waitUntil { agent.sourceErrors == 1 }
+            #expect(!agent.status.isReady)
+            #expect(agent.table() == rulesBefore, "no directory, no write")
+
+            try FileManager.default.createDirectory(atPath: agent.directory, withIntermediateDirectories: true)
+            try Self.write(Self.namespaceAndPods + "\n---\n" + Self.policy, to: agent.directory + "/shop.yaml")
+            try await waitUntil { agent.status.isReady }
+            let synced = agent.table()
             #expect(synced.contains("10.9.0.10"))
 
-            try FileManager.default.moveItem(atPath: directory, toPath: directory + ".moved")
-            try await waitUntil { errors().hasSuffix(" 2") }
-            #expect(table() == synced, "a directory renamed away is not an empty cluster")
+            try FileManager.default.moveItem(atPath: agent.directory, toPath: agent.directory + ".moved")
+            try await waitUntil { agent.sourceErrors == 2 }
+            #expect(agent.table() == synced, "a directory renamed away is not an empty cluster")
         }
     }
 
@@ -92,45 +125,26 @@ struct FilesSourceTests {
     }
 
     @Test func editingTheDirectoryChangesTheKernelRules() async throws {
-        try await onAgentThreads {
-            let namespace = "netpol-agent-files-\(getpid())"
-            let host = ProcessRunner()
-            try host.check(Command("ip", ["netns", "add", namespace]))
-            defer { _ = try? host.run(Command("ip", ["netns", "delete", namespace])) }
-            let directory = NSTemporaryDirectory() + namespace
+        try await withFilesAgent("files", prepare: { _, directory in
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            try Data(Self.namespaceAndPods.utf8).write(to: URL(fileURLWithPath: directory + "/pods.yaml"))
+            try Self.write(Self.namespaceAndPods, to: directory + "/pods.yaml")
+        }) { agent, task in
+            try await waitUntil { agent.status.isReady }
+            #expect(!agent.table().contains("10.9.0.10"), "no policy, no isolated pod")
 
-            let runner = NetnsRunner(namespace: namespace)
-            let store = ClusterStore()
-            let status = AgentStatus()
-            let registry = PrometheusCollectorRegistry()
-            let task = Task(executorPreference: AgentExecutor.shared) {
-                let agent = Agent(
-                    configuration: AgentConfiguration(node: "node-a"), programmer: NftablesProgrammer(runner: runner),
-                    store: store, status: status, logger: Logger(label: "netpol.test") { _ in SwiftLogNoOpLogHandler() },
-                    metrics: AgentMetrics(factory: PrometheusMetricsFactory(registry: registry)))
-                await agent.run(sources: [FilesSource(directory: directory, interval: .milliseconds(50))])
-            }
-            defer { task.cancel() }
-            let table = { (try? NftablesProgrammer(runner: runner).readBack()) ?? nil ?? "" }
-            try await waitUntil { status.isReady }
-            #expect(!table().contains("10.9.0.10"), "no policy, no isolated pod")
-
-            try Data(Self.policy.utf8).write(to: URL(fileURLWithPath: directory + "/policy.yaml"))
-            try await waitUntil { table().contains("10.9.0.10") && table().contains("10.9.0.11") }
+            try Self.write(Self.policy, to: agent.directory + "/policy.yaml")
+            try await waitUntil { agent.table().contains("10.9.0.10") && agent.table().contains("10.9.0.11") }
 
             // A broken edit is refused and the file's last good policy stays.
-            try Data("kind: NetworkPolicy\nspec: [unclosed".utf8).write(to: URL(fileURLWithPath: directory + "/policy.yaml"))
-            try await waitUntil { registry.emitToString().contains("netpol_source_errors_total{source=\"files\"} 1") }
-            #expect(table().contains("10.9.0.10"))
+            try Self.write("kind: NetworkPolicy\nspec: [unclosed", to: agent.directory + "/policy.yaml")
+            try await waitUntil { agent.sourceErrors == 1 }
+            #expect(agent.table().contains("10.9.0.10"))
 
-            try FileManager.default.removeItem(atPath: directory + "/policy.yaml")
-            try await waitUntil { !table().contains("10.9.0.10") }
+            try FileManager.default.removeItem(atPath: agent.directory + "/policy.yaml")
+            try await waitUntil { !agent.table().contains("10.9.0.10") }
             task.cancel()
             await task.value
-            #expect(table().contains("table inet netpol"), "stopping leaves the rules in place")
+            #expect(agent.table().contains("table inet netpol"), "stopping leaves the rules in place")
         }
     }
 }

@@ -118,6 +118,19 @@ struct ManifestDirectoryTests {
         #expect(source.sourceErrors == 1)
     }
 
+    /// A `..data` that is not a link cannot say which version is current: an
+    /// error, not a reason to read the directory around it.
+    @Test func aDataEntryThatIsNotALinkIsAnError() async throws {
+        let directory = Self.scratch("data-dir")
+        try FileManager.default.createDirectory(atPath: directory + "/..data", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Self.write(Self.pod("web"), to: directory + "/pods.yaml")
+        let source = Running(directory)
+        defer { source.task.cancel() }
+        try await waitUntil { source.sourceErrors == 1 }
+        #expect(!source.store.isComplete)
+    }
+
     /// A ConfigMap volume: files are links through `..data` to a timestamped
     /// directory, and an update renames a new `..data` link over the old one.
     @Test func aConfigMapSwapIsReadAsOneVersion() async throws {

@@ -122,6 +122,32 @@ struct IptablesScriptedTests {
         return try #require(plan.chains.first { $0.name == binding.chain })
     }
 
+    /// x/a relabelled role=web in `cluster`: the plans before and after, x/a's
+    /// chain in each, and a programmer that has applied the first.
+    private struct Relabel {
+        var old, new: RulePlan
+        var from, to: PlanChain
+        var programmer: IptablesProgrammer
+        var runner: ScriptedRunner
+        /// Commands the runner saw before the apply under test.
+        var before: Int
+
+        var fields: (RulePlan, RulePlan, PlanChain, PlanChain, IptablesProgrammer, ScriptedRunner, Int) {
+            (old, new, from, to, programmer, runner, before)
+        }
+    }
+
+    private static func relabelA(in cluster: Cluster) throws -> Relabel {
+        var cluster = cluster
+        let old = plan(cluster)
+        cluster.relabel(pod: "a", in: "x", ["pod": "a", "role": "web"])
+        let new = plan(cluster)
+        let (programmer, runner) = try programmer(applying: old)
+        return Relabel(
+            old: old, new: new, from: try chain(of: "a", old), to: try chain(of: "a", new),
+            programmer: programmer, runner: runner, before: runner.commands.count)
+    }
+
     /// A programmer that has applied `plan`, and the runner it uses, emptied of that first apply.
     private static func programmer(applying plan: RulePlan) throws -> (IptablesProgrammer, ScriptedRunner) {
         let runner = ScriptedRunner()
@@ -148,13 +174,7 @@ struct IptablesScriptedTests {
     /// old chain goes in the same transaction that stops dispatching to it; at no
     /// point is x/a in no dispatched binding set.
     @Test func aPodMovingToANewChainJoinsItBeforeTheDispatchChanges() throws {
-        var cluster = Self.cluster()
-        let old = Self.plan(cluster)
-        cluster.relabel(pod: "a", in: "x", ["pod": "a", "role": "web"])
-        let new = Self.plan(cluster)
-        let (from, to) = (try Self.chain(of: "a", old), try Self.chain(of: "a", new))
-        let (programmer, runner) = try Self.programmer(applying: old)
-        let before = runner.commands.count
+        let (old, new, from, to, programmer, runner, before) = try Self.relabelA(in: Self.cluster()).fields
 
         let outcome = try programmer.apply(new)
         #expect(outcome == .incremental(new.diff(from: old)))
@@ -189,12 +209,7 @@ struct IptablesScriptedTests {
     @Test func aPodMovingBetweenKeptChainsOnlyChangesMembersAddingFirst() throws {
         var cluster = Self.cluster()
         cluster.relabel(pod: "b", in: "x", ["pod": "b", "role": "web"])
-        let old = Self.plan(cluster)
-        cluster.relabel(pod: "a", in: "x", ["pod": "a", "role": "web"])
-        let new = Self.plan(cluster)
-        let (from, to) = (try Self.chain(of: "a", old), try Self.chain(of: "a", new))
-        let (programmer, runner) = try Self.programmer(applying: old)
-        let before = runner.commands.count
+        let (_, new, from, to, programmer, runner, before) = try Self.relabelA(in: cluster).fields
 
         try programmer.apply(new)
         #expect(runner.commands.dropFirst(before).map(\.description) == ["ipset restore", "ipset restore"])

@@ -56,7 +56,7 @@ public struct ManifestError: NetpolError {
     }
 
     /// Decoding errors are their own cause: the field path says the rest.
-    public var cause: (any Error & Sendable)? { nil }
+    public var cause: (any Error)? { nil }
 
     /// `FILE:DOC: KIND NS/NAME: FIELD: MESSAGE (line N)`, leaving out what is unknown.
     public var description: String {

@@ -9,7 +9,7 @@ public protocol NetpolError: Error, Hashable, Sendable, CustomStringConvertible 
     /// Where it happened: a file and field, a command, a request, a pod.
     var location: String? { get }
     /// The lower-level error this one explains, if any.
-    var cause: (any Error & Sendable)? { get }
+    var cause: (any Error)? { get }
 }
 
 extension NetpolError {
