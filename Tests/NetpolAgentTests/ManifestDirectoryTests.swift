@@ -37,7 +37,8 @@ struct ManifestDirectoryTests {
         init(_ directory: String) {
             let store = self.store
             let metrics = AgentMetrics(factory: PrometheusMetricsFactory(registry: registry))
-            task = Task {
+            // On the agent's threads, like the agent's own sources (see LoopHarness).
+            task = Task(executorPreference: AgentExecutor.shared) {
                 await FilesSource(directory: directory, interval: .milliseconds(20))
                     .run(into: store, logger: Logger(label: "netpol.test") { _ in SwiftLogNoOpLogHandler() }, metrics: metrics)
             }

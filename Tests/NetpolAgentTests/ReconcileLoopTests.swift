@@ -98,7 +98,9 @@ struct LoopHarness<Kernel: Sendable>: Sendable {
             configuration: configuration, programmer: programmer(kernel), store: store, status: status,
             logger: Logger(label: "netpol.test") { _ in SwiftLogNoOpLogHandler() },
             metrics: AgentMetrics(factory: PrometheusMetricsFactory(registry: registry)), clock: clock)
-        task = Task { await agent.run(sources: []) }
+        // Started on the agent's threads: a plain Task would wait for the shared
+        // pool, which blocking lab tests can hold for minutes in a full run.
+        task = Task(executorPreference: AgentExecutor.shared) { await agent.run(sources: []) }
     }
 
     /// Lists every kind, as a source does once its lists succeeded.
