@@ -98,7 +98,7 @@ public struct ScaleBenchmark {
         return results
     }
 
-    /// A full apply, then the four incremental updates, in a fresh namespace.
+    /// A full apply, then the incremental updates, in a fresh namespace.
     private func kernel(plan: RulePlan, snapshot: Snapshot, objects: [KubeObject],
                         time: (String, () throws -> Void) throws -> Void) throws -> [Measurement] {
         let namespace = "netpol-bench-\(getpid())"
@@ -107,7 +107,8 @@ public struct ScaleBenchmark {
         let programmer = NftablesProgrammer(runner: NetnsRunner(namespace: namespace, base: runner))
         try time("kernel: full apply (nft -f, one transaction)") { try programmer.replace(plan) }
         // What the agent does every --verify-interval: read the table back (nft -j) and compare it with the plan.
-        let inProcess = NftablesProgrammer(runner: InProcessNftRunner(namespace: namespace, fallback: NetnsRunner(namespace: namespace, base: runner)))
+        let inProcessRunner = InProcessNftRunner(namespace: namespace, fallback: NetnsRunner(namespace: namespace, base: runner))
+        let inProcess = NftablesProgrammer(runner: inProcessRunner)
         try inProcess.replace(plan)
         for (name, reader) in [("nft -j command", programmer), ("in-process libnftables", inProcess)] {
             try time("kernel: verify (read back and compare, \(name))") {
@@ -131,12 +132,18 @@ public struct ScaleBenchmark {
             let before = clock.now
             if !script.isEmpty { try nodeRunner.check(Command("nft", ["-f", "-"], input: script)) }
             let applied = clock.now
+            // The same transaction as the agent runs it: in-process, on the context the runner keeps open.
+            try programmer.replace(plan)
+            let beforeInProcess = clock.now
+            if !script.isEmpty { try inProcessRunner.check(Command("nft", ["-f", "-"], input: script)) }
+            let appliedInProcess = clock.now
             results += [
                 Measurement(name: "\(update.rawValue): elements changed", value: Double(diff.elementCount), unit: "elements"),
                 Measurement(name: "\(update.rawValue): rules changed", value: Double(diff.ruleCount), unit: "rules"),
                 Measurement(name: "\(update.rawValue): recompile (whole index)", value: (compiled - start).milliseconds, unit: "ms"),
                 Measurement(name: "\(update.rawValue): diff + render", value: (rendered - compiled).milliseconds, unit: "ms"),
                 Measurement(name: "\(update.rawValue): kernel transaction (nft -f)", value: (applied - before).milliseconds, unit: "ms"),
+                Measurement(name: "\(update.rawValue): kernel transaction (in-process libnftables)", value: (appliedInProcess - beforeInProcess).milliseconds, unit: "ms"),
             ]
         }
         return results
@@ -155,6 +162,7 @@ public enum IncrementalUpdate: String, CaseIterable, Sendable {
     case podRelabelled = "one pod relabelled"
     case policyAdded = "one policy added"
     case namespaceRelabelled = "one namespace relabelled"
+    case podDeleted = "one pod deleted"
 
     /// The cluster after the change. Each change touches the first pod on
     /// `node`, so that the node's ruleset has something to do.
@@ -185,6 +193,9 @@ public enum IncrementalUpdate: String, CaseIterable, Sendable {
                   case .namespace(var namespace) = objects[position] else { return objects }
             namespace.metadata.labels["team"] = namespace.metadata.labels["team"] == "team-0" ? "team-2" : "team-0"
             objects[position] = .namespace(namespace)
+        case .podDeleted:
+            // Its addresses leave the peer sets, its bindings the verdict maps.
+            objects.remove(at: index)
         }
         return objects
     }
