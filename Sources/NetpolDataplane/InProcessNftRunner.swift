@@ -10,13 +10,13 @@ import Synchronization
 /// to `fallback`.
 ///
 /// The runner keeps one libnftables context, and so one netlink socket, open
-/// between commands (copies of the runner share it). The kernel makes the
-/// closing of a netfilter socket wait until the objects its transactions
-/// deleted are freed, after an RCU grace period (about 10-20 ms here): with a
-/// socket per command, a transaction that deletes one set element took 15 ms
-/// against 0.4 ms for one that adds it; on the kept socket both take 0.4 ms
-/// and the kernel frees in the background. A transaction is still one netlink
-/// batch, committed whole or not at all.
+/// between small transactions (copies of the runner share it). The kernel
+/// makes the closing of a netfilter socket wait until what its transactions
+/// deleted is freed, after an RCU grace period: with a socket per command, a
+/// transaction deleting one set element took 15 ms against 0.4 ms for one
+/// adding it (`scripts/nft-element-cost.sh`); on the kept socket both take
+/// 0.4 ms and the kernel frees in the background. Each transaction is still
+/// one netlink batch, committed whole or not at all.
 public struct InProcessNftRunner: CommandRunner {
     /// The network namespace to program (from `ip netns list`); nil for this one.
     public let namespace: String?
@@ -37,6 +37,7 @@ public struct InProcessNftRunner: CommandRunner {
         var text: String
         var dryRun = false
         var json = false
+        var listing = false
 
         /// nil for command lines this runner leaves to the fallback.
         init?(_ command: Command) {
@@ -48,20 +49,30 @@ public struct InProcessNftRunner: CommandRunner {
                 dryRun = command.arguments.first == "-c"
             case let arguments where arguments.first == "list" || arguments.starts(with: ["-j", "list"]):
                 json = arguments.first == "-j"
+                listing = true
                 text = arguments.dropFirst(json ? 1 : 0).joined(separator: " ")
             default:
                 return nil
             }
         }
+
+        /// Whether it runs on the context the runner keeps: small transactions
+        /// only. nft keeps in its context's cache what a command read or
+        /// declared and releases it when the next command starts, which costs
+        /// about 0.4 µs per element (45 ms after netpol's whole L table or a
+        /// listing of it), so listings and large scripts run on a context of
+        /// their own and pay that themselves. A dry run would leave what it
+        /// checked in the cache as if the kernel held it, and the next command
+        /// would be evaluated against that (an interval overlapping an element
+        /// the kernel never got is refused).
+        var usesKeptContext: Bool {
+            !dryRun && !listing && text.utf8.count <= 64 * 1024
+        }
     }
 
     public func run(_ command: Command) throws(DataplaneError) -> CommandOutput {
         guard let request = Request(command), Self.isAvailable else { return try fallback.run(command) }
-        // A dry run leaves what it checked in its context's cache as if the
-        // kernel held it, and a later command would be evaluated against that
-        // (an interval overlapping an element the kernel never got is refused):
-        // dry runs get a context of their own.
-        let context = request.dryRun ? try open() : try kept.context(valid: isInNamespace, open: open)
+        let context = request.usesKeptContext ? try kept.context(valid: isInNamespace, open: open) : try open()
         return context.run(request.text, dryRun: request.dryRun, json: request.json)
     }
 
