@@ -1,6 +1,7 @@
 import Logging
 import NetpolDataplane
 import NetpolKube
+import NetpolModel
 import NetpolRules
 import Synchronization
 
@@ -22,11 +23,15 @@ public struct AgentConfiguration: Sendable {
     /// How long one sync or verify may run before `/healthz` calls the loop
     /// stuck (so that the kubelet restarts the agent; the rules stay meanwhile).
     public var stallTimeout: Duration
+    /// How long a chain no pod uses any more stays in the kernel, so that a pod
+    /// relabelled back, or a new pod like the old ones, finds it.
+    public var chainRetention: Duration
 
     public init(
         node: String, debounce: Duration = .zero, verifyInterval: Duration? = .seconds(60), resync: Duration? = nil,
-        retry: Backoff = Backoff(), stallTimeout: Duration = .seconds(120)
+        retry: Backoff = Backoff(), stallTimeout: Duration = .seconds(120), chainRetention: Duration = .seconds(60)
     ) {
+        self.chainRetention = chainRetention
         self.node = node
         self.debounce = debounce
         self.verifyInterval = verifyInterval
@@ -38,11 +43,13 @@ public struct AgentConfiguration: Sendable {
 
 /// Keeps one node's kernel rules equal to what the policies say.
 ///
-/// Sources fill the store; each wake-up compiles the node's plan from the whole
-/// store and hands it to the programmer, which writes only the difference from
-/// what the kernel last accepted, in one transaction. Nothing is written until
-/// every kind has been listed; the first sync replaces whatever an earlier run
-/// left in one transaction, so isolated pods are never open in between. Every
+/// Sources fill the store; each wake-up takes the changes since the last one
+/// into the node's `NodePlanner`, which works out what they change, and the
+/// programmer writes only that, in one transaction: the work follows the
+/// changes, not the cluster's size. Nothing is written until every kind has
+/// been listed; the first sync compiles the whole plan and replaces whatever an
+/// earlier run left in one transaction, so isolated pods are never open in
+/// between. Every
 /// verify interval the kernel is compared with the plan and drift is replaced
 /// whole. On cancellation the agent returns and leaves the rules in force.
 ///
@@ -57,6 +64,11 @@ public final class Agent<C: Clock<Duration>> {
     private let logger: Logger
     private let metrics: AgentMetrics
     private let clock: C
+    /// When the agent was made: the planner's clock counts from here.
+    private let born: C.Instant
+    /// The node's plan, kept up to date change by change; nil before the first
+    /// sync and after a failed one, so that the next starts over whole.
+    private var planner: NodePlanner?
     private let chores = Chores()
 
     public init(
@@ -70,6 +82,7 @@ public final class Agent<C: Clock<Duration>> {
         self.logger = logger
         self.metrics = metrics
         self.clock = clock
+        born = clock.now
     }
 
     /// Runs the sources and the reconcile loop, on the agent's own threads,
@@ -129,6 +142,9 @@ public final class Agent<C: Clock<Duration>> {
     }
 
     /// One turn of the loop: follow the store, then run the chores that are due.
+    /// Time since the agent was made, as the planner counts it.
+    private var now: Duration { born.duration(to: clock.now) }
+
     private func work(_ due: Set<Chore>) throws(DataplaneError) {
         let deadline = clock.now.advanced(by: configuration.stallTimeout)
         status.beginWork { [clock] in clock.now >= deadline }
@@ -138,7 +154,7 @@ public final class Agent<C: Clock<Duration>> {
             return
         }
         let behind = status.lastFailure != nil || status.lastSync?.version != store.version
-        if behind { try sync(replacing: false) }
+        if behind || planner?.hasExpiredChains(now: now) == true { try sync(replacing: false) }
         if due.contains(.verify) { try verifyAndRepair() }
     }
 
@@ -158,25 +174,40 @@ public final class Agent<C: Clock<Duration>> {
         try sync(replacing: true)
     }
 
-    /// Compiles the store's cluster for this node and makes the kernel hold it:
-    /// the difference from what it holds, or the whole table when `replacing`.
+    /// Makes the kernel hold the store's cluster for this node: the planner
+    /// takes the changes since the last sync and the programmer writes their
+    /// difference, or, when `replacing` (or nothing is known to be applied), the
+    /// whole plan is compiled from the store and replaces the table.
     private func sync(replacing: Bool) throws(DataplaneError) {
         let clock = ContinuousClock()
         let started = clock.now
-        let (snapshot, version) = store.snapshot()
-        let plan = RuleCompiler.plan(node: configuration.node, snapshot: snapshot)
-        let previous = programmer.applied
-        let compiled = clock.now
-        // The programmer works out the difference; an unchanged plan (a change
-        // that does not concern this node) goes nowhere near the kernel.
+        let first = status.lastSync == nil
+        let version: Int
         let outcome: ApplyOutcome
-        if replacing {
-            try programmer.replace(plan)
-            outcome = .replaced(fallback: nil)
-        } else if plan == previous {
-            outcome = .incremental(PlanDiff())
-        } else {
-            outcome = try programmer.apply(plan)
+        var compiled = started
+        do throws(DataplaneError) {
+            // Taken out, so that it changes in place rather than being copied.
+            if !replacing, programmer.applied != nil, var planner = planner.take() {
+                let changes: [ClusterChange]
+                (changes, version) = store.takeChanges()
+                for change in changes { planner.apply(change) }
+                let diff = planner.commit(now: now)
+                self.planner = planner
+                compiled = clock.now
+                // A change that does not concern this node goes nowhere near the kernel.
+                outcome = diff.isEmpty ? .incremental(diff) : try programmer.apply(diff)
+            } else {
+                let snapshot: Snapshot
+                (snapshot, version) = store.takeSnapshot()
+                let planner = NodePlanner(node: configuration.node, snapshot: snapshot, retention: configuration.chainRetention)
+                self.planner = planner
+                compiled = clock.now
+                try programmer.replace(planner.plan)
+                outcome = .replaced(fallback: nil)
+            }
+        } catch {
+            planner = nil
+            throw error
         }
         if let fallback = outcome.fallback {
             metrics.syncFallbacks.increment()
@@ -184,23 +215,24 @@ public final class Agent<C: Clock<Duration>> {
         }
         let diff = outcome.diff
         let duration = started.duration(to: clock.now)
+        let (rules, elements) = (programmer.applied?.ruleCount ?? 0, programmer.applied?.elementCount ?? 0)
         let report = SyncReport(
             version: version, duration: duration, compileDuration: started.duration(to: compiled), finished: clock.now,
             full: diff == nil, fallback: outcome.fallback != nil,
-            setElementChanges: diff?.elementCount ?? plan.elementCount, ruleChanges: diff?.ruleCount ?? plan.ruleCount)
+            setElementChanges: diff?.elementCount ?? elements, ruleChanges: diff?.ruleCount ?? rules)
         metrics.syncs.increment()
         metrics.syncDuration.recordMilliseconds(duration.milliseconds)
         metrics.setElementChanges.increment(by: report.setElementChanges)
         metrics.ruleChanges.increment(by: report.ruleChanges)
-        metrics.kernelRules.record(plan.ruleCount)
-        metrics.kernelSetElements.record(plan.elementCount)
+        metrics.kernelRules.record(rules)
+        metrics.kernelSetElements.record(elements)
         status.record(report)
         let metadata: Logger.Metadata = [
             "version": "\(version)", "full": "\(report.full)", "elements": "\(report.setElementChanges)",
             "rules": "\(report.ruleChanges)", "ms": "\((duration.milliseconds * 100).rounded() / 100)",
         ]
-        if previous == nil {
-            logger.info("first sync: rules in force", metadata: metadata.merging(["pods": "\(plan.bindings.count)"]) { $1 })
+        if first {
+            logger.info("first sync: rules in force", metadata: metadata.merging(["pods": "\(programmer.applied?.bindings.count ?? 0)"]) { $1 })
         } else if report.setElementChanges + report.ruleChanges > 0 || replacing {
             logger.info("synced", metadata: metadata)
         } else {

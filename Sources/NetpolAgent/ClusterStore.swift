@@ -23,6 +23,8 @@ public final class ClusterStore: Sendable {
         var objects: [Kind: [String: KubeObject]] = [:]
         var synced: Set<Kind> = []
         var version = 0
+        /// Keys of the objects changed since the reconciler last took them, per kind.
+        var changed: [Kind: Set<String>] = [:]
     }
 
     private let state = Mutex(State())
@@ -61,6 +63,36 @@ public final class ClusterStore: Sendable {
         }
     }
 
+    /// Everything known, for a whole sync, which covers every change so far:
+    /// they are forgotten.
+    public func takeSnapshot() -> (snapshot: Snapshot, version: Int) {
+        state.withLock { state in
+            state.changed = [:]
+            return (Snapshot(state.objects.values.flatMap(\.values)), state.version)
+        }
+    }
+
+    /// The changes since the last take, each object as it is now or its
+    /// deletion (namespaces, then pods, then policies), with the version they
+    /// lead to. Many changes to one object come out as one.
+    public func takeChanges() -> (changes: [ClusterChange], version: Int) {
+        state.withLock { state in
+            var changes: [ClusterChange] = []
+            for kind in Self.listedKinds {
+                for key in state.changed[kind] ?? [] {
+                    if let object = state.objects[kind]?[key] {
+                        changes.append(.upsert(object))
+                    } else {
+                        let parts = key.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                        changes.append(.delete(ObjectReference(kind: kind, namespace: parts.first ?? "", name: parts.last ?? "")))
+                    }
+                }
+            }
+            state.changed = [:]
+            return (changes, state.version)
+        }
+    }
+
     /// Replaces all objects of `kind` with the whole result of a list that
     /// succeeded (every page of an API list, every file of a directory), and
     /// marks the kind listed. Never call it for a list that failed: see
@@ -87,6 +119,9 @@ public final class ClusterStore: Sendable {
                 }
             }
             if next != previous || !state.synced.contains(kind) {
+                for key in Set(previous.keys).union(next.keys) where previous[key] != next[key] {
+                    state.changed[kind, default: []].insert(key)
+                }
                 state.objects[kind] = next
                 state.version += 1
             }
@@ -103,6 +138,7 @@ public final class ClusterStore: Sendable {
             let key = Self.key(object)
             guard state.objects[object.kind, default: [:]][key] != object else { return false }
             state.objects[object.kind, default: [:]][key] = object
+            state.changed[object.kind, default: []].insert(key)
             state.version += 1
             return true
         }
@@ -116,6 +152,7 @@ public final class ClusterStore: Sendable {
         let key = reference.namespace + "/" + reference.name
         let changed = state.withLock { state in
             guard state.objects[kind]?.removeValue(forKey: key) != nil else { return false }
+            state.changed[kind, default: []].insert(key)
             state.version += 1
             return true
         }

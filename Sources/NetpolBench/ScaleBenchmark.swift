@@ -98,7 +98,7 @@ public struct ScaleBenchmark {
         return results
     }
 
-    /// A full apply, then the incremental updates, in a fresh namespace.
+    /// A full apply, then the four incremental updates, in a fresh namespace.
     private func kernel(plan: RulePlan, snapshot: Snapshot, objects: [KubeObject],
                         time: (String, () throws -> Void) throws -> Void) throws -> [Measurement] {
         let namespace = "netpol-bench-\(getpid())"
@@ -107,8 +107,7 @@ public struct ScaleBenchmark {
         let programmer = NftablesProgrammer(runner: NetnsRunner(namespace: namespace, base: runner))
         try time("kernel: full apply (nft -f, one transaction)") { try programmer.replace(plan) }
         // What the agent does every --verify-interval: read the table back (nft -j) and compare it with the plan.
-        let inProcessRunner = InProcessNftRunner(namespace: namespace, fallback: NetnsRunner(namespace: namespace, base: runner))
-        let inProcess = NftablesProgrammer(runner: inProcessRunner)
+        let inProcess = NftablesProgrammer(runner: InProcessNftRunner(namespace: namespace, fallback: NetnsRunner(namespace: namespace, base: runner)))
         try inProcess.replace(plan)
         for (name, reader) in [("nft -j command", programmer), ("in-process libnftables", inProcess)] {
             try time("kernel: verify (read back and compare, \(name))") {
@@ -117,34 +116,30 @@ public struct ScaleBenchmark {
             }
         }
 
+        // What the agent does per event: the planner takes the change, the
+        // in-process programmer writes its difference. Each change is undone
+        // after, which measures the opposite change too (a pod deleted, ...).
         var results: [Measurement] = []
-        let nodeRunner = NetnsRunner(namespace: namespace, base: runner)
+        let clock = ContinuousClock()
+        var start = clock.now
+        var planner = NodePlanner(node: node, snapshot: snapshot)
+        results.append(Measurement(name: "planner: whole build", value: (clock.now - start).milliseconds, unit: "ms"))
+        try inProcess.replace(planner.plan)
         for update in IncrementalUpdate.allCases {
-            let changed = Snapshot(update.apply(to: objects, node: node))
-            let clock = ContinuousClock()
-            let start = clock.now
-            let next = RuleCompiler.plan(node: node, engine: Engine(snapshot: changed))
-            let compiled = clock.now
-            let diff = next.diff(from: plan)
-            let script = NftablesRenderer.script(diff)
-            let rendered = clock.now
-            try programmer.replace(plan)
-            let before = clock.now
-            if !script.isEmpty { try nodeRunner.check(Command("nft", ["-f", "-"], input: script)) }
-            let applied = clock.now
-            // The same transaction as the agent runs it: in-process, on the context the runner keeps open.
-            try programmer.replace(plan)
-            let beforeInProcess = clock.now
-            if !script.isEmpty { try inProcessRunner.check(Command("nft", ["-f", "-"], input: script)) }
-            let appliedInProcess = clock.now
-            results += [
-                Measurement(name: "\(update.rawValue): elements changed", value: Double(diff.elementCount), unit: "elements"),
-                Measurement(name: "\(update.rawValue): rules changed", value: Double(diff.ruleCount), unit: "rules"),
-                Measurement(name: "\(update.rawValue): recompile (whole index)", value: (compiled - start).milliseconds, unit: "ms"),
-                Measurement(name: "\(update.rawValue): diff + render", value: (rendered - compiled).milliseconds, unit: "ms"),
-                Measurement(name: "\(update.rawValue): kernel transaction (nft -f)", value: (applied - before).milliseconds, unit: "ms"),
-                Measurement(name: "\(update.rawValue): kernel transaction (in-process libnftables)", value: (appliedInProcess - beforeInProcess).milliseconds, unit: "ms"),
-            ]
+            for (name, change) in zip([update.rawValue, update.undone], update.changes(in: objects, node: node)) {
+                start = clock.now
+                planner.apply(change)
+                let diff = planner.commit(now: .zero)
+                let planned = clock.now
+                let outcome = try inProcess.apply(diff)
+                guard outcome == .incremental(diff) else { throw DataplaneError(.readBackMismatch, "\(name) fell back to a whole replace: \(outcome)") }
+                results += [
+                    Measurement(name: "\(name): elements changed", value: Double(diff.elementCount), unit: "elements"),
+                    Measurement(name: "\(name): rules changed", value: Double(diff.ruleCount), unit: "rules"),
+                    Measurement(name: "\(name): planner", value: (planned - start).milliseconds, unit: "ms"),
+                    Measurement(name: "\(name): kernel transaction (libnftables)", value: (clock.now - planned).milliseconds, unit: "ms"),
+                ]
+            }
         }
         return results
     }
@@ -156,47 +151,56 @@ public struct ScaleBenchmark {
     }
 }
 
-/// The single changes the incremental benchmark makes to a cluster.
+/// The single changes the incremental benchmark makes to a cluster, each with
+/// the change that undoes it.
 public enum IncrementalUpdate: String, CaseIterable, Sendable {
     case podAdded = "one pod added"
     case podRelabelled = "one pod relabelled"
     case policyAdded = "one policy added"
     case namespaceRelabelled = "one namespace relabelled"
-    case podDeleted = "one pod deleted"
 
-    /// The cluster after the change. Each change touches the first pod on
+    /// What undoing it amounts to.
+    var undone: String {
+        switch self {
+        case .podAdded: return "that pod deleted"
+        case .podRelabelled: return "relabelled back"
+        case .policyAdded: return "that policy deleted"
+        case .namespaceRelabelled: return "namespace relabelled back"
+        }
+    }
+
+    /// The change and the one that undoes it. Each touches the first pod on
     /// `node`, so that the node's ruleset has something to do.
-    func apply(to objects: [KubeObject], node: String) -> [KubeObject] {
-        var objects = objects
-        guard let index = objects.firstIndex(where: { if case .pod(let pod) = $0 { return pod.spec.nodeName == node } else { return false } }),
-              case .pod(let local) = objects[index] else { return objects }
+    func changes(in objects: [KubeObject], node: String) -> [ClusterChange] {
+        guard let local = objects.lazy.compactMap({ object -> Pod? in
+            if case .pod(let pod) = object, pod.spec.nodeName == node { return pod } else { return nil }
+        }).first else { return [] }
         switch self {
         case .podAdded:
             // A twin of the local pod, with a fresh address.
             var pod = local
             pod.metadata.name += "-twin"
             pod.status = PodStatus(phase: "Running", podIP: "10.255.255.254", podIPs: ["10.255.255.254"])
-            objects.append(.pod(pod))
+            return [.upsert(.pod(pod)), .delete(ObjectReference(kind: "Pod", namespace: pod.namespace, name: pod.name))]
         case .podRelabelled:
             // Another tier: other peer sets, maybe another chain.
             var pod = local
             pod.metadata.labels["tier"] = pod.metadata.labels["tier"] == "web" ? "db" : "web"
-            objects[index] = .pod(pod)
+            return [.upsert(.pod(pod)), .upsert(.pod(local))]
         case .policyAdded:
-            objects.append(.networkPolicy(NetworkPolicy(
+            let policy = NetworkPolicy(
                 metadata: ObjectMeta(name: "bench-added", namespace: local.namespace),
                 spec: NetworkPolicySpec(podSelector: LabelSelector(matchLabels: ["app": local.labels["app"] ?? ""]),
                                         ingress: [NetworkPolicyIngressRule(ports: [NetworkPolicyPort(port: .int(8443))],
-                                                                           from: [NetworkPolicyPeer(namespaceSelector: LabelSelector(matchLabels: ["env": "prod"]))])]))))
+                                                                           from: [NetworkPolicyPeer(namespaceSelector: LabelSelector(matchLabels: ["env": "prod"]))])]))
+            return [.upsert(.networkPolicy(policy)), .delete(ObjectReference(kind: "NetworkPolicy", namespace: policy.namespace, name: policy.name))]
         case .namespaceRelabelled:
-            guard let position = objects.firstIndex(where: { if case .namespace(let namespace) = $0 { return namespace.name == "ns-1" } else { return false } }),
-                  case .namespace(var namespace) = objects[position] else { return objects }
-            namespace.metadata.labels["team"] = namespace.metadata.labels["team"] == "team-0" ? "team-2" : "team-0"
-            objects[position] = .namespace(namespace)
-        case .podDeleted:
-            // Its addresses leave the peer sets, its bindings the verdict maps.
-            objects.remove(at: index)
+            guard let namespace = objects.lazy.compactMap({ object -> Namespace? in
+                if case .namespace(let namespace) = object, namespace.name == "ns-1" { return namespace } else { return nil }
+            }).first else { return [] }
+            var relabelled = namespace
+            relabelled.metadata.labels["team"] = namespace.metadata.labels["team"] == "team-0" ? "team-2" : "team-0"
+            return [.upsert(.namespace(relabelled)), .upsert(.namespace(namespace))]
         }
-        return objects
     }
 }

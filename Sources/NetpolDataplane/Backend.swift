@@ -8,6 +8,13 @@ public protocol RuleProgrammer: AnyObject {
     /// and says what it wrote: the difference, or the whole plan (and why).
     @discardableResult
     func apply(_ plan: RulePlan) throws(DataplaneError) -> ApplyOutcome
+    /// Writes `diff`, a difference from the last applied plan that the caller
+    /// worked out (the agent's `NodePlanner`), so that nothing compares whole
+    /// plans; the plan it leads to becomes `applied`. Falls back to a whole
+    /// replace as `apply(_ plan:)` does. If even that fails, `applied` becomes
+    /// nil: what the kernel holds is unknown until the next replace.
+    @discardableResult
+    func apply(_ diff: PlanDiff) throws(DataplaneError) -> ApplyOutcome
     /// Rewrites everything netpol owns to `plan` in one transaction, whatever the
     /// kernel holds now: the first apply after a restart, and drift repair.
     func replace(_ plan: RulePlan) throws(DataplaneError)

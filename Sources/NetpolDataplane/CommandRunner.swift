@@ -128,6 +128,8 @@ public struct DataplaneError: NetpolError {
         case commandFailed
         /// What the kernel holds differs from what was applied.
         case readBackMismatch
+        /// A difference was handed over before any whole plan was applied.
+        case nothingApplied
     }
 
     public let code: Code

@@ -61,7 +61,22 @@ public final class IptablesProgrammer {
             try replace(plan)
             return .replaced(fallback: nil)
         }
-        let diff = plan.diff(from: previous)
+        return try write(plan.diff(from: previous), from: previous, to: plan)
+    }
+
+    /// Writes a difference the caller worked out, as `apply(_ plan:)` writes
+    /// the one it works out itself.
+    @discardableResult
+    public func apply(_ diff: PlanDiff) throws(DataplaneError) -> ApplyOutcome {
+        guard let previous = applied else { throw DataplaneError(.nothingApplied, "no whole plan applied yet: replace the rules first") }
+        var plan = previous
+        plan.apply(diff)
+        return try write(diff, from: previous, to: plan)
+    }
+
+    /// Writes `diff` in the four steps; if one fails, writes `plan` whole.
+    private func write(_ diff: PlanDiff, from previous: RulePlan, to plan: RulePlan) throws(DataplaneError) -> ApplyOutcome {
+        applied = nil
         do {
             try update(from: previous, to: plan, diff)
         } catch {

@@ -32,15 +32,34 @@ public final class NftablesProgrammer {
             return .replaced(fallback: nil)
         }
         let diff = plan.diff(from: previous)
+        applied = plan
+        return try write(diff, restoring: previous)
+    }
+
+    /// Writes a difference the caller worked out, as `apply(_ plan:)` writes
+    /// the one it works out itself. The applied plan is updated in place.
+    @discardableResult
+    public func apply(_ diff: PlanDiff) throws(DataplaneError) -> ApplyOutcome {
+        guard applied != nil else { throw DataplaneError(.nothingApplied, "no whole plan applied yet: replace the table first") }
+        applied?.apply(diff)
+        return try write(diff, restoring: nil)
+    }
+
+    /// Writes `diff`, which leads to `applied`, in one transaction; if the
+    /// kernel refuses it, replaces the table with `applied` whole. If that
+    /// fails too, the kernel still holds the plan before (nft commits all or
+    /// nothing), which becomes `applied` again when the caller still has it.
+    private func write(_ diff: PlanDiff, restoring previous: RulePlan?) throws(DataplaneError) -> ApplyOutcome {
         let script = NftablesRenderer.script(diff)
         if script.isEmpty { return .incremental(diff) }
         do {
             try runner.check(Command("nft", ["-f", "-"], input: script))
         } catch {
+            guard let plan = applied else { throw error }
+            applied = previous
             try replace(plan)
             return .replaced(fallback: error)
         }
-        applied = plan
         return .incremental(diff)
     }
 

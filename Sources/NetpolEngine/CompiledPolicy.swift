@@ -149,17 +149,17 @@ package struct CompiledPeer: Sendable {
 }
 
 /// `ipBlock`: a CIDR minus its exceptions.
-package struct AddressBlock: Sendable {
+package struct AddressBlock: Hashable, Sendable {
     package let cidr: CIDR
     package let except: [CIDR]
 
-    init?(_ block: IPBlock) {
+    package init?(_ block: IPBlock) {
         guard let cidr = CIDR(block.cidr) else { return nil }
         self.cidr = cidr
         except = block.except.compactMap { CIDR($0) }
     }
 
-    func contains(_ address: IPAddress) -> Bool {
+    package func contains(_ address: IPAddress) -> Bool {
         cidr.contains(address) && !except.contains { $0.contains(address) }
     }
 }

@@ -50,7 +50,7 @@ package final class IndexedPod: Sendable {
     /// The families of `addresses`, first address first.
     package let families: [IPAddress.Family]
 
-    init(_ pod: Pod) {
+    package init(_ pod: Pod) {
         self.pod = pod
         id = PodID(namespace: pod.namespace, name: pod.name)
         addresses = pod.metadata.deletionTimestamp == nil ? pod.status.addresses.compactMap { IPAddress($0) } : []
@@ -60,7 +60,7 @@ package final class IndexedPod: Sendable {
     }
 
     package var isHostNetwork: Bool { pod.spec.hostNetwork }
-    var labels: [String: String] { pod.labels }
+    package var labels: [String: String] { pod.labels }
 
     package func address(_ family: IPAddress.Family) -> IPAddress? {
         addresses.first { $0.family == family }

@@ -41,6 +41,10 @@ public final class Lab {
     private let servers: PodServers
     private var engine: Engine
     private var programmers: [any RuleProgrammer] = []
+    /// Each node's plan, kept up to date the way the agent keeps it, and the
+    /// snapshot it was last brought to.
+    private var planners: [NodePlanner] = []
+    private var programmed: Snapshot?
     private var tornDown = false
     /// How long a probe waits for an answer. A probe that gets none is tried once
     /// more before it counts as dropped, so a slow answer is never taken for a drop.
@@ -113,16 +117,35 @@ public final class Lab {
         return pod
     }
 
-    /// Programs every node with the rules netpol computes for `snapshot`. The
-    /// snapshot may change policies and labels; pods, their nodes and addresses
-    /// must stay those the lab was built with. Returns what each node's
-    /// programmer wrote (a fallback to a whole replace is a finding).
+    /// Programs every node with the rules netpol computes for `snapshot`, the
+    /// way the agent does: the first time whole, later as the changes from the
+    /// last snapshot, through each node's `NodePlanner`, written as a
+    /// difference. The snapshot may change policies and labels; pods, their
+    /// nodes and addresses must stay those the lab was built with. Returns what
+    /// each node's programmer wrote (a fallback to a whole replace is a finding).
     @discardableResult
     public func program(_ snapshot: Snapshot) throws -> [ApplyOutcome] {
         judge(by: snapshot)
-        return try zip(topology.nodes, programmers).map { node, programmer in
-            try programmer.apply(RuleCompiler.plan(node: node, engine: engine))
+        let placed = Self.placed(snapshot)
+        let last = programmed
+        // Until this one succeeds, the next starts over whole.
+        programmed = nil
+        let outcomes: [ApplyOutcome]
+        if let last {
+            let changes = placed.changes(from: last)
+            outcomes = try programmers.indices.map { node in
+                for change in changes { planners[node].apply(change) }
+                return try programmers[node].apply(planners[node].commit(now: .zero))
+            }
+        } else {
+            planners = topology.nodes.map { NodePlanner(node: $0, snapshot: placed) }
+            outcomes = try zip(planners, programmers).map { planner, programmer in
+                try programmer.replace(planner.plan)
+                return .replaced(fallback: nil)
+            }
         }
+        programmed = placed
+        return outcomes
     }
 
     /// Judges the next runs by `snapshot` without programming anything: for

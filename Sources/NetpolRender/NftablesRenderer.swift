@@ -32,9 +32,11 @@ public enum NftablesRenderer {
         for set in plan.sets {
             lines += setLines(set)
         }
+        let podsByChain = plan.podsByChain
         for chain in plan.chains {
+            let pods = podsByChain[chain.name]?.map(\.description).joined(separator: ", ") ?? "no pod now (kept for reuse)"
             lines.append("\tchain \(chain.name) {")
-            lines.append("\t\t# \(chain.direction.rawValue.lowercased()) of \(chain.pods.map(\.description).joined(separator: ", "))")
+            lines.append("\t\t# \(chain.direction.rawValue.lowercased()) of \(pods)")
             lines += chainRules(chain).map { "\t\t" + $0 }
             lines.append("\t}")
         }

@@ -85,3 +85,74 @@ extension RulePlan {
         return diff
     }
 }
+
+extension RulePlan {
+    /// Makes this plan the one `diff` leads to, in place: what a programmer that
+    /// wrote `diff` holds afterwards, without the whole plan worked out again.
+    /// The cost follows the size of the difference (and a move of each touched
+    /// array), not the number of elements.
+    public mutating func apply(_ diff: PlanDiff) {
+        if !diff.removedSets.isEmpty {
+            let removed = Set(diff.removedSets)
+            sets.removeAll { removed.contains($0.name) }
+        }
+        for set in diff.addedSets { sets.insert(set, at: sets.insertionIndex { $0.name < set.name }) }
+        for change in diff.elementChanges {
+            let index = sets.insertionIndex { $0.name < change.set }
+            guard index < sets.count, sets[index].name == change.set else { continue }
+            sets[index].elements.applySorted(adding: change.added, removing: change.removed)
+        }
+
+        if !diff.removedChains.isEmpty {
+            let removed = Set(diff.removedChains)
+            chains.removeAll { removed.contains($0.name) }
+        }
+        for chain in diff.changedChains + diff.addedChains {
+            let index = chains.insertionIndex { $0.name < chain.name }
+            if index < chains.count, chains[index].name == chain.name { chains[index] = chain } else { chains.insert(chain, at: index) }
+        }
+
+        let before = { (a: PodBinding, b: PodBinding) in (a.direction.rawValue, a.address, a.pod) < (b.direction.rawValue, b.address, b.pod) }
+        bindings.applySorted(adding: diff.addedBindings, removing: diff.removedBindings, by: before)
+    }
+}
+
+extension Array {
+    /// The first index whose element is not `before` the one sought, in an array sorted that way.
+    func insertionIndex(_ before: (Element) -> Bool) -> Int {
+        var (low, high) = (0, count)
+        while low < high {
+            let middle = (low + high) / 2
+            if before(self[middle]) { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+}
+
+extension Array where Element: Hashable {
+    /// Removes and inserts elements of an array sorted by `before`, keeping it
+    /// sorted: one by one for a few, by rebuilding for many.
+    mutating func applySorted(adding added: [Element], removing removed: [Element], by before: (Element, Element) -> Bool) {
+        if added.count + removed.count > 64 {
+            var kept = Set(self)
+            kept.subtract(removed)
+            kept.formUnion(added)
+            self = kept.sorted(by: before)
+            return
+        }
+        for element in removed {
+            let index = insertionIndex { before($0, element) }
+            if index < count, self[index] == element { remove(at: index) }
+        }
+        for element in added {
+            let index = insertionIndex { before($0, element) }
+            if index == count || self[index] != element { insert(element, at: index) }
+        }
+    }
+}
+
+extension Array where Element: Hashable & Comparable {
+    mutating func applySorted(adding added: [Element], removing removed: [Element]) {
+        applySorted(adding: added, removing: removed, by: <)
+    }
+}

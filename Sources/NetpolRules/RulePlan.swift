@@ -29,6 +29,11 @@ public struct RulePlan: Hashable, Sendable {
 
     /// Elements in sets, plus the pod bindings (map elements).
     public var elementCount: Int { sets.reduce(0) { $0 + $1.elements.count } + bindings.count }
+
+    /// The local pods each chain judges, sorted: for comments and explanations.
+    public var podsByChain: [String: [PodID]] {
+        Dictionary(grouping: bindings, by: \.chain).mapValues { Set($0.map(\.pod)).sorted() }
+    }
 }
 
 /// A named set of addresses, prefixes or address-protocol-port triples.
@@ -74,14 +79,13 @@ public struct AddressSet: Hashable, Sendable {
     public var origin: String
 }
 
-/// The rules shared by every local pod whose isolating policies come to the same
-/// list. Rules of an ingress chain accept; rules of an egress chain hand over to
-/// the ingress check; anything no rule matches is dropped.
+/// The rules shared by every local pod with the same `ChainInputs` (isolating
+/// policies and named-port numbers). Rules of an ingress chain accept; rules of
+/// an egress chain hand over to the ingress check; anything no rule matches is
+/// dropped. Which pods use it is in the plan's bindings.
 public struct PlanChain: Hashable, Sendable {
     public var name: String
     public var direction: Direction
-    /// The local pods using it, for comments and explanations.
-    public var pods: [PodID]
     public var rules: [PlanRule]
 }
 

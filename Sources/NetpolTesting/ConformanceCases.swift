@@ -1,6 +1,5 @@
 import NetpolEngine
 import NetpolModel
-import NetpolTesting
 
 private let all = LabelSelector.everything
 private func pod(_ name: String) -> LabelSelector { .labels(["pod": name]) }

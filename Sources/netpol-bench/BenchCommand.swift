@@ -20,12 +20,10 @@ struct BenchCommand: AsyncParsableCommand {
 
             Compile, render and apply are for one node (node-0). The matrix is \\
             measured up to 1,000 pods. As root, the ruleset is applied in a fresh \\
-            network namespace, then five single changes (a pod added, a pod \\
-            relabelled, a policy added, a namespace relabelled, a pod deleted) are \\
-            applied as incremental transactions, through the nft command and \\
-            in-process as the agent applies them: their size and time are \\
-            reported. Peak memory is this process's, so run one size per \\
-            invocation (`make bench` does).
+            network namespace, then four single changes (a pod added, a pod \\
+            relabelled, a policy added, a namespace relabelled) are applied as \\
+            incremental transactions: their size and time are reported. Peak memory \\
+            is this process's, so run one size per invocation (`make bench` does).
 
             Example:
               netpol-bench --size L

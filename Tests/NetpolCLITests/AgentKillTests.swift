@@ -218,7 +218,7 @@ final class AgentProcess {
 
     init(_ arguments: [String]) throws {
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("netpol-kill-agent-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let handle = try FileHandle(forWritingTo: logFile)
         defer { try? handle.close() }
         process.executableURL = CLIRunner.binary

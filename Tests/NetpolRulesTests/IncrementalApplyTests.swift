@@ -124,4 +124,31 @@ struct IncrementalKernelTests {
             }
         }
     }
+
+    /// The agent's path on the real kernel: random changes through the planner,
+    /// each batch's difference written in process; every few batches the same
+    /// plan written whole into a second namespace lists the same table.
+    @Test func plannerDifferencesLeaveTheTableAWholeReplaceWould() throws {
+        let host = ProcessRunner()
+        let names = ["a", "b"].map { "netpol-test-\(getpid())-planner-\($0)-\(UInt32.random(in: 0...UInt32.max))" }
+        for name in names { try host.check(Command("ip", ["netns", "add", name])) }
+        defer { for name in names { _ = try? host.run(Command("ip", ["netns", "delete", name])) } }
+        let incremental = NftablesProgrammer(runner: InProcessNftRunner(namespace: names[0], fallback: NetnsRunner(namespace: names[0])))
+        let full = NftablesProgrammer(runner: NetnsRunner(namespace: names[1]))
+
+        var churn = ClusterChurn(seed: 7)
+        var planner = NodePlanner(node: "n1", snapshot: churn.cluster.snapshot, retention: .seconds(30))
+        try incremental.replace(planner.plan)
+        for batch in 1...150 {
+            for _ in 0..<(batch % 3 + 1) { planner.apply(churn.next()) }
+            let diff = planner.commit(now: .seconds(Int64(batch * 4)))
+            let outcome = try incremental.apply(diff)
+            #expect(outcome == .incremental(diff), "batch \(batch) fell back to a whole replace: \(outcome)")
+            guard batch % 15 == 0 else { continue }
+            try full.replace(planner.plan)
+            let left = Self.normalized(try #require(try incremental.readBack()))
+            let right = Self.normalized(try #require(try full.readBack()))
+            #expect(left == right, "batch \(batch)")
+        }
+    }
 }

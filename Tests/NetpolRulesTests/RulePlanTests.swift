@@ -29,7 +29,7 @@ struct RulePlanTests {
         cluster.apply(networkPolicy("deny", in: "x", types: [.ingress]))
         let plan = plan(cluster)
         #expect(plan.chains.count == 1)
-        #expect(plan.chains.first?.pods.map(\.description) == ["x/a", "x/b", "x/c"])
+        #expect(plan.podsByChain[plan.chains[0].name]?.map(\.description) == ["x/a", "x/b", "x/c"])
         #expect(plan.bindings.map(\.chain) == Array(repeating: plan.chains[0].name, count: 3))
     }
 

@@ -43,3 +43,10 @@ public struct ObjectReference: Hashable, Sendable, CustomStringConvertible {
         return namespace.isEmpty ? "\(kind) \(shownName)" : "\(kind) \(namespace)/\(shownName)"
     }
 }
+
+/// A change to the cluster: an object added or changed, or one gone.
+public enum ClusterChange: Hashable, Sendable {
+    case upsert(KubeObject)
+    /// The object is gone; its kind, namespace and name say which.
+    case delete(ObjectReference)
+}

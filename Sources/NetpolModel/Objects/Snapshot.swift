@@ -35,3 +35,22 @@ public struct Snapshot: Hashable, Sendable {
         self.policies = policies.values.sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
     }
 }
+
+extension Snapshot {
+    /// The changes that turn `old` into this snapshot, as a store would report
+    /// them: namespaces, then pods, then policies.
+    public func changes(from old: Snapshot) -> [ClusterChange] {
+        func changes<T: Equatable>(_ kind: String, _ before: [T], _ after: [T], key: (T) -> (String, String), object: (T) -> KubeObject) -> [ClusterChange] {
+            let beforeByKey = Dictionary(before.map { (key($0).0 + "/" + key($0).1, $0) }, uniquingKeysWith: { $1 })
+            let afterKeys = Set(after.map { key($0).0 + "/" + key($0).1 })
+            let upserts = after.filter { beforeByKey[key($0).0 + "/" + key($0).1] != $0 }.map { ClusterChange.upsert(object($0)) }
+            let deletes = before.filter { !afterKeys.contains(key($0).0 + "/" + key($0).1) }.map {
+                ClusterChange.delete(ObjectReference(kind: kind, namespace: key($0).0, name: key($0).1))
+            }
+            return upserts + deletes
+        }
+        return changes("Namespace", old.namespaces, namespaces, key: { ("", $0.name) }, object: KubeObject.namespace)
+            + changes("Pod", old.pods, pods, key: { ($0.namespace, $0.name) }, object: KubeObject.pod)
+            + changes("NetworkPolicy", old.policies, policies, key: { ($0.namespace, $0.name) }, object: KubeObject.networkPolicy)
+    }
+}
