@@ -104,27 +104,9 @@ public struct AgentBenchmark {
         var cluster = ChangingCluster(objects: objects, node: node)
         var version = ready.version
 
-        var latencies: [(Change, Double)] = []
-        var syncs: [Double] = []
-        let clock = ContinuousClock()
-        for index in 0..<changes {
-            let change = Change.allCases[index % Change.allCases.count]
-            let written = clock.now
-            cluster.make(change, index: index, on: server)
-            version += 1
-            let sync = try await agent.waitForSync(reaching: version, timeout: .seconds(120))
-            latencies.append((change, (sync.arrived - written).milliseconds))
-            syncs.append(sync.milliseconds)
-        }
+        let (latencies, syncs) = try await timeSingleChanges(on: server, cluster: &cluster, version: &version, agent: agent)
         let afterChanges = try agent.usage()
-
-        let first = clock.now
-        for index in 0..<burst {
-            let due = first + .seconds(1) * index / burst
-            if clock.now < due { try await Task.sleep(until: due, clock: clock) }
-            cluster.makeBurstChange(index: index, on: server)
-        }
-        let lastWrite = clock.now
+        let (first, lastWrite) = try await writeBurst(on: server, cluster: &cluster)
         version += burst
         let final = try await agent.waitForSync(reaching: version, timeout: .seconds(900))
         let atEnd = try agent.usage()
@@ -146,6 +128,40 @@ public struct AgentBenchmark {
                 syncs: agent.syncs.filter { $0.arrived > first && $0.version <= final.version }.count,
                 cpuPerChange: (atEnd.cpuSeconds - afterChanges.cpuSeconds) * 1000 / Double(max(burst, 1))),
             atEnd: atEnd)
+    }
+
+    /// Makes `changes` single changes, each once the agent holds the one
+    /// before; returns event-to-kernel and the agent's sync milliseconds of each.
+    private func timeSingleChanges(
+        on server: FakeAPIServer, cluster: inout ChangingCluster, version: inout Int, agent: AgentProcess
+    ) async throws -> (latencies: [(Change, Double)], syncs: [Double]) {
+        var latencies: [(Change, Double)] = []
+        var syncs: [Double] = []
+        for index in 0..<changes {
+            let change = Change.allCases[index % Change.allCases.count]
+            let written = ContinuousClock.now
+            cluster.make(change, index: index, on: server)
+            version += 1
+            let sync = try await agent.waitForSync(reaching: version, timeout: .seconds(120))
+            latencies.append((change, (sync.arrived - written).milliseconds))
+            syncs.append(sync.milliseconds)
+        }
+        return (latencies, syncs)
+    }
+
+    /// Writes the burst's changes paced evenly over one second; returns when
+    /// the first and the last were written.
+    private func writeBurst(
+        on server: FakeAPIServer, cluster: inout ChangingCluster
+    ) async throws -> (first: ContinuousClock.Instant, last: ContinuousClock.Instant) {
+        let clock = ContinuousClock()
+        let first = clock.now
+        for index in 0..<burst {
+            let due = first + .seconds(1) * index / burst
+            if clock.now < due { try await Task.sleep(until: due, clock: clock) }
+            cluster.makeBurstChange(index: index, on: server)
+        }
+        return (first, clock.now)
     }
 
     /// Reads the kernel's table back and compares it with the plan of `objects`:
