@@ -58,9 +58,11 @@ demo: deps build
 BENCH_SIZES ?= S M L XL
 bench: deps
 	$(SWIFT) build -c release --product netpol-bench
+	$(SWIFT) build -c release --product netpol
 	@for size in $(BENCH_SIZES); do .build/release/netpol-bench --size $$size || exit 1; echo; done
 	.build/release/netpol-bench --datapath
-	.build/release/netpol-bench --agent
+	.build/release/netpol-bench --agent --size M
+	.build/release/netpol-bench --agent --size L --changes 200
 
 ## fuzz: run the decoder fuzz test longer, e.g. make fuzz FUZZ_ITERATIONS=200000
 FUZZ_ITERATIONS ?= 50000
