@@ -27,6 +27,7 @@ static struct {
 
 // NFT_CTX_OUTPUT_JSON in libnftables.h: list commands print JSON, as `nft -j`.
 static const unsigned int output_json = 1u << 4;
+static const unsigned int output_terse = 1u << 11;
 
 static pthread_once_t loaded = PTHREAD_ONCE_INIT;
 // libnftables keeps some global state; one transaction at a time.
@@ -75,13 +76,13 @@ struct nft_ctx *netpol_nftables_open(void) {
     return context;
 }
 
-int netpol_nftables_run(struct nft_ctx *context, const char *script, int dry_run, int json, char **output, char **errors) {
+int netpol_nftables_run(struct nft_ctx *context, const char *script, int dry_run, int json, int terse, char **output, char **errors) {
     *output = NULL;
     *errors = NULL;
     pthread_mutex_lock(&running);
     library.set_dry_run(context, dry_run != 0);
-    unsigned int flags = library.output_get_flags(context) & ~output_json;
-    library.output_set_flags(context, json ? flags | output_json : flags);
+    unsigned int flags = library.output_get_flags(context) & ~(output_json | output_terse);
+    library.output_set_flags(context, flags | (json ? output_json : 0) | (terse ? output_terse : 0));
     int status = library.run_from_buffer(context, script);
     // Reading a buffer also empties it for the next command on this context.
     *output = copy(library.output_buffer(context));

@@ -37,6 +37,7 @@ public struct InProcessNftRunner: CommandRunner {
         var text: String
         var dryRun = false
         var json = false
+        var terse = false
         var listing = false
 
         /// nil for command lines this runner leaves to the fallback.
@@ -47,13 +48,20 @@ public struct InProcessNftRunner: CommandRunner {
                 guard let script = command.input else { return nil }
                 text = script
                 dryRun = command.arguments.first == "-c"
-            case let arguments where arguments.first == "list" || arguments.starts(with: ["-j", "list"]):
-                json = arguments.first == "-j"
+            case let arguments where arguments.drop(while: Self.isListingOption).first == "list":
+                let options = arguments.prefix(while: Self.isListingOption)
+                json = options.contains("-j")
+                terse = options.contains("-t")
                 listing = true
-                text = arguments.dropFirst(json ? 1 : 0).joined(separator: " ")
+                text = arguments.dropFirst(options.count).joined(separator: " ")
             default:
                 return nil
             }
+        }
+
+        /// `-j` (JSON) and `-t` (no set elements), the options a listing may have.
+        private static func isListingOption(_ argument: String) -> Bool {
+            argument == "-j" || argument == "-t"
         }
 
         /// Whether it runs on the context the runner keeps: small transactions
@@ -73,7 +81,7 @@ public struct InProcessNftRunner: CommandRunner {
     public func run(_ command: Command) throws(DataplaneError) -> CommandOutput {
         guard let request = Request(command), Self.isAvailable else { return try fallback.run(command) }
         let context = request.usesKeptContext ? try kept.context(valid: isInNamespace, open: open) : try open()
-        return context.run(request.text, dryRun: request.dryRun, json: request.json)
+        return context.run(request.text, dryRun: request.dryRun, json: request.json, terse: request.terse)
     }
 
     /// A new context in `namespace`.
@@ -137,11 +145,12 @@ final class NftContext: @unchecked Sendable {  // the C shim serializes every us
         netpol_nftables_close(pointer)
     }
 
-    /// Runs `text` as `nft -f -` (`nft -c -f -` when `dryRun`; `nft -j` output when `json`) would.
-    func run(_ text: String, dryRun: Bool, json: Bool) -> CommandOutput {
+    /// Runs `text` as `nft -f -` (`nft -c -f -` when `dryRun`; `nft -j`
+    /// output when `json`, `nft -t` when `terse`) would.
+    func run(_ text: String, dryRun: Bool, json: Bool, terse: Bool = false) -> CommandOutput {
         var output: UnsafeMutablePointer<CChar>?
         var errors: UnsafeMutablePointer<CChar>?
-        let status = netpol_nftables_run(pointer, text, dryRun ? 1 : 0, json ? 1 : 0, &output, &errors)
+        let status = netpol_nftables_run(pointer, text, dryRun ? 1 : 0, json ? 1 : 0, terse ? 1 : 0, &output, &errors)
         defer {
             free(output)
             free(errors)

@@ -107,15 +107,34 @@ public final class NftablesProgrammer {
 
     /// What one reading of the kernel's table shows to differ from `plan`.
     private func drift(from plan: RulePlan) throws(DataplaneError) -> [Drift] {
-        guard let json = try list(["-j"]) else {
+        guard let table = try readTable() else {
             return [Drift(.table, "\(NftablesRenderer.family) \(NftablesRenderer.table)", "missing")]
         }
-        return NftablesDriftFinder.drift(plan, kernel: try NftablesTableReader.table(fromJSON: json))
+        return NftablesDriftFinder.drift(plan, kernel: table)
     }
 
-    /// `nft [OPTIONS] list table inet netpol`, or nil when there is no such table.
-    private func list(_ options: [String]) throws(DataplaneError) -> String? {
-        let command = Command("nft", options + ["list", "table", NftablesRenderer.family, NftablesRenderer.table])
+    /// The kernel's table read one set at a time, so that no more than one
+    /// set's listing is in memory at once (a whole table at L holds 114,000
+    /// elements, and its parsed JSON was most of the agent's peak): the table
+    /// without elements (`nft -j -t`), then each set and map with its own. nil
+    /// when there is no table; a set gone between the readings is missing.
+    private func readTable() throws(DataplaneError) -> KernelTable? {
+        guard let shape = try list(["-j", "-t"]) else { return nil }
+        var table = try NftablesTableReader.table(fromJSON: shape)
+        for (name, set) in table.sets {
+            var elements: KernelSet?
+            if let json = try list(["-j"], set.isVerdictMap ? "map" : "set", name) {
+                elements = try NftablesTableReader.table(fromJSON: json).sets[name]
+            }
+            table.sets[name] = elements
+        }
+        return table
+    }
+
+    /// `nft [OPTIONS] list table inet netpol` (or `list set|map inet netpol
+    /// NAME`), or nil when there is no such table (or set).
+    private func list(_ options: [String], _ object: String = "table", _ name: String? = nil) throws(DataplaneError) -> String? {
+        let command = Command("nft", options + ["list", object, NftablesRenderer.family, NftablesRenderer.table] + (name.map { [$0] } ?? []))
         let output = try runner.run(command)
         guard output.status == 0 else {
             let error = DataplaneError.failed(command, output)

@@ -79,6 +79,11 @@ public final class FakeNftKernel: CommandRunner, @unchecked Sendable {
             case ["-c", "-f", "-"]: return transaction(command.input ?? "", checkOnly: true)
             case ["list", "table", "inet", "netpol"]: return listing { FakeListing.text($0) }
             case ["-j", "list", "table", "inet", "netpol"]: return listing { FakeListing.json($0) }
+            case ["-j", "-t", "list", "table", "inet", "netpol"]: return listing { FakeListing.json($0, terse: true) }
+            case let arguments where arguments.count == 6 && arguments[0] == "-j" && arguments[1] == "list" && ["set", "map"].contains(arguments[2])
+                && arguments[3...4] == ["inet", "netpol"]:
+                return listing { FakeListing.json($0, only: arguments[5]) } ?? CommandOutput(
+                    status: 1, output: "", errors: "Error: No such file or directory\nlist \(arguments[2]) inet netpol \(arguments[5])\n")
             default: return CommandOutput(status: 1, output: "", errors: "Error: the fake nftables kernel does not know `\(command)`\n")
             }
         }
@@ -95,6 +100,12 @@ public final class FakeNftKernel: CommandRunner, @unchecked Sendable {
             return CommandOutput(status: 1, output: "", errors: "Error: No such file or directory\nlist table inet netpol\n                ^^^^^^\n")
         }
         return CommandOutput(status: 0, output: render(table), errors: "")
+    }
+
+    /// One set's listing, or nil when the table has no such set.
+    private func listing(_ render: (FakeTable) -> String?) -> CommandOutput? {
+        guard let table, let output = render(table) else { return nil }
+        return CommandOutput(status: 0, output: output, errors: "")
     }
 
     private func transaction(_ script: String, checkOnly: Bool) -> CommandOutput {

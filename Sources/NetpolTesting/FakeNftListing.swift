@@ -107,7 +107,18 @@ enum FakeListing {
         return "table inet netpol {\n" + blocks.joined(separator: "\n\n") + "\n}\n"
     }
 
-    static func json(_ table: FakeTable) -> String {
+    /// `nft -j list set|map inet netpol NAME`, or nil when there is no such set.
+    static func json(_ table: FakeTable, only name: String) -> String? {
+        guard let set = table.sets[name] else { return nil }
+        let objects: [[String: Any]] = [
+            ["metainfo": ["version": "1.0.6", "release_name": "fake", "json_schema_version": 1]],
+            [set.isMap ? "map" : "set": setObject(set, handle: 2)],
+        ]
+        return encoded(objects)
+    }
+
+    /// `nft -j [-t] list table inet netpol`; terse leaves out set elements, as `-t` does.
+    static func json(_ table: FakeTable, terse: Bool = false) -> String {
         var objects: [[String: Any]] = [
             ["metainfo": ["version": "1.0.6", "release_name": "fake", "json_schema_version": 1]],
             ["table": ["family": "inet", "name": "netpol", "handle": 1]],
@@ -117,7 +128,9 @@ enum FakeListing {
         for name in table.order {
             handle += 1
             if let set = table.sets[name] {
-                objects.append([set.isMap ? "map" : "set": setObject(set, handle: handle)])
+                var object = setObject(set, handle: handle)
+                if terse { object["elem"] = nil }
+                objects.append([set.isMap ? "map" : "set": object])
             } else if let chain = table.chains[name] {
                 var object: [String: Any] = ["family": "inet", "table": "netpol", "name": name, "handle": handle]
                 if chain.hook != nil {
@@ -132,7 +145,11 @@ enum FakeListing {
                 }
             }
         }
-        let root: [String: Any] = ["nftables": objects + rules]
+        return encoded(objects + rules)
+    }
+
+    private static func encoded(_ objects: [[String: Any]]) -> String {
+        let root: [String: Any] = ["nftables": objects]
         guard let data = try? JSONSerialization.data(withJSONObject: root, options: [.sortedKeys]) else { return "{\"nftables\": []}" }
         return String(decoding: data, as: UTF8.self) + "\n"
     }

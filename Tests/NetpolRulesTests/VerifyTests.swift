@@ -340,13 +340,14 @@ struct KernelVerifyTests {
     }
 }
 
-/// A kernel whose first listing misses one element, as a dump of a hash set
-/// that the kernel is still resizing can.
+/// A kernel whose first listing of one set misses one element, as a dump of a
+/// hash set that the kernel is still resizing can.
 private final class FlickeringListing: CommandRunner {
     let kernel = FakeNftKernel()
     let element: String
     let set: String
     private let firstListing = Atomic(true)
+    /// Readings of the table (each then lists every set).
     let listings = Atomic(0)
 
     init(missing element: String, from set: String) {
@@ -356,8 +357,8 @@ private final class FlickeringListing: CommandRunner {
 
     func run(_ command: Command) throws(DataplaneError) -> CommandOutput {
         guard command.arguments.contains("list") else { return try kernel.run(command) }
-        listings.add(1, ordering: .relaxed)
-        guard firstListing.exchange(false, ordering: .relaxed) else { return try kernel.run(command) }
+        if command.arguments.contains("table") { listings.add(1, ordering: .relaxed) }
+        guard command.arguments.last == set, firstListing.exchange(false, ordering: .relaxed) else { return try kernel.run(command) }
         kernel.tamperDeleteElement(element, from: set)
         defer { kernel.tamperAddElement(element, to: set) }
         return try kernel.run(command)

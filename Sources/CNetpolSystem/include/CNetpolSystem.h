@@ -20,11 +20,12 @@ struct nft_ctx;
 struct nft_ctx *netpol_nftables_open(void);
 
 /// Runs `script` on `context` as `nft -f -` would (`nft -c -f -` when
-/// `dry_run`, and with `nft -j`'s JSON output when `json`: for list commands),
-/// in the context's network namespace. Returns 0 when nft accepted it, 1 when
-/// it refused. `output` and `errors` receive what nft printed, to be released
+/// `dry_run`, and with `nft -j`'s JSON output when `json` and `nft -t`'s
+/// listing without set elements when `terse`: for list commands), in the
+/// context's network namespace. Returns 0 when nft accepted it, 1 when it
+/// refused. `output` and `errors` receive what nft printed, to be released
 /// with free(). A context runs one command at a time (calls are serialized).
-int netpol_nftables_run(struct nft_ctx *context, const char *script, int dry_run, int json, char **output, char **errors);
+int netpol_nftables_run(struct nft_ctx *context, const char *script, int dry_run, int json, int terse, char **output, char **errors);
 
 /// Closes `context` and its socket. The kernel makes the closing of a socket
 /// that committed deletions wait for them to be freed (an RCU grace period).
