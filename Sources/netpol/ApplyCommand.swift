@@ -8,6 +8,10 @@ struct ApplyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply",
         abstract: "Program a kernel with the rules one node would get.",
+        usage: """
+            netpol apply -f <path> ... --node <node> [--netns <netns>]
+              [--backend <backend>] [--iptables-mode <iptables-mode>]
+            """,
         discussion: """
             nftables: replaces the table `inet netpol` with NODE's rules in one `nft -f` \
             transaction (no moment with half a ruleset, also over rules an earlier run \
@@ -69,6 +73,10 @@ struct CleanupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cleanup",
         abstract: "Remove everything netpol programmed, and nothing else.",
+        usage: """
+            netpol cleanup [--netns <netns>] [--backend <backend>]
+              [--iptables-mode <iptables-mode>]
+            """,
         discussion: """
             nftables: deletes the table `inet netpol` (and so all its sets, maps and \
             chains). iptables: removes the jump from FORWARD, the NETPOL-* chains and \

@@ -7,6 +7,10 @@ struct ExplainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain",
         abstract: "Say whether one connection is allowed, and which policy and rule decide it.",
+        usage: """
+            netpol explain -f <path> ... --from <src> --to <dst> --port <port>
+              [--protocol <protocol>] [--family <family>] [--output <output>]
+            """,
         discussion: """
             SRC and DST are NAMESPACE/POD, or an IP address (an address of a pod in \
             the input is that pod; any other is outside the cluster). The answer names \
@@ -18,8 +22,9 @@ struct ExplainCommand: ParsableCommand {
             with problems.
 
             Examples:
-              netpol explain -f examples/three-tier --from shop/web --to shop/api --port api
-              netpol explain -f examples/three-tier --from shop/api --to 203.0.113.10 --port 443 -o json
+              netpol explain -f examples/lab --from shop/web-1 --to shop/api --port http
+              netpol explain -f examples/lab --from 10.244.1.20 --to shop/db --port 5432
+              netpol explain -f examples/lab --from shop/api --to 1.1.1.1 --port 53 -o json
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {

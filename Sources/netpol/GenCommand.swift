@@ -6,17 +6,21 @@ struct GenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gen",
         abstract: "Write a synthetic cluster (namespaces, pods, policies) as YAML, for benchmarks and scale tests.",
+        usage: """
+            netpol gen [--namespaces <namespaces>] [--pods <pods>]
+              [--policies <policies>] [--nodes <nodes>] [--seed <seed>] [--ipv6]
+            """,
         discussion: """
-            The same parameters and seed always give the same cluster. Pods are spread \\
-            evenly over namespaces and at random over nodes (node-0, node-1, ...), with \\
-            named ports http, grpc and metrics. The policies are a realistic mix: a \\
-            default deny per namespace, allow-from-same-namespace, allow from labelled \\
-            namespaces (matchExpressions), allow by pod labels with matchExpressions on \\
+            The same parameters and seed always give the same cluster. Pods are spread \
+            evenly over namespaces and at random over nodes (node-0, node-1, ...), with \
+            named ports http, grpc and metrics. The policies are a realistic mix: a \
+            default deny per namespace, allow-from-same-namespace, allow from labelled \
+            namespaces (matchExpressions), allow by pod labels with matchExpressions on \
             a port range, named ports, and ipBlock-with-except egress.
 
-            Example:
-              netpol gen --namespaces 100 --pods 10000 --policies 2000 --nodes 100 > cluster.yaml
-              netpol compile -f cluster.yaml --node node-0 --stats > /dev/null
+            Examples:
+              netpol gen --namespaces 100 --pods 10000 --policies 2000 --nodes 100 > l.yaml
+              netpol compile -f l.yaml --node node-0 --stats > /dev/null
             """)
 
     @Option(help: "How many namespaces.") var namespaces = 10

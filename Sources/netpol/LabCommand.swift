@@ -10,6 +10,11 @@ struct LabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lab",
         abstract: "Prove enforcement on a real kernel: build the cluster in network namespaces and probe it.",
+        usage: """
+            netpol lab -f <path> ... [--port <port>] [--protocol <protocol>]
+              [--family <family>] [--output <output>] [--timeout <timeout>]
+              [--backend <backend>] [--iptables-mode <iptables-mode>]
+            """,
         discussion: """
             Builds a network namespace per node (spec.nodeName; pods without one go to \
             a node called "default") and per pod, links each pod to its node with a \
@@ -22,7 +27,8 @@ struct LabCommand: ParsableCommand {
             once more before it counts as dropped. Prints the kernel's matrix beside \
             the engine's.
 
-            Needs root, iproute2 and nftables (or iptables and ipset). Everything lives in namespaces named \
+            Needs root, iproute2 and nftables (or iptables and ipset). Everything \
+            lives in namespaces named \
             netpol-lab-PID-N-*, removed at the end and on Ctrl-C or SIGTERM; a lab also \
             removes namespaces of earlier labs whose process is gone. The host's own \
             network stack is never touched. SCTP cannot be probed (this kernel has no \

@@ -7,6 +7,10 @@ struct MatrixCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "matrix",
         abstract: "Print who may connect to whom: the connectivity matrix of every pod.",
+        usage: """
+            netpol matrix -f <path> ... [--port <port>] [--protocol <protocol>]
+              [--family <family>] [--output <output>]
+            """,
         discussion: """
             Judges every pair of pods (those with an IP, not on the host network) for \
             one protocol and port, as NetworkPolicy decides it, and prints the truth \
