@@ -4,7 +4,7 @@ import NetpolDataplane
 import NetpolRender
 import NetpolRules
 
-struct ApplyCommand: ParsableCommand {
+struct ApplyCommand: ReadsManifests {
     static let configuration = CommandConfiguration(
         commandName: "apply",
         abstract: "Program a kernel with the rules one node would get.",

@@ -6,7 +6,7 @@ import NetpolEngine
 import NetpolRender
 import NetpolRules
 
-struct CompileCommand: ParsableCommand {
+struct CompileCommand: ReadsManifests {
     static let configuration = CommandConfiguration(
         commandName: "compile",
         abstract: "Print the ruleset one node would get.",

@@ -3,7 +3,7 @@ import Foundation
 import NetpolEngine
 import NetpolModel
 
-struct ExplainCommand: ParsableCommand {
+struct ExplainCommand: ReadsManifests {
     static let configuration = CommandConfiguration(
         commandName: "explain",
         abstract: "Say whether one connection is allowed, and which policy and rule decide it.",

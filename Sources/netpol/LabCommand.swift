@@ -6,7 +6,7 @@ import NetpolEngine
 import NetpolLab
 import NetpolModel
 
-struct LabCommand: ParsableCommand {
+struct LabCommand: ReadsManifests {
     static let configuration = CommandConfiguration(
         commandName: "lab",
         abstract: "Prove enforcement on a real kernel: build the cluster in network namespaces and probe it.",

@@ -3,7 +3,7 @@ import Foundation
 import NetpolEngine
 import NetpolModel
 
-struct MatrixCommand: ParsableCommand {
+struct MatrixCommand: ReadsManifests {
     static let configuration = CommandConfiguration(
         commandName: "matrix",
         abstract: "Print who may connect to whom: the connectivity matrix of every pod.",

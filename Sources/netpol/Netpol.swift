@@ -21,6 +21,9 @@ struct Netpol: ParsableCommand {
     static func main() {
         do {
             var command = try parseAsRoot()
+            if let reader = command as? any ReadsManifests, let missing = reader.manifests.missingInput {
+                exitWithUsageError(missing, of: type(of: command))
+            }
             try command.run()
         } catch {
             if exitCode(for: error) == .validationFailure {
@@ -29,6 +32,16 @@ struct Netpol: ParsableCommand {
             }
             exit(withError: error)
         }
+    }
+
+    /// Reports a command-line mistake found after parsing as the parser reports
+    /// its own (the message, the usage, where help is), and exits with status 2.
+    private static func exitWithUsageError(_ message: String, of command: any ParsableCommand.Type) -> Never {
+        let usage = usageString(for: command).replacingOccurrences(of: "\n", with: "\n       ")
+        let name = command.configuration.commandName ?? ""
+        let text = "Error: \(message)\nUsage: \(usage)\n  See 'netpol \(name) --help' for more information.\n"
+        FileHandle.standardError.write(Data(text.utf8))
+        Foundation.exit(ExitStatus.usageOrInput.rawValue)
     }
 }
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 import NetpolModel
 
-struct ValidateCommand: ParsableCommand {
+struct ValidateCommand: ReadsManifests {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check manifests as the Kubernetes API server would.",
