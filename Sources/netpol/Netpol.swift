@@ -17,6 +17,17 @@ struct Netpol: ParsableCommand {
             """,
         subcommands: [ValidateCommand.self, ExplainCommand.self, MatrixCommand.self, CompileCommand.self, ApplyCommand.self, CleanupCommand.self, AgentCommand.self, LabCommand.self, GenCommand.self])
 
+    /// A flag of its own rather than the configuration's `version`, which is built
+    /// on every parse: the commit is looked up only when asked for.
+    @Flag(help: "Print netpol's version, and the commit when built from a git checkout.")
+    var version = false
+
+    /// `netpol --version`; without a subcommand, the help.
+    func run() throws {
+        guard version else { throw CleanExit.helpRequest(self) }
+        print(Version.text)
+    }
+
     /// Parses and runs a subcommand, mapping argument errors to exit status 2.
     static func main() {
         do {
