@@ -39,7 +39,7 @@ struct ExplainCommand: ReadsManifests {
     @Option(help: ArgumentHelp("The destination: NAMESPACE/POD or an IP address.", valueName: "dst"))
     var to: String
 
-    @Option(help: "Destination port: a number, or a container port name of the destination.")
+    @Option(help: "Destination port: a number, or a container port name of the destination.", transform: PortArgument.parse)
     var port: PortArgument
 
     @Option(name: .customLong("protocol"), help: "TCP, UDP or SCTP.")

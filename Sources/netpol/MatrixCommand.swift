@@ -77,7 +77,9 @@ struct MatrixOptions: ParsableArguments {
         case table, json
     }
 
-    @Option(help: "Destination port: a number, or a container port name (looked up on each destination).")
+    @Option(
+        help: ArgumentHelp("Destination port: a number, or a container port name (looked up on each destination). (default: 80)", valueName: "port"),
+        transform: PortArgument.parse)
     var port = PortArgument(argument: "80")!
 
     @Option(name: .customLong("protocol"), help: "TCP, UDP or SCTP.")
