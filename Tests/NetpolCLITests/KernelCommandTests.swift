@@ -24,9 +24,13 @@ struct KernelCommandTests {
         #expect(result.errors.contains("Missing expected argument '--node <node>'"))
     }
 
-    @Test(.enabled(if: getuid() == 0, "needs root (CI runs as root)"))
-    func applyAndCleanupInANamespace() throws {
-        let name = "netpol-cli-\(getpid())"
+    /// Cleanup says what it removed, and the second time that nothing was left.
+    @Test(.enabled(if: getuid() == 0, "needs root (CI runs as root)"), arguments: [
+        ("nftables", "Removed table inet netpol", "Nothing to remove: no table inet netpol"),
+        ("iptables", "Removed 4 NETPOL-* chains (IPv4 and IPv6 together) and 4 netpol-* ipsets", "Nothing to remove: no NETPOL-* chains or netpol-* ipsets"),
+    ])
+    func applyAndCleanupInANamespace(backend: String, removed: String, nothing: String) throws {
+        let name = "netpol-cli-\(getpid())-\(backend)"
         #expect(try CLIRunner.run(["lab", "--help"]).status == 0)
         let add = Process()
         add.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
@@ -40,12 +44,15 @@ struct KernelCommandTests {
             try? delete.run()
             delete.waitUntilExit()
         }
-        let applied = try CLIRunner.run(["apply", "-f", "examples/lab", "--node", "node-a", "--netns", name])
+        let applied = try CLIRunner.run(["apply", "-f", "examples/lab", "--node", "node-a", "--netns", name, "--backend", backend])
         #expect(applied.status == 0, "\(applied.errors)")
         #expect(applied.output.hasPrefix("Applied 2 chains"))
-        let cleaned = try CLIRunner.run(["cleanup", "--netns", name])
+        let cleaned = try CLIRunner.run(["cleanup", "--netns", name, "--backend", backend])
         #expect(cleaned.status == 0)
-        #expect(cleaned.output == "Removed table inet netpol from network namespace \(name).\n")
+        #expect(cleaned.output == "\(removed) from network namespace \(name).\n")
+        let again = try CLIRunner.run(["cleanup", "--netns", name, "--backend", backend])
+        #expect(again.status == 0)
+        #expect(again.output == "\(nothing) in network namespace \(name).\n")
         let missing = try CLIRunner.run(["apply", "-f", "examples/lab", "--node", "node-a", "--netns", "netpol-no-such-namespace"])
         #expect(missing.status == 2)
         #expect(missing.errors.contains("netpol-no-such-namespace"))
