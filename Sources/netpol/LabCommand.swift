@@ -34,8 +34,14 @@ struct LabCommand: ReadsManifests {
             network stack is never touched. SCTP cannot be probed (this kernel has no \
             SCTP) and is reported as unsupported.
 
+            The observed matrix shows `?` for a pair that could not be probed (a pod \
+            reaching itself on a port name it does not declare); the summary counts \
+            them apart.
+
             -o json prints {"protocol", "port", "pods", "expected", "observed", \
-            "mismatches": [{"from", "to"}]}, pods ordered as in `netpol matrix`.
+            "mismatches": [{"from", "to"}], "unprobed": [{"from", "to"}]}, pods \
+            ordered as in `netpol matrix`; an unprobed pair's observed value is the \
+            expected one.
 
             Exit status: 0 the kernel did exactly what the engine says, 1 any \
             mismatch, 2 usage or environment errors (not root, a tool missing).
@@ -102,15 +108,23 @@ struct LabCommand: ReadsManifests {
         }
         var text = "Lab: \(result.pods.count) pods on \(nodes.count) node\(nodes.count == 1 ? "" : "s") (\(nodes.joined(separator: ", ")))\n\n"
         text += "Expected (engine)\n" + MatrixCommand.table(matrix(result.expected), colour: colour)
-        text += "\nObserved (kernel, real probes)\n" + MatrixCommand.table(matrix(result.observed), colour: colour)
+        let notProbed = Set(result.unprobed.compactMap { pair in
+            result.pods.firstIndex(of: pair.from).flatMap { row in
+                result.pods.firstIndex(of: pair.to).map { MatrixCommand.Cell(row: row, column: $0) }
+            }
+        })
+        text += "\nObserved (kernel, real probes)\n" + MatrixCommand.table(matrix(result.observed), colour: colour, notProbed: notProbed)
         for pair in result.unprobed {
             text += "not probed: \(pair.from) -> \(pair.to) (no such port on the pod)\n"
         }
         let mismatches = result.mismatches
+        let probed = result.pods.count * result.pods.count - result.unprobed.count
         if mismatches.isEmpty {
-            text += "\nThe kernel did exactly what the engine says: \(result.pods.count * result.pods.count) pairs, 0 mismatches.\n"
+            let unprobed = result.unprobed.isEmpty ? "" : ", \(result.unprobed.count) not probed"
+            text += "\nThe kernel did exactly what the engine says: \(probed) pairs probed, 0 mismatches\(unprobed).\n"
         } else {
-            text += "\n\(mismatches.count) mismatch\(mismatches.count == 1 ? "" : "es"):\n"
+            let unprobed = result.unprobed.isEmpty ? "" : " (\(result.unprobed.count) not probed)"
+            text += "\n\(mismatches.count) mismatch\(mismatches.count == 1 ? "" : "es") in \(probed) pairs probed\(unprobed):\n"
             for pair in mismatches {
                 let i = result.pods.firstIndex(of: pair.from) ?? 0, j = result.pods.firstIndex(of: pair.to) ?? 0
                 text += "  \(pair.from) -> \(pair.to): engine \(result.expected[i][j] ? "allows" : "blocks"), kernel \(result.observed[i][j] ? "allowed" : "blocked")\n"
@@ -121,10 +135,12 @@ struct LabCommand: ReadsManifests {
 
     static func json(_ result: Lab.Result) -> String {
         let rows = { (matrix: [[Bool]]) in "[" + matrix.map { JSONText.array($0.map { $0 ? "true" : "false" }) }.joined(separator: ", ") + "]" }
-        let mismatches = result.mismatches.map { "{\"from\": \(JSONText.string($0.from.description)), \"to\": \(JSONText.string($0.to.description))}" }
+        let pairs = { (pairs: [(from: PodID, to: PodID)]) in
+            JSONText.array(pairs.map { "{\"from\": \(JSONText.string($0.from.description)), \"to\": \(JSONText.string($0.to.description))}" })
+        }
         return "{\"protocol\": \(JSONText.string(result.protocol.rawValue)), \"port\": \(JSONText.string(result.port.description)), "
             + "\"pods\": \(JSONText.array(result.pods.map { JSONText.string($0.description) })), "
             + "\"expected\": \(rows(result.expected)), \"observed\": \(rows(result.observed)), "
-            + "\"mismatches\": \(JSONText.array(mismatches))}"
+            + "\"mismatches\": \(pairs(result.mismatches)), \"unprobed\": \(pairs(result.unprobed))}"
     }
 }

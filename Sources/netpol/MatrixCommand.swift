@@ -43,19 +43,29 @@ struct MatrixCommand: ReadsManifests {
         }
     }
 
-    /// Rows are sources, columns destinations; `.` allowed, `X` blocked.
-    static func table(_ matrix: Matrix, colour: Bool) -> String {
+    /// A pair of the matrix: `row` connects to `column`.
+    struct Cell: Hashable {
+        var row: Int
+        var column: Int
+    }
+
+    /// Rows are sources, columns destinations; `.` allowed, `X` blocked, and `?`
+    /// for the cells in `notProbed`, whose verdict the lab could not observe.
+    static func table(_ matrix: Matrix, colour: Bool, notProbed: Set<Cell> = []) -> String {
         let names = matrix.pods.map(\.description)
         let width = max(names.map(\.count).max() ?? 0, 1)
         func pad(_ text: String) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
-        var text = "\(matrix.protocol)/\(matrix.port): rows connect to columns; . allowed, X blocked\n"
+        let legend = ". allowed, X blocked" + (notProbed.isEmpty ? "" : ", ? not probed")
+        var text = "\(matrix.protocol)/\(matrix.port): rows connect to columns; \(legend)\n"
         text += pad("-") + " " + names.joined(separator: " ") + "\n"
         for (row, source) in names.enumerated() {
             let cells = matrix.allowed[row].enumerated().map { column, allowed -> String in
-                let mark = allowed ? "." : "X"
-                let cell = mark + String(repeating: " ", count: max(0, names[column].count - 1))
-                guard colour else { return cell }
-                return (allowed ? "\u{1B}[32m" : "\u{1B}[31m") + mark + "\u{1B}[0m" + String(repeating: " ", count: max(0, names[column].count - 1))
+                let probed = !notProbed.contains(Cell(row: row, column: column))
+                let mark = !probed ? "?" : allowed ? "." : "X"
+                let padding = String(repeating: " ", count: max(0, names[column].count - 1))
+                guard colour else { return mark + padding }
+                let colourCode = !probed ? "33" : allowed ? "32" : "31"
+                return "\u{1B}[\(colourCode)m" + mark + "\u{1B}[0m" + padding
             }
             let line = pad(source) + " " + cells.joined(separator: " ")
             text += String(line.reversed().drop { $0 == " " }.reversed()) + "\n"

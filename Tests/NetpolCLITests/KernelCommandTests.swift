@@ -69,6 +69,28 @@ struct KernelCommandTests {
         #expect((object["expected"] as? [[Bool]])?[0] == [true, false, false, true, true])
     }
 
+    /// On port postgres only shop/db declares it, so four pods reaching themselves
+    /// cannot be probed: `?` in the observed matrix, counted apart.
+    @Test(.enabled(if: getuid() == 0, "needs root (CI runs as root)"))
+    func labShowsUnprobedPairsApart() throws {
+        let result = try CLIRunner.run(["lab", "-f", "examples/lab", "--port", "postgres", "--timeout", "1000"])
+        #expect(result.status == 0, "\(result.errors)")
+        let observed = result.outputLines.drop { $0 != "Observed (kernel, real probes)" }
+        #expect(Array(observed.dropFirst().prefix(7)) == [
+            "TCP/postgres: rows connect to columns; . allowed, X blocked, ? not probed",
+            "-              clients/client shop/api shop/db shop/web-1 shop/web-2",
+            "clients/client ?              X        X       X          X",
+            "shop/api       X              ?        .       X          X",
+            "shop/db        X              X        .       X          X",
+            "shop/web-1     X              X        X       ?          X",
+            "shop/web-2     X              X        X       X          ?",
+        ])
+        #expect(result.outputLines.last == "The kernel did exactly what the engine says: 21 pairs probed, 0 mismatches, 4 not probed.")
+        let json = try CLIRunner.run(["lab", "-f", "examples/lab", "--port", "postgres", "--timeout", "1000", "-o", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
+        #expect((object["unprobed"] as? [[String: String]])?.map { $0["from"] ?? "" } == ["clients/client", "shop/api", "shop/web-1", "shop/web-2"])
+    }
+
     @Test(.enabled(if: getuid() != 0, "only meaningful when not root"))
     func labWithoutRootExitsTwo() throws {
         let result = try CLIRunner.run(["lab", "-f", "examples/lab"])
