@@ -134,13 +134,18 @@ struct LabCommand: ReadsManifests {
     }
 
     static func json(_ result: Lab.Result) -> String {
-        let rows = { (matrix: [[Bool]]) in "[" + matrix.map { JSONText.array($0.map { $0 ? "true" : "false" }) }.joined(separator: ", ") + "]" }
+        let rows = { (matrix: [[Bool]]) in JSONText.array(matrix.map { JSONText.array($0.map(JSONText.bool)) }) }
         let pairs = { (pairs: [(from: PodID, to: PodID)]) in
-            JSONText.array(pairs.map { "{\"from\": \(JSONText.string($0.from.description)), \"to\": \(JSONText.string($0.to.description))}" })
+            JSONText.array(pairs.map { JSONText.object(["from": JSONText.string($0.from.description), "to": JSONText.string($0.to.description)]) })
         }
-        return "{\"protocol\": \(JSONText.string(result.protocol.rawValue)), \"port\": \(JSONText.string(result.port.description)), "
-            + "\"pods\": \(JSONText.array(result.pods.map { JSONText.string($0.description) })), "
-            + "\"expected\": \(rows(result.expected)), \"observed\": \(rows(result.observed)), "
-            + "\"mismatches\": \(pairs(result.mismatches)), \"unprobed\": \(pairs(result.unprobed))}"
+        return JSONText.object([
+            "protocol": JSONText.string(result.protocol.rawValue),
+            "port": JSONText.string(result.port.description),
+            "pods": JSONText.array(result.pods.map { JSONText.string($0.description) }),
+            "expected": rows(result.expected),
+            "observed": rows(result.observed),
+            "mismatches": pairs(result.mismatches),
+            "unprobed": pairs(result.unprobed),
+        ])
     }
 }

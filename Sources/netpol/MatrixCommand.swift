@@ -21,9 +21,9 @@ struct MatrixCommand: ReadsManifests {
             A port name (`--port http`) is looked up on each destination pod's \
             container ports; a destination without it is unreachable on that port.
 
-            -o json prints one object, a contract scripts may rely on:
-              {"protocol": "TCP", "port": "80", "pods": ["x/a", ...],
-               "allowed": [[true, false, ...], ...]}
+            -o json prints one object on one line, a contract scripts may rely on:
+              {"protocol":"TCP","port":"80","pods":["x/a",...],
+               "allowed":[[true,false,...],...]}
             where allowed[i][j] tells whether pods[i] may open a connection to pods[j].
 
             Examples:
@@ -74,10 +74,12 @@ struct MatrixCommand: ReadsManifests {
     }
 
     static func json(_ matrix: Matrix) -> String {
-        let rows = matrix.allowed.map { JSONText.array($0.map { $0 ? "true" : "false" }) }
-        return "{\"protocol\": \(JSONText.string(matrix.protocol.rawValue)), \"port\": \(JSONText.string(matrix.port.description)), "
-            + "\"pods\": \(JSONText.array(matrix.pods.map { JSONText.string($0.description) })), "
-            + "\"allowed\": [" + rows.joined(separator: ", ") + "]}"
+        JSONText.object([
+            "protocol": JSONText.string(matrix.protocol.rawValue),
+            "port": JSONText.string(matrix.port.description),
+            "pods": JSONText.array(matrix.pods.map { JSONText.string($0.description) }),
+            "allowed": JSONText.array(matrix.allowed.map { JSONText.array($0.map(JSONText.bool)) }),
+        ])
     }
 }
 

@@ -70,6 +70,19 @@ struct ExplainMatrixCommandTests {
         #expect(allowing.first?["peer"] as? String == "to[0]")
     }
 
+    /// Every `-o json` prints one compact line, as JSONEncoder writes it unformatted.
+    @Test(arguments: [
+        ["matrix", "-f", "examples/three-tier", "--port", "api", "-o", "json"],
+        ["explain", "-f", "examples/three-tier", "--from", "shop/web", "--to", "shop/db", "--port", "postgres", "-o", "json"],
+    ])
+    func jsonIsOneCompactLine(arguments: [String]) throws {
+        let result = try CLIRunner.run(arguments)
+        #expect(result.status == 0)
+        #expect(result.outputLines.count == 1 && result.output.hasSuffix("}\n"), "\(result.output)")
+        #expect(!result.output.contains("\": ") && !result.output.contains(", "), "\(result.output)")
+        #expect(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) is [String: Any])
+    }
+
     @Test(arguments: [
         (["explain", "-f", "examples/three-tier", "--from", "shop/nope", "--to", "shop/db", "--port", "80"], "no pod shop/nope in the input"),
         (["explain", "-f", "examples/three-tier", "--from", "shop/web", "--to", "shop/db"], "Missing expected argument '--port <port>'"),
