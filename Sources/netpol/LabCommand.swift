@@ -5,6 +5,7 @@ import NetpolDataplane
 import NetpolEngine
 import NetpolLab
 import NetpolModel
+import Synchronization
 
 struct LabCommand: ReadsManifests {
     static let configuration = CommandConfiguration(
@@ -65,6 +66,7 @@ struct LabCommand: ReadsManifests {
         do {
             lab = try Lab(snapshot: snapshot, backend: backend.backend, iptablesMode: backend.iptablesMode)
         } catch {
+            Self.leaveToTheSignalHandlerIfStopping()
             FileHandle.standardError.write(Data("netpol lab: \(error)\n".utf8))
             throw ExitStatus.usageOrInput.exitCode
         }
@@ -77,14 +79,28 @@ struct LabCommand: ReadsManifests {
         do {
             result = try lab.run(port: query.port.value, protocol: query.proto, family: query.family)
         } catch {
+            Self.leaveToTheSignalHandlerIfStopping()
             FileHandle.standardError.write(Data("netpol lab: \(error)\n".utf8))
             throw ExitStatus.usageOrInput.exitCode
         }
+        Self.leaveToTheSignalHandlerIfStopping()
         switch query.output {
         case .table: print(Self.report(result, nodes: lab.nodes, colour: Terminal.supportsColour), terminator: "")
         case .json: print(Self.json(result))
         }
         if !result.mismatches.isEmpty { throw ExitStatus.findings.exitCode }
+    }
+
+    /// Set by the signal handler before it tears the lab down: from then on the
+    /// lab's errors and probes are that teardown's doing, and the handler is
+    /// about to exit with the signal's status.
+    private static let stopping = Atomic<Bool>(false)
+
+    /// Parks this thread for good when a signal is tearing the lab down, so that
+    /// the handler's exit status (130 or 143) is the one the process ends with,
+    /// not an error or a verdict the teardown caused.
+    private static func leaveToTheSignalHandlerIfStopping() {
+        if stopping.load(ordering: .sequentiallyConsistent) { dispatchMain() }
     }
 
     /// On SIGINT or SIGTERM, also while the lab is being built: remove its
@@ -94,6 +110,7 @@ struct LabCommand: ReadsManifests {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
+                stopping.store(true, ordering: .sequentiallyConsistent)
                 Lab.removeAllOfThisProcess()
                 Foundation.exit(128 + number)
             }
