@@ -104,8 +104,14 @@ struct LabSignalTests {
     /// SIGTERM while the lab is being built or probing: it removes its namespaces and exits 143.
     @Test(.enabled(if: getuid() == 0, "needs root (CI runs as root)"), arguments: [0.0, 1.5])
     func sigtermRemovesTheLab(after delay: Double) throws {
+        // The lab exits from its signal handler: a command it had in flight leaves
+        // its scratch directory (`netpol-run-*`) in this TMPDIR, removed below.
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("netpol-lab-signal-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
         let process = Process()
         process.executableURL = CLIRunner.binary
+        process.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": scratch.path]) { _, own in own }
         process.currentDirectoryURL = CLIRunner.packageRoot
         process.arguments = ["lab", "-f", "examples/lab", "--port", "5432", "--timeout", "20000"]
         process.standardOutput = FileHandle.nullDevice
