@@ -40,7 +40,7 @@ struct CLIRunner {
         defer { try? FileManager.default.removeItem(at: scratch) }
         let files = ["in", "out", "err"].map { scratch.appendingPathComponent($0) }
         try Data((input ?? "").utf8).write(to: files[0])
-        for file in files.dropFirst() { FileManager.default.createFile(atPath: file.path, contents: nil) }
+        for file in files.dropFirst() { try Data().write(to: file) }
 
         let process = Process()
         process.executableURL = executable
