@@ -25,10 +25,15 @@ deps:
 build:
 	$(SWIFT) build --product netpol
 
-## test: every test (unit, decoding, hostile input, fuzz, CLI).
+## test: every test (unit, decoding, hostile input, fuzz, kernel, CLI), then the lab suites.
+# The lab suites build network namespaces and probe them with blocking sockets for
+# minutes; run beside the rest, they hold Swift's shared threads and every other
+# result arrives at the end. Run after the rest, each part reports as it goes.
+LAB_SUITES := NetpolLabTests|AgentLabTests|AgentKillTests|FilesSourceTests
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --skip '$(LAB_SUITES)'
+	$(SWIFT) test --skip-build --filter '$(LAB_SUITES)'
 
 ## demo: the lab on the bundled demo: real namespaces, real nftables rules, real probes (needs root; uses sudo otherwise).
 LAB_EXAMPLE ?= examples/lab
@@ -53,9 +58,11 @@ demo: deps build
 BENCH_SIZES ?= S M L XL
 bench: deps
 	$(SWIFT) build -c release --product netpol-bench
+	$(SWIFT) build -c release --product netpol
 	@for size in $(BENCH_SIZES); do .build/release/netpol-bench --size $$size || exit 1; echo; done
 	.build/release/netpol-bench --datapath
-	.build/release/netpol-bench --agent
+	.build/release/netpol-bench --agent --size M
+	.build/release/netpol-bench --agent --size L --changes 200
 
 ## fuzz: run the decoder fuzz test longer, e.g. make fuzz FUZZ_ITERATIONS=200000
 FUZZ_ITERATIONS ?= 50000

@@ -75,9 +75,7 @@ let package = Package(
             name: "NetpolBench",
             dependencies: [
                 "NetpolModel", "NetpolEngine", "NetpolRules", "NetpolRender", "NetpolDataplane", "NetpolLab", "NetpolWorkload",
-                "NetpolKube", "NetpolAgent", "NetpolTesting",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+                "NetpolAgent", "NetpolTesting",
             ]
         ),
         .target(

@@ -63,24 +63,35 @@ static char *copy(const char *text) {
     return strdup(text ? text : "");
 }
 
-int netpol_nftables_run(const char *script, int dry_run, int json, char **output, char **errors) {
-    *output = NULL;
-    *errors = NULL;
-    if (!netpol_nftables_available()) return -1;
+struct nft_ctx *netpol_nftables_open(void) {
+    if (!netpol_nftables_available()) return NULL;
     pthread_mutex_lock(&running);
     struct nft_ctx *context = library.ctx_new(0);
-    if (!context) {
-        pthread_mutex_unlock(&running);
-        return -1;
+    if (context) {
+        library.buffer_output(context);
+        library.buffer_error(context);
     }
-    library.buffer_output(context);
-    library.buffer_error(context);
+    pthread_mutex_unlock(&running);
+    return context;
+}
+
+int netpol_nftables_run(struct nft_ctx *context, const char *script, int dry_run, int json, char **output, char **errors) {
+    *output = NULL;
+    *errors = NULL;
+    pthread_mutex_lock(&running);
     library.set_dry_run(context, dry_run != 0);
-    if (json) library.output_set_flags(context, library.output_get_flags(context) | output_json);
+    unsigned int flags = library.output_get_flags(context) & ~output_json;
+    library.output_set_flags(context, json ? flags | output_json : flags);
     int status = library.run_from_buffer(context, script);
+    // Reading a buffer also empties it for the next command on this context.
     *output = copy(library.output_buffer(context));
     *errors = copy(library.error_buffer(context));
-    library.ctx_free(context);
     pthread_mutex_unlock(&running);
     return status == 0 ? 0 : 1;
+}
+
+void netpol_nftables_close(struct nft_ctx *context) {
+    pthread_mutex_lock(&running);
+    library.ctx_free(context);
+    pthread_mutex_unlock(&running);
 }

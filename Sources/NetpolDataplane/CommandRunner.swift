@@ -61,7 +61,7 @@ public struct ProcessRunner: CommandRunner {
             defer { try? FileManager.default.removeItem(at: scratch) }
             let files = ["in", "out", "err"].map { scratch.appendingPathComponent($0) }
             try Data((command.input ?? "").utf8).write(to: files[0])
-            for file in files.dropFirst() { FileManager.default.createFile(atPath: file.path, contents: nil) }
+            for file in files.dropFirst() { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
             let process = Process()
             process.executableURL = URL(fileURLWithPath: path)
             process.arguments = command.arguments

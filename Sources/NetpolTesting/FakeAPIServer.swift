@@ -45,6 +45,15 @@ public final class FakeAPIServer: Sendable {
         var failureStatus = HTTPResponseStatus.internalServerError
         var delay = TimeAmount.zero
         var requests: [String] = []
+        /// Each kind's objects in name order, as last listed: the pages of one
+        /// list come from it while nothing changes, so that a paged list of
+        /// 100,000 pods does not sort them again for every page.
+        var listings: [String: Listing] = [:]
+    }
+
+    private struct Listing {
+        var version: Int
+        var items: [KubeObject]
     }
 
     public let token: String
@@ -218,7 +227,10 @@ public final class FakeAPIServer: Sendable {
 
     private func list(_ kind: String, limit: Int, offset: Int, channel: any Channel) {
         let (items, version) = state.withLock { state in
-            ((state.objects[kind] ?? [:]).sorted { $0.key < $1.key }.map(\.value), state.version)
+            if let listing = state.listings[kind], listing.version == state.version { return (listing.items, listing.version) }
+            let items = (state.objects[kind] ?? [:]).sorted { $0.key < $1.key }.map(\.value)
+            state.listings[kind] = Listing(version: state.version, items: items)
+            return (items, state.version)
         }
         let end = limit > 0 ? min(items.count, offset + limit) : items.count
         let page = items[min(offset, items.count)..<end].map { ManifestWriter.json($0) }

@@ -30,8 +30,16 @@ struct BenchCommand: AsyncParsableCommand {
             incremental transactions: their size and time are reported. Peak memory \
             is this process's, so run one size per invocation (`make bench` does).
 
+            With --agent, the `netpol agent` binary runs as a child process for \\
+            node-0 of the --size cluster, served by a TLS API server in this \\
+            process: start to ready (list, first full apply), event-to-kernel \\
+            latency of single changes, a burst of changes written within one \\
+            second (until the kernel holds the final state, checked by reading \\
+            the table back), the agent's CPU per change and its peak memory.
+
             Example:
               netpol-bench --size L
+              netpol-bench --agent --size L --changes 200
             """)
 
     @Option(help: "S, M, L or XL.")
@@ -43,11 +51,17 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Measure the datapath instead: TCP connection rate and throughput between two lab pods with no rules, with netpol's rules for L, and with 10,000 linear rules (root).")
     var datapath = false
 
-    @Flag(help: "Measure the agent instead: event-to-kernel latency of --changes single changes on the M cluster (1,000 pods), through a TLS API server on loopback and nftables in a fresh network namespace (root).")
+    @Flag(help: "Measure the agent instead, at --size: the netpol binary (--netpol) against a TLS API server on loopback, programming nftables in a fresh network namespace (root): start to ready, event-to-kernel latency of --changes single changes, a burst of --burst changes in one second, CPU per change, peak memory.")
     var agent = false
 
-    @Option(help: "With --agent: how many changes to time.")
+    @Option(help: "With --agent: how many single changes to time, one at a time.")
     var changes = 1_000
+
+    @Option(help: "With --agent: how many changes the burst writes within one second.")
+    var burst = 1_000
+
+    @Option(help: ArgumentHelp("With --agent: the netpol binary to run (default: the one next to netpol-bench).", valueName: "path"))
+    var netpol: String?
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case table, json
@@ -68,34 +82,45 @@ struct BenchCommand: AsyncParsableCommand {
         if agent { return try await runAgent() }
         guard let size = BenchmarkSize.named(size) else { return }
         let results = try ScaleBenchmark(size: size).run(runs: runs)
+        let cluster = size.generator
+        let heading = "Size \(size.name): \(cluster.namespaces) namespaces, \(cluster.pods) pods, \(cluster.policies) policies, "
+            + "\(cluster.nodes) nodes (medians of \(runs) runs)"
+        show(results, heading: heading, size: size, benchmark: "scale")
+    }
+
+    private func runAgent() async throws {
+        guard let size = BenchmarkSize.named(size) else { return }
+        let binary = netpol.map { URL(fileURLWithPath: $0) }
+            ?? Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("netpol")
+        guard let binary, FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw ValidationError("no netpol binary at \(binary?.path ?? "?"): build it (swift build -c release --product netpol) or name it with --netpol")
+        }
+        var benchmark = AgentBenchmark(size: size, agentBinary: binary)
+        benchmark.changes = changes
+        benchmark.burst = burst
+        let report = try await benchmark.run()
+        let heading = "Agent: size \(size.name), \(report.pods) pods, \(report.policies) policies; `netpol agent` for node-0 (nftables), "
+            + "a process of its own, watching a TLS API server on loopback"
+        show(report.measurements, heading: heading, size: size, benchmark: "agent")
+    }
+
+    /// Prints `results` as --output asks: a table under `heading`, or one JSON object.
+    private func show(_ results: [NetpolBench.Measurement], heading: String, size: BenchmarkSize, benchmark: String) {
         switch output {
         case .table:
-            print("Size \(size.name): \(size.generator.namespaces) namespaces, \(size.generator.pods) pods, \(size.generator.policies) policies, \(size.generator.nodes) nodes (medians of \(runs) runs)")
+            print(heading)
             let width = results.map(\.name.count).max() ?? 0
             for result in results {
-                let value = result.unit == "ms" || result.unit == "MiB" ? String(format: "%.1f", result.value) : String(Int(result.value))
+                let value = switch result.unit {
+                case "ms", "MiB": String(format: "%.1f", result.value)
+                case "s": String(format: "%.2f", result.value)
+                default: String(Int(result.value))
+                }
                 print("  " + result.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value + " " + result.unit)
             }
         case .json:
             let items = results.map { "{\"name\": \(jsonQuoted($0.name)), \"value\": \($0.value), \"unit\": \(jsonQuoted($0.unit))}" }
-            print("{\"size\": \(jsonQuoted(size.name)), \"results\": [" + items.joined(separator: ", ") + "]}")
-        }
-    }
-
-    private func runAgent() async throws {
-        var benchmark = AgentLatencyBenchmark()
-        benchmark.changes = changes
-        let report = try await benchmark.run()
-        print("Agent: event-to-kernel latency of \(report.latencies.count) changes, one at a time, \(report.pods) pods, \(report.policies) policies, node-0 (nftables)")
-        let rows = [("all changes", report.latencies.map(\.milliseconds))]
-            + AgentLatencyBenchmark.Change.allCases.map { change in (change.rawValue, report.latencies.filter { $0.change == change }.map(\.milliseconds)) }
-            + [("agent's sync (compile, diff, nft)", report.syncMilliseconds),
-               ("  of which compile (before nft)", report.compileMilliseconds)]
-        for (name, values) in rows where !values.isEmpty {
-            let sorted = values.sorted()
-            let at = { (fraction: Double) in sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))] }
-            print("  " + name.padding(toLength: 36, withPad: " ", startingAt: 0)
-                + String(format: "median %6.1f ms   p90 %6.1f ms   p99 %6.1f ms   max %6.1f ms", at(0.5), at(0.9), at(0.99), sorted.last ?? 0))
+            print("{\"size\": \(jsonQuoted(size.name)), \"benchmark\": \(jsonQuoted(benchmark)), \"results\": [" + items.joined(separator: ", ") + "]}")
         }
     }
 

@@ -198,11 +198,13 @@ struct AgentLabTests {
             defer { lab.teardown() }
             let runner = try #require(lab.runner(node: "node-1"))
             try await waitUntil { agent.status.isReady }
+            let deleted = ContinuousClock.now
             try runner.check(Command("nft", ["delete", "table", "inet", "netpol"]))
             #expect(try lab.probe(from: Self.id("z", "b"), to: Self.id("x", "a"), port: 80), "no table, no isolation")
             try await waitUntil { agent.metric("netpol_drift_repairs_total") == 1 }
             #expect(agent.registry.emitToString().contains("netpol_drift_repairs_total{kind=\"table\"} 1"))
-            #expect(agent.status.lastSync?.full == true)
+            // The repair is counted as it starts: wait for the whole replace to finish.
+            try await waitUntil { agent.status.lastSync.map { $0.full && $0.finished > deleted } ?? false }
             #expect(try !lab.probe(from: Self.id("z", "b"), to: Self.id("x", "a"), port: 80))
             await agent.stop()
         }

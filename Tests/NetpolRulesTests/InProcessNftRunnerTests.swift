@@ -78,6 +78,55 @@ struct InProcessNftRunnerTests {
         }
     }
 
+    /// The port ids of the netfilter netlink sockets that processes hold open in
+    /// `namespace` (`/proc/net/netlink` there: protocol 12; the kernel's own has id 0).
+    private static func netfilterSockets(in namespace: String) throws -> [String] {
+        let table = try NetnsRunner(namespace: namespace).check(Command("cat", ["/proc/net/netlink"])).output
+        return table.split(separator: "\n").dropFirst().compactMap { line in
+            let columns = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard columns.count > 2, columns[1] == "12", columns[2] != "0" else { return nil }
+            return String(columns[2])
+        }
+    }
+
+    @Test func keepsOneSocketOpenBetweenCommands() throws {
+        try Self.withNamespaces { inProcess, _ in
+            let runner = InProcessNftRunner(namespace: inProcess, fallback: ScriptedRunner())
+            let programmer = NftablesProgrammer(runner: runner)
+            try programmer.apply(Self.plan(2))
+            let sockets = try Self.netfilterSockets(in: inProcess)
+            #expect(sockets.count == 1, "one socket stays open after a transaction: \(sockets)")
+            try programmer.apply(Self.plan(1))
+            _ = try programmer.verify()
+            #expect(try Self.netfilterSockets(in: inProcess) == sockets, "the same socket serves every later command")
+        }
+    }
+
+    @Test func followsANamespaceMadeAgainUnderTheSameName() throws {
+        try Self.withNamespaces { inProcess, _ in
+            let runner = InProcessNftRunner(namespace: inProcess, fallback: ScriptedRunner())
+            try NftablesProgrammer(runner: runner).apply(Self.plan(1))
+            let host = ProcessRunner()
+            try host.check(Command("ip", ["netns", "delete", inProcess]))
+            try host.check(Command("ip", ["netns", "add", inProcess]))
+            // The kept socket still holds the deleted namespace; the runner must not write there.
+            try NftablesProgrammer(runner: runner).replace(Self.plan(1))
+            #expect(try NftablesProgrammer(runner: NetnsRunner(namespace: inProcess)).readBack()?.contains("chain forward") == true)
+        }
+    }
+
+    @Test func aDryRunLeavesNothingForTheNextCommandToTrip() throws {
+        try Self.withNamespaces { inProcess, _ in
+            let runner = InProcessNftRunner(namespace: inProcess, fallback: ScriptedRunner())
+            try runner.check(Command("nft", ["-f", "-"], input: "add table inet netpol\nadd set inet netpol blocks { type ipv4_addr; flags interval; }\n"))
+            try runner.check(Command("nft", ["-c", "-f", "-"], input: "add element inet netpol blocks { 10.0.0.0/8 }\n"))
+            // Had the check's element stayed in nft's cache, this would be refused as overlapping it.
+            try runner.check(Command("nft", ["-f", "-"], input: "add element inet netpol blocks { 10.1.0.0/16 }\n"))
+            let listed = try runner.check(Command("nft", ["list", "set", "inet", "netpol", "blocks"])).output
+            #expect(listed.contains("10.1.0.0/16") && !listed.contains("10.0.0.0/8"), "\(listed)")
+        }
+    }
+
     @Test func otherCommandsGoToTheFallback() throws {
         let fallback = ScriptedRunner()
         _ = try InProcessNftRunner(fallback: fallback).run(Command("nft", ["-a", "list", "table", "inet", "netpol"]))

@@ -76,6 +76,31 @@ struct IncrementalKernelTests {
         }.joined(separator: "\n")
     }
 
+    @Test func deletionsInProcessLeaveTheTableAFullReplaceWould() throws {
+        let host = ProcessRunner()
+        let names = ["a", "b"].map { "netpol-test-\(getpid())-del-\($0)-\(UInt32.random(in: 0...UInt32.max))" }
+        for name in names { try host.check(Command("ip", ["netns", "add", name])) }
+        defer { for name in names { _ = try? host.run(Command("ip", ["netns", "delete", name])) } }
+        let incremental = NftablesProgrammer(runner: InProcessNftRunner(namespace: names[0], fallback: NetnsRunner(namespace: names[0])))
+        let full = NftablesProgrammer(runner: NetnsRunner(namespace: names[1]))
+
+        var cluster = ConformanceModel.cluster(dualStack: true)
+        cluster.apply(networkPolicy("from-y", in: "x", ingress: [.init(ports: [.tcp(80)], from: [.namespaces(.labels(["ns": "y"]))])]))
+        try incremental.apply(RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot))
+        // Peers leave the set of namespace y's pods; isolated pods of x lose their bindings.
+        for pod in [PodKey("y", "a"), PodKey("x", "b"), PodKey("y", "c"), PodKey("x", "a")] {
+            cluster.pods[pod] = nil
+            let plan = RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot)
+            let diff = try #require(try incremental.apply(plan).diff, "deleting \(pod.namespace)/\(pod.name) fell back to a whole replace")
+            #expect(diff.elementChanges.contains { !$0.removed.isEmpty } || !diff.removedBindings.isEmpty, "deleting \(pod.namespace)/\(pod.name) deleted no element")
+            try full.replace(plan)
+            let left = Self.normalized(try #require(try incremental.readBack()))
+            #expect(left == Self.normalized(try #require(try full.readBack())), "after deleting \(pod.namespace)/\(pod.name)")
+            let words = left.split(whereSeparator: { " ,{}\n".contains($0) })
+            #expect(!words.contains(Substring(ConformanceModel.ipv4(pod.namespace, pod.name))), "\(pod.namespace)/\(pod.name) is gone")
+        }
+    }
+
     @Test(arguments: conformanceCases.filter { $0.steps.count > 1 } + [conformanceCases[9], conformanceCases[20]])
     func stepsApplyIncrementallyAsAFullReplaceWould(_ testCase: ConformanceCase) throws {
         let host = ProcessRunner()

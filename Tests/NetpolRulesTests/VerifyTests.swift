@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import NetpolDataplane
 import NetpolEngine
 import NetpolModel
@@ -336,5 +337,44 @@ struct KernelVerifyTests {
                 #expect(try onKernel.verify() == (try onFake.verify()), "after \(script)")
             }
         }
+    }
+}
+
+/// A kernel whose first listing misses one element, as a dump of a hash set
+/// that the kernel is still resizing can.
+private final class FlickeringListing: CommandRunner {
+    let kernel = FakeNftKernel()
+    let element: String
+    let set: String
+    private let firstListing = Atomic(true)
+    let listings = Atomic(0)
+
+    init(missing element: String, from set: String) {
+        self.element = element
+        self.set = set
+    }
+
+    func run(_ command: Command) throws(DataplaneError) -> CommandOutput {
+        guard command.arguments.contains("list") else { return try kernel.run(command) }
+        listings.add(1, ordering: .relaxed)
+        guard firstListing.exchange(false, ordering: .relaxed) else { return try kernel.run(command) }
+        kernel.tamperDeleteElement(element, from: set)
+        defer { kernel.tamperAddElement(element, to: set) }
+        return try kernel.run(command)
+    }
+}
+
+@Suite("Verify reads twice before it reports")
+struct VerifyRereadTests {
+    @Test func driftOnlyOneReadingShowsIsNotReported() throws {
+        let plan = richPlan()
+        let peer = try set(plan, .addresses)
+        let kernel = FlickeringListing(missing: elementText(peer.elements[0]), from: peer.name)
+        let programmer = NftablesProgrammer(runner: kernel)
+        try programmer.apply(plan)
+        #expect(try programmer.verify() == [])
+        #expect(kernel.listings.load(ordering: .relaxed) == 2, "the first reading showed drift, a second one did not")
+        #expect(try programmer.verify() == [])
+        #expect(kernel.listings.load(ordering: .relaxed) == 3, "no drift, one reading")
     }
 }

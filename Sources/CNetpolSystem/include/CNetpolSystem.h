@@ -9,11 +9,25 @@ int netpol_enter_network_namespace(int fd);
 /// Whether libnftables (the library behind the nft command) can be opened.
 int netpol_nftables_available(void);
 
-/// Runs `script` as `nft -f -` would (`nft -c -f -` when `dry_run`, and with
-/// `nft -j`'s JSON output when `json`: for list commands), in this process and
-/// the calling thread's network namespace. Returns 0 when nft accepted it, 1
-/// when it refused, -1 when libnftables is missing. `output` and `errors`
-/// receive what nft printed, to be released with free().
-int netpol_nftables_run(const char *script, int dry_run, int json, char **output, char **errors);
+/// A libnftables context: nft's parser, its cache of the kernel's objects
+/// and one netlink socket, which belongs to the network namespace of the
+/// thread that opened it for as long as it is open.
+struct nft_ctx;
+
+/// Opens a context in the calling thread's network namespace, with nft's
+/// output and errors kept for `netpol_nftables_run` to return. NULL when
+/// libnftables is missing or cannot open its socket.
+struct nft_ctx *netpol_nftables_open(void);
+
+/// Runs `script` on `context` as `nft -f -` would (`nft -c -f -` when
+/// `dry_run`, and with `nft -j`'s JSON output when `json`: for list commands),
+/// in the context's network namespace. Returns 0 when nft accepted it, 1 when
+/// it refused. `output` and `errors` receive what nft printed, to be released
+/// with free(). A context runs one command at a time (calls are serialized).
+int netpol_nftables_run(struct nft_ctx *context, const char *script, int dry_run, int json, char **output, char **errors);
+
+/// Closes `context` and its socket. The kernel makes the closing of a socket
+/// that committed deletions wait for them to be freed (an RCU grace period).
+void netpol_nftables_close(struct nft_ctx *context);
 
 #endif
