@@ -13,7 +13,8 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Measure netpol at a cluster size: parse, matrix, compile, render, kernel apply, incremental updates, memory.",
         usage: """
             netpol-bench [--size <size>] [--runs <runs>] [--datapath] [--agent]
-              [--changes <changes>] [--output <output>]
+              [--changes <changes>] [--burst <burst>] [--netpol <path>]
+              [--output <output>]
             """,
         discussion: """
             Sizes (generated as `netpol gen` would, seed 42):
@@ -30,14 +31,14 @@ struct BenchCommand: AsyncParsableCommand {
             incremental transactions: their size and time are reported. Peak memory \
             is this process's, so run one size per invocation (`make bench` does).
 
-            With --agent, the `netpol agent` binary runs as a child process for \\
-            node-0 of the --size cluster, served by a TLS API server in this \\
-            process: start to ready (list, first full apply), event-to-kernel \\
-            latency of single changes, a burst of changes written within one \\
-            second (until the kernel holds the final state, checked by reading \\
+            With --agent, the `netpol agent` binary runs as a child process for \
+            node-0 of the --size cluster, served by a TLS API server in this \
+            process: start to ready (list, first full apply), event-to-kernel \
+            latency of single changes, a burst of changes written within one \
+            second (until the kernel holds the final state, checked by reading \
             the table back), the agent's CPU per change and its peak memory.
 
-            Example:
+            Examples:
               netpol-bench --size L
               netpol-bench --agent --size L --changes 200
             """)
