@@ -11,28 +11,34 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "netpol-bench",
         abstract: "Measure netpol at a cluster size: parse, matrix, compile, render, kernel apply, incremental updates, memory.",
+        usage: """
+            netpol-bench [--size <size>] [--runs <runs>] [--datapath] [--agent]
+              [--changes <changes>] [--burst <burst>] [--netpol <path>]
+              [--output <output>]
+            """,
         discussion: """
             Sizes (generated as `netpol gen` would, seed 42):
-              S   10 namespaces,    100 pods,     20 policies,     5 nodes
-              M   20 namespaces,  1,000 pods,    200 policies,    10 nodes
-              L  100 namespaces, 10,000 pods,  2,000 policies,   100 nodes
-              XL 1,000 namespaces, 100,000 pods, 10,000 policies, 1,000 nodes
+              size  namespaces     pods  policies  nodes
+              S             10      100        20      5
+              M             20    1,000       200     10
+              L            100   10,000     2,000    100
+              XL         1,000  100,000    10,000  1,000
 
-            Compile, render and apply are for one node (node-0). The matrix is \\
-            measured up to 1,000 pods. As root, the ruleset is applied in a fresh \\
-            network namespace, then four single changes (a pod added, a pod \\
-            relabelled, a policy added, a namespace relabelled) are applied as \\
-            incremental transactions: their size and time are reported. Peak memory \\
+            Compile, render and apply are for one node (node-0). The matrix is \
+            measured up to 1,000 pods. As root, the ruleset is applied in a fresh \
+            network namespace, then four single changes (a pod added, a pod \
+            relabelled, a policy added, a namespace relabelled) are applied as \
+            incremental transactions: their size and time are reported. Peak memory \
             is this process's, so run one size per invocation (`make bench` does).
 
-            With --agent, the `netpol agent` binary runs as a child process for \\
-            node-0 of the --size cluster, served by a TLS API server in this \\
-            process: start to ready (list, first full apply), event-to-kernel \\
-            latency of single changes, a burst of changes written within one \\
-            second (until the kernel holds the final state, checked by reading \\
+            With --agent, the `netpol agent` binary runs as a child process for \
+            node-0 of the --size cluster, served by a TLS API server in this \
+            process: start to ready (list, first full apply), event-to-kernel \
+            latency of single changes, a burst of changes written within one \
+            second (until the kernel holds the final state, checked by reading \
             the table back), the agent's CPU per change and its peak memory.
 
-            Example:
+            Examples:
               netpol-bench --size L
               netpol-bench --agent --size L --changes 200
             """)

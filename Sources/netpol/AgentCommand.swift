@@ -46,8 +46,7 @@ struct AgentCommand: ParsableCommand {
             Examples:
               netpol agent --node "$NODE_NAME"
               ip netns add netpol-try
-              netpol agent --node node-a --source files:examples/three-tier \\
-                --netns netpol-try
+              netpol agent --node node-a --source files:examples/lab --netns netpol-try
             """)
 
     @Option(help: ArgumentHelp("The node whose pods to enforce for (spec.nodeName). Default: $NODE_NAME.", valueName: "name"))

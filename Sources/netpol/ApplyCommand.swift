@@ -4,10 +4,14 @@ import NetpolDataplane
 import NetpolRender
 import NetpolRules
 
-struct ApplyCommand: ParsableCommand {
+struct ApplyCommand: ReadsManifests {
     static let configuration = CommandConfiguration(
         commandName: "apply",
         abstract: "Program a kernel with the rules one node would get.",
+        usage: """
+            netpol apply -f <path> ... --node <node> [--netns <netns>]
+              [--backend <backend>] [--iptables-mode <iptables-mode>]
+            """,
         discussion: """
             nftables: replaces the table `inet netpol` with NODE's rules in one `nft -f` \
             transaction (no moment with half a ruleset, also over rules an earlier run \
@@ -69,11 +73,16 @@ struct CleanupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cleanup",
         abstract: "Remove everything netpol programmed, and nothing else.",
+        usage: """
+            netpol cleanup [--netns <netns>] [--backend <backend>]
+              [--iptables-mode <iptables-mode>]
+            """,
         discussion: """
             nftables: deletes the table `inet netpol` (and so all its sets, maps and \
             chains). iptables: removes the jump from FORWARD, the NETPOL-* chains and \
             the netpol-* ipsets. Other tables and chains, kube-proxy's among them, are \
-            not touched. Running it when there is nothing to remove is fine.
+            not touched. It says what it removed; when there is nothing to remove it \
+            says so and exits 0.
             """)
 
     @Option(help: "A network namespace to clean instead of the current one.")
@@ -82,13 +91,39 @@ struct CleanupCommand: ParsableCommand {
     @OptionGroup var backend: BackendOptions
 
     func run() throws {
+        let programmer = backend.programmer(runner(netns))
+        let found: String?
         do {
-            try backend.programmer(runner(netns)).cleanup()
+            found = try Self.whatNetpolOwns(programmer)
+            try programmer.cleanup()
         } catch {
             fail(error)
         }
-        let what = backend.backend == .nftables ? "table \(NftablesRenderer.family) \(NftablesRenderer.table)" : "the NETPOL-* chains and netpol-* ipsets"
-        print("Removed \(what)\(netns.map { " from network namespace \($0)" } ?? "").")
+        if let found {
+            print("Removed \(found)\(netns.map { " from network namespace \($0)" } ?? "").")
+        } else {
+            let what = backend.backend == .nftables ? "no table \(Self.nftablesTable)" : "no \(IptablesRenderer.chainPrefix)* chains or \(IptablesRenderer.setPrefix)* ipsets"
+            print("Nothing to remove: \(what)\(netns.map { " in network namespace \($0)" } ?? "").")
+        }
+    }
+
+    private static let nftablesTable = "\(NftablesRenderer.family) \(NftablesRenderer.table)"
+
+    /// What netpol has in the kernel now, in words; nil when nothing.
+    private static func whatNetpolOwns(_ programmer: any RuleProgrammer) throws(DataplaneError) -> String? {
+        switch programmer {
+        case let nftables as NftablesProgrammer:
+            return try nftables.readBack() == nil ? nil : "table \(nftablesTable)"
+        case let iptables as IptablesProgrammer:
+            let lines = try iptables.readBack().split(separator: "\n")
+            let chains = lines.filter { $0.hasPrefix(":" + IptablesRenderer.chainPrefix) }.count
+            let sets = lines.filter { $0.hasPrefix(IptablesRenderer.setPrefix) }.count
+            guard chains + sets > 0 else { return nil }
+            return "\(chains) \(IptablesRenderer.chainPrefix)* chain\(chains == 1 ? "" : "s") (IPv4 and IPv6 together) "
+                + "and \(sets) \(IptablesRenderer.setPrefix)* ipset\(sets == 1 ? "" : "s")"
+        default:
+            return "everything netpol programmed"
+        }
     }
 }
 

@@ -40,6 +40,17 @@ struct PortArgument: ExpressibleByArgument {
     }
 
     var defaultValueDescription: String { value.description }
+
+    /// Reads `argument` as `init?(argument:)` does, and says what is wrong when it
+    /// cannot: the parser would only say that the value is invalid.
+    static func parse(_ argument: String) throws -> PortArgument {
+        guard let port = PortArgument(argument: argument) else {
+            throw ValidationError(Int(argument) == nil
+                ? "a port name has 1 to 15 characters"
+                : "a port number must be from 1 to 65535")
+        }
+        return port
+    }
 }
 
 /// A duration on the command line, as Kubernetes writes them: `250ms`, `30s`, `5m`, `1h`.

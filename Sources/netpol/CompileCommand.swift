@@ -6,10 +6,14 @@ import NetpolEngine
 import NetpolRender
 import NetpolRules
 
-struct CompileCommand: ParsableCommand {
+struct CompileCommand: ReadsManifests {
     static let configuration = CommandConfiguration(
         commandName: "compile",
         abstract: "Print the ruleset one node would get.",
+        usage: """
+            netpol compile -f <path> ... --node <node> [--backend <backend>]
+              [--iptables-mode <iptables-mode>] [--stats]
+            """,
         discussion: """
             Computes the rules for the pods scheduled on NODE (spec.nodeName) and prints \
             them: for nftables an `nft -f` script that replaces the table `inet netpol` \

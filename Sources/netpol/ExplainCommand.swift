@@ -3,10 +3,14 @@ import Foundation
 import NetpolEngine
 import NetpolModel
 
-struct ExplainCommand: ParsableCommand {
+struct ExplainCommand: ReadsManifests {
     static let configuration = CommandConfiguration(
         commandName: "explain",
         abstract: "Say whether one connection is allowed, and which policy and rule decide it.",
+        usage: """
+            netpol explain -f <path> ... --from <src> --to <dst> --port <port>
+              [--protocol <protocol>] [--family <family>] [--output <output>]
+            """,
         discussion: """
             SRC and DST are NAMESPACE/POD, or an IP address (an address of a pod in \
             the input is that pod; any other is outside the cluster). The answer names \
@@ -18,8 +22,9 @@ struct ExplainCommand: ParsableCommand {
             with problems.
 
             Examples:
-              netpol explain -f examples/three-tier --from shop/web --to shop/api --port api
-              netpol explain -f examples/three-tier --from shop/api --to 203.0.113.10 --port 443 -o json
+              netpol explain -f examples/lab --from shop/web-1 --to shop/api --port http
+              netpol explain -f examples/lab --from 10.244.1.20 --to shop/db --port 5432
+              netpol explain -f examples/lab --from shop/api --to 1.1.1.1 --port 53 -o json
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -34,7 +39,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The destination: NAMESPACE/POD or an IP address.", valueName: "dst"))
     var to: String
 
-    @Option(help: "Destination port: a number, or a container port name of the destination.")
+    @Option(help: "Destination port: a number, or a container port name of the destination.", transform: PortArgument.parse)
     var port: PortArgument
 
     @Option(name: .customLong("protocol"), help: "TCP, UDP or SCTP.")
@@ -134,7 +139,7 @@ struct VerdictJSON: Encodable {
 
     func encoded() throws -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 }

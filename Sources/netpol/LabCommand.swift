@@ -5,11 +5,17 @@ import NetpolDataplane
 import NetpolEngine
 import NetpolLab
 import NetpolModel
+import Synchronization
 
-struct LabCommand: ParsableCommand {
+struct LabCommand: ReadsManifests {
     static let configuration = CommandConfiguration(
         commandName: "lab",
         abstract: "Prove enforcement on a real kernel: build the cluster in network namespaces and probe it.",
+        usage: """
+            netpol lab -f <path> ... [--port <port>] [--protocol <protocol>]
+              [--family <family>] [--output <output>] [--timeout <timeout>]
+              [--backend <backend>] [--iptables-mode <iptables-mode>]
+            """,
         discussion: """
             Builds a network namespace per node (spec.nodeName; pods without one go to \
             a node called "default") and per pod, links each pod to its node with a \
@@ -22,14 +28,21 @@ struct LabCommand: ParsableCommand {
             once more before it counts as dropped. Prints the kernel's matrix beside \
             the engine's.
 
-            Needs root, iproute2 and nftables (or iptables and ipset). Everything lives in namespaces named \
+            Needs root, iproute2 and nftables (or iptables and ipset). Everything \
+            lives in namespaces named \
             netpol-lab-PID-N-*, removed at the end and on Ctrl-C or SIGTERM; a lab also \
             removes namespaces of earlier labs whose process is gone. The host's own \
             network stack is never touched. SCTP cannot be probed (this kernel has no \
             SCTP) and is reported as unsupported.
 
+            The observed matrix shows `?` for a pair that could not be probed (a pod \
+            reaching itself on a port name it does not declare); the summary counts \
+            them apart.
+
             -o json prints {"protocol", "port", "pods", "expected", "observed", \
-            "mismatches": [{"from", "to"}]}, pods ordered as in `netpol matrix`.
+            "mismatches": [{"from", "to"}], "unprobed": [{"from", "to"}]}, pods \
+            ordered as in `netpol matrix`; an unprobed pair's observed value is the \
+            expected one.
 
             Exit status: 0 the kernel did exactly what the engine says, 1 any \
             mismatch, 2 usage or environment errors (not root, a tool missing).
@@ -53,6 +66,7 @@ struct LabCommand: ParsableCommand {
         do {
             lab = try Lab(snapshot: snapshot, backend: backend.backend, iptablesMode: backend.iptablesMode)
         } catch {
+            Self.leaveToTheSignalHandlerIfStopping()
             FileHandle.standardError.write(Data("netpol lab: \(error)\n".utf8))
             throw ExitStatus.usageOrInput.exitCode
         }
@@ -65,14 +79,28 @@ struct LabCommand: ParsableCommand {
         do {
             result = try lab.run(port: query.port.value, protocol: query.proto, family: query.family)
         } catch {
+            Self.leaveToTheSignalHandlerIfStopping()
             FileHandle.standardError.write(Data("netpol lab: \(error)\n".utf8))
             throw ExitStatus.usageOrInput.exitCode
         }
+        Self.leaveToTheSignalHandlerIfStopping()
         switch query.output {
         case .table: print(Self.report(result, nodes: lab.nodes, colour: Terminal.supportsColour), terminator: "")
         case .json: print(Self.json(result))
         }
         if !result.mismatches.isEmpty { throw ExitStatus.findings.exitCode }
+    }
+
+    /// Set by the signal handler before it tears the lab down: from then on the
+    /// lab's errors and probes are that teardown's doing, and the handler is
+    /// about to exit with the signal's status.
+    private static let stopping = Atomic<Bool>(false)
+
+    /// Parks this thread for good when a signal is tearing the lab down, so that
+    /// the handler's exit status (130 or 143) is the one the process ends with,
+    /// not an error or a verdict the teardown caused.
+    private static func leaveToTheSignalHandlerIfStopping() {
+        if stopping.load(ordering: .sequentiallyConsistent) { dispatchMain() }
     }
 
     /// On SIGINT or SIGTERM, also while the lab is being built: remove its
@@ -82,6 +110,7 @@ struct LabCommand: ParsableCommand {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
+                stopping.store(true, ordering: .sequentiallyConsistent)
                 Lab.removeAllOfThisProcess()
                 Foundation.exit(128 + number)
             }
@@ -96,15 +125,23 @@ struct LabCommand: ParsableCommand {
         }
         var text = "Lab: \(result.pods.count) pods on \(nodes.count) node\(nodes.count == 1 ? "" : "s") (\(nodes.joined(separator: ", ")))\n\n"
         text += "Expected (engine)\n" + MatrixCommand.table(matrix(result.expected), colour: colour)
-        text += "\nObserved (kernel, real probes)\n" + MatrixCommand.table(matrix(result.observed), colour: colour)
+        let notProbed = Set(result.unprobed.compactMap { pair in
+            result.pods.firstIndex(of: pair.from).flatMap { row in
+                result.pods.firstIndex(of: pair.to).map { MatrixCommand.Cell(row: row, column: $0) }
+            }
+        })
+        text += "\nObserved (kernel, real probes)\n" + MatrixCommand.table(matrix(result.observed), colour: colour, notProbed: notProbed)
         for pair in result.unprobed {
             text += "not probed: \(pair.from) -> \(pair.to) (no such port on the pod)\n"
         }
         let mismatches = result.mismatches
+        let probed = result.pods.count * result.pods.count - result.unprobed.count
         if mismatches.isEmpty {
-            text += "\nThe kernel did exactly what the engine says: \(result.pods.count * result.pods.count) pairs, 0 mismatches.\n"
+            let unprobed = result.unprobed.isEmpty ? "" : ", \(result.unprobed.count) not probed"
+            text += "\nThe kernel did exactly what the engine says: \(probed) pairs probed, 0 mismatches\(unprobed).\n"
         } else {
-            text += "\n\(mismatches.count) mismatch\(mismatches.count == 1 ? "" : "es"):\n"
+            let unprobed = result.unprobed.isEmpty ? "" : " (\(result.unprobed.count) not probed)"
+            text += "\n\(mismatches.count) mismatch\(mismatches.count == 1 ? "" : "es") in \(probed) pairs probed\(unprobed):\n"
             for pair in mismatches {
                 let i = result.pods.firstIndex(of: pair.from) ?? 0, j = result.pods.firstIndex(of: pair.to) ?? 0
                 text += "  \(pair.from) -> \(pair.to): engine \(result.expected[i][j] ? "allows" : "blocks"), kernel \(result.observed[i][j] ? "allowed" : "blocked")\n"
@@ -114,11 +151,18 @@ struct LabCommand: ParsableCommand {
     }
 
     static func json(_ result: Lab.Result) -> String {
-        let rows = { (matrix: [[Bool]]) in "[" + matrix.map { JSONText.array($0.map { $0 ? "true" : "false" }) }.joined(separator: ", ") + "]" }
-        let mismatches = result.mismatches.map { "{\"from\": \(JSONText.string($0.from.description)), \"to\": \(JSONText.string($0.to.description))}" }
-        return "{\"protocol\": \(JSONText.string(result.protocol.rawValue)), \"port\": \(JSONText.string(result.port.description)), "
-            + "\"pods\": \(JSONText.array(result.pods.map { JSONText.string($0.description) })), "
-            + "\"expected\": \(rows(result.expected)), \"observed\": \(rows(result.observed)), "
-            + "\"mismatches\": \(JSONText.array(mismatches))}"
+        let rows = { (matrix: [[Bool]]) in JSONText.array(matrix.map { JSONText.array($0.map(JSONText.bool)) }) }
+        let pairs = { (pairs: [(from: PodID, to: PodID)]) in
+            JSONText.array(pairs.map { JSONText.object(["from": JSONText.string($0.from.description), "to": JSONText.string($0.to.description)]) })
+        }
+        return JSONText.object([
+            "protocol": JSONText.string(result.protocol.rawValue),
+            "port": JSONText.string(result.port.description),
+            "pods": JSONText.array(result.pods.map { JSONText.string($0.description) }),
+            "expected": rows(result.expected),
+            "observed": rows(result.observed),
+            "mismatches": pairs(result.mismatches),
+            "unprobed": pairs(result.unprobed),
+        ])
     }
 }

@@ -12,12 +12,17 @@ struct ManifestOptions: ParsableArguments {
     var paths: [String] = []
 
     func validate() throws {
-        if paths.isEmpty {
-            throw ValidationError("Missing input: give at least one -f PATH (a file, a directory, or - for standard input).")
-        }
         if paths.filter({ $0 == "-" }).count > 1 {
             throw ValidationError("Standard input (-f -) can be read only once.")
         }
+    }
+
+    /// Why the command line gives no input, if it does not. `Netpol.main` asks once
+    /// the parser has accepted the whole command line: the parser runs `validate()`
+    /// before it looks for unknown options, and a misspelt `--file x` must be named
+    /// as such, not reported as missing input.
+    var missingInput: String? {
+        paths.isEmpty ? "Missing input: give at least one -f PATH (a file, a directory, or - for standard input)." : nil
     }
 
     func load() -> ManifestSet {
@@ -40,4 +45,9 @@ struct ManifestOptions: ParsableArguments {
         }
         return Snapshot(set.objects.map(\.object))
     }
+}
+
+/// A command that reads manifests through `-f`.
+protocol ReadsManifests: ParsableCommand {
+    var manifests: ManifestOptions { get }
 }

@@ -3,10 +3,14 @@ import Foundation
 import NetpolEngine
 import NetpolModel
 
-struct MatrixCommand: ParsableCommand {
+struct MatrixCommand: ReadsManifests {
     static let configuration = CommandConfiguration(
         commandName: "matrix",
         abstract: "Print who may connect to whom: the connectivity matrix of every pod.",
+        usage: """
+            netpol matrix -f <path> ... [--port <port>] [--protocol <protocol>]
+              [--family <family>] [--output <output>]
+            """,
         discussion: """
             Judges every pair of pods (those with an IP, not on the host network) for \
             one protocol and port, as NetworkPolicy decides it, and prints the truth \
@@ -17,9 +21,9 @@ struct MatrixCommand: ParsableCommand {
             A port name (`--port http`) is looked up on each destination pod's \
             container ports; a destination without it is unreachable on that port.
 
-            -o json prints one object, a contract scripts may rely on:
-              {"protocol": "TCP", "port": "80", "pods": ["x/a", ...],
-               "allowed": [[true, false, ...], ...]}
+            -o json prints one object on one line, a contract scripts may rely on:
+              {"protocol":"TCP","port":"80","pods":["x/a",...],
+               "allowed":[[true,false,...],...]}
             where allowed[i][j] tells whether pods[i] may open a connection to pods[j].
 
             Examples:
@@ -39,19 +43,29 @@ struct MatrixCommand: ParsableCommand {
         }
     }
 
-    /// Rows are sources, columns destinations; `.` allowed, `X` blocked.
-    static func table(_ matrix: Matrix, colour: Bool) -> String {
+    /// A pair of the matrix: `row` connects to `column`.
+    struct Cell: Hashable {
+        var row: Int
+        var column: Int
+    }
+
+    /// Rows are sources, columns destinations; `.` allowed, `X` blocked, and `?`
+    /// for the cells in `notProbed`, whose verdict the lab could not observe.
+    static func table(_ matrix: Matrix, colour: Bool, notProbed: Set<Cell> = []) -> String {
         let names = matrix.pods.map(\.description)
         let width = max(names.map(\.count).max() ?? 0, 1)
         func pad(_ text: String) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
-        var text = "\(matrix.protocol)/\(matrix.port): rows connect to columns; . allowed, X blocked\n"
+        let legend = ". allowed, X blocked" + (notProbed.isEmpty ? "" : ", ? not probed")
+        var text = "\(matrix.protocol)/\(matrix.port): rows connect to columns; \(legend)\n"
         text += pad("-") + " " + names.joined(separator: " ") + "\n"
         for (row, source) in names.enumerated() {
             let cells = matrix.allowed[row].enumerated().map { column, allowed -> String in
-                let mark = allowed ? "." : "X"
-                let cell = mark + String(repeating: " ", count: max(0, names[column].count - 1))
-                guard colour else { return cell }
-                return (allowed ? "\u{1B}[32m" : "\u{1B}[31m") + mark + "\u{1B}[0m" + String(repeating: " ", count: max(0, names[column].count - 1))
+                let probed = !notProbed.contains(Cell(row: row, column: column))
+                let mark = !probed ? "?" : allowed ? "." : "X"
+                let padding = String(repeating: " ", count: max(0, names[column].count - 1))
+                guard colour else { return mark + padding }
+                let colourCode = !probed ? "33" : allowed ? "32" : "31"
+                return "\u{1B}[\(colourCode)m" + mark + "\u{1B}[0m" + padding
             }
             let line = pad(source) + " " + cells.joined(separator: " ")
             text += String(line.reversed().drop { $0 == " " }.reversed()) + "\n"
@@ -60,10 +74,12 @@ struct MatrixCommand: ParsableCommand {
     }
 
     static func json(_ matrix: Matrix) -> String {
-        let rows = matrix.allowed.map { JSONText.array($0.map { $0 ? "true" : "false" }) }
-        return "{\"protocol\": \(JSONText.string(matrix.protocol.rawValue)), \"port\": \(JSONText.string(matrix.port.description)), "
-            + "\"pods\": \(JSONText.array(matrix.pods.map { JSONText.string($0.description) })), "
-            + "\"allowed\": [" + rows.joined(separator: ", ") + "]}"
+        JSONText.object([
+            "protocol": JSONText.string(matrix.protocol.rawValue),
+            "port": JSONText.string(matrix.port.description),
+            "pods": JSONText.array(matrix.pods.map { JSONText.string($0.description) }),
+            "allowed": JSONText.array(matrix.allowed.map { JSONText.array($0.map(JSONText.bool)) }),
+        ])
     }
 }
 
@@ -73,7 +89,9 @@ struct MatrixOptions: ParsableArguments {
         case table, json
     }
 
-    @Option(help: "Destination port: a number, or a container port name (looked up on each destination).")
+    @Option(
+        help: ArgumentHelp("Destination port: a number, or a container port name (looked up on each destination). (default: 80)", valueName: "port"),
+        transform: PortArgument.parse)
     var port = PortArgument(argument: "80")!
 
     @Option(name: .customLong("protocol"), help: "TCP, UDP or SCTP.")

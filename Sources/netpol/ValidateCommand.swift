@@ -1,7 +1,7 @@
 import ArgumentParser
 import NetpolModel
 
-struct ValidateCommand: ParsableCommand {
+struct ValidateCommand: ReadsManifests {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check manifests as the Kubernetes API server would.",
@@ -12,9 +12,10 @@ struct ValidateCommand: ParsableCommand {
 
               FILE:DOC: KIND NAMESPACE/NAME: FIELD: MESSAGE
 
-            FIELD and MESSAGE are those the API server would answer with, e.g.
-              shop.yaml:3: NetworkPolicy shop/web: spec.ingress[0].ports[0].port: \
-            Invalid value: 0: must be between 1 and 65535, inclusive
+            FIELD and MESSAGE are those the API server would answer with, e.g. for \
+            port 0 in a policy's first ingress rule the FIELD \
+            `spec.ingress[0].ports[0].port` and the MESSAGE `Invalid value: 0: must be \
+            between 1 and 65535, inclusive`.
 
             NetworkPolicies are decoded strictly: a field the API does not define (a \
             misspelt `podSelecter`, say) is a problem, as with `kubectl apply`. Objects \

@@ -28,7 +28,7 @@ struct AgentCommandTests {
     func runsOnADirectoryAndExitsOnSIGTERMLeavingTheRules() throws {
         let namespace = "netpol-cli-agent-\(getpid())"
         try tool("/usr/sbin/ip", ["netns", "add", namespace])
-        defer { try? tool("/usr/sbin/ip", ["netns", "delete", namespace]) }
+        defer { _ = try? tool("/usr/sbin/ip", ["netns", "delete", namespace]) }
         let address = "127.0.0.1:\(20_000 + Int(getpid()) % 20_000)"
         let agent = Process()
         agent.executableURL = CLIRunner.binary
@@ -36,7 +36,7 @@ struct AgentCommandTests {
                            "--metrics-address", address, "--log-format", "json"]
         agent.currentDirectoryURL = CLIRunner.packageRoot
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("netpol-agent-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        try Data().write(to: log)
         defer { try? FileManager.default.removeItem(at: log) }
         agent.standardError = try FileHandle(forWritingTo: log)
         try agent.run()
@@ -67,7 +67,7 @@ struct AgentCommandTests {
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("netpol-tool-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        try Data().write(to: output)
         defer { try? FileManager.default.removeItem(at: output) }
         let handle = try FileHandle(forWritingTo: output)
         process.standardOutput = handle

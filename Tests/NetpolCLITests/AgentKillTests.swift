@@ -213,22 +213,33 @@ final class ManifestDirectory {
 /// The built `netpol` binary running in the background, its log in a file.
 final class AgentProcess {
     private let process = Process()
+    /// The agent's log and its TMPDIR: a killed agent cannot remove the scratch
+    /// directories of the commands it had in flight (`netpol-run-*`), so they go
+    /// with this directory.
+    private let directory: URL
     private let logFile: URL
     private let launched = ContinuousClock.now
 
     init(_ arguments: [String]) throws {
-        logFile = FileManager.default.temporaryDirectory.appendingPathComponent("netpol-kill-agent-\(UUID().uuidString).log")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("netpol-kill-agent-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        logFile = directory.appendingPathComponent("agent.log")
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let handle = try FileHandle(forWritingTo: logFile)
         defer { try? handle.close() }
         process.executableURL = CLIRunner.binary
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": directory.path]) { _, own in own }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = handle
         try process.run()
     }
 
-    deinit { try? FileManager.default.removeItem(at: logFile) }
+    /// Removes the log and what the agent left in its TMPDIR, once it has exited.
+    deinit {
+        if process.isRunning { _ = kill() }
+        try? FileManager.default.removeItem(at: directory)
+    }
 
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 

@@ -29,19 +29,23 @@ struct CLIRunner {
         return directory.appendingPathComponent(name)
     }
 
-    /// Runs `netpol ARGUMENTS` (or another `executable`), feeding `input` on standard input.
+    /// Runs `netpol ARGUMENTS` (or another `executable`), feeding `input` on standard input, with
+    /// `environment` added to this process's environment.
     /// Output goes to temporary files rather than pipes, so that no amount of it can block the child.
-    static func run(_ arguments: [String], input: String? = nil, executable: URL = binary) throws -> Result {
+    static func run(
+        _ arguments: [String], input: String? = nil, environment: [String: String] = [:], executable: URL = binary
+    ) throws -> Result {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("netpol-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let files = ["in", "out", "err"].map { scratch.appendingPathComponent($0) }
         try Data((input ?? "").utf8).write(to: files[0])
-        for file in files.dropFirst() { FileManager.default.createFile(atPath: file.path, contents: nil) }
+        for file in files.dropFirst() { try Data().write(to: file) }
 
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
         process.currentDirectoryURL = packageRoot
         let handles = [try FileHandle(forReadingFrom: files[0]), try FileHandle(forWritingTo: files[1]), try FileHandle(forWritingTo: files[2])]
         defer { for handle in handles { try? handle.close() } }

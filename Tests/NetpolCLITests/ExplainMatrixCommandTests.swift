@@ -70,11 +70,28 @@ struct ExplainMatrixCommandTests {
         #expect(allowing.first?["peer"] as? String == "to[0]")
     }
 
+    /// Every `-o json` prints one compact line, as JSONEncoder writes it unformatted.
+    @Test(arguments: [
+        ["matrix", "-f", "examples/three-tier", "--port", "api", "-o", "json"],
+        ["explain", "-f", "examples/three-tier", "--from", "shop/web", "--to", "shop/db", "--port", "postgres", "-o", "json"],
+    ])
+    func jsonIsOneCompactLine(arguments: [String]) throws {
+        let result = try CLIRunner.run(arguments)
+        #expect(result.status == 0)
+        #expect(result.outputLines.count == 1 && result.output.hasSuffix("}\n"), "\(result.output)")
+        #expect(!result.output.contains("\": ") && !result.output.contains(", "), "\(result.output)")
+        #expect(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) is [String: Any])
+    }
+
     @Test(arguments: [
         (["explain", "-f", "examples/three-tier", "--from", "shop/nope", "--to", "shop/db", "--port", "80"], "no pod shop/nope in the input"),
         (["explain", "-f", "examples/three-tier", "--from", "shop/web", "--to", "shop/db"], "Missing expected argument '--port <port>'"),
         (["explain", "-f", "examples/three-tier", "--from", "shop/web", "--to", "db", "--port", "80"], "db is neither NAMESPACE/POD nor an IP address"),
-        (["matrix", "-f", "examples/three-tier", "--port", "70000"], "The value '70000' is invalid for '--port <port>'"),
+        (["matrix", "-f", "examples/three-tier", "--port", "70000"], "The value '70000' is invalid for '--port <port>': a port number must be from 1 to 65535"),
+        (["explain", "-f", "examples/three-tier", "--from", "shop/web", "--to", "shop/db", "--port", "0"], "a port number must be from 1 to 65535"),
+        (["matrix", "-f", "examples/three-tier", "--port", "a-very-long-port-name"], "a port name has 1 to 15 characters"),
+        (["gen", "--pods", "-5"], "--pods must be a count of 0 or more, not -5."),
+        (["gen", "--namespaces", "0"], "--namespaces must be a count of 1 or more, not 0."),
         (["matrix", "-f", "examples/three-tier", "--protocol", "icmp"], "The value 'icmp' is invalid for '--protocol <protocol>'"),
         (["matrix", "-f", "examples/invalid/ports.yaml"], "netpol: the input has problems"),
     ])

@@ -24,9 +24,13 @@ struct KernelCommandTests {
         #expect(result.errors.contains("Missing expected argument '--node <node>'"))
     }
 
-    @Test(.enabled(if: getuid() == 0, "needs root (CI runs as root)"))
-    func applyAndCleanupInANamespace() throws {
-        let name = "netpol-cli-\(getpid())"
+    /// Cleanup says what it removed, and the second time that nothing was left.
+    @Test(.enabled(if: getuid() == 0, "needs root (CI runs as root)"), arguments: [
+        ("nftables", "Removed table inet netpol", "Nothing to remove: no table inet netpol"),
+        ("iptables", "Removed 4 NETPOL-* chains (IPv4 and IPv6 together) and 4 netpol-* ipsets", "Nothing to remove: no NETPOL-* chains or netpol-* ipsets"),
+    ])
+    func applyAndCleanupInANamespace(backend: String, removed: String, nothing: String) throws {
+        let name = "netpol-cli-\(getpid())-\(backend)"
         #expect(try CLIRunner.run(["lab", "--help"]).status == 0)
         let add = Process()
         add.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
@@ -40,12 +44,15 @@ struct KernelCommandTests {
             try? delete.run()
             delete.waitUntilExit()
         }
-        let applied = try CLIRunner.run(["apply", "-f", "examples/lab", "--node", "node-a", "--netns", name])
+        let applied = try CLIRunner.run(["apply", "-f", "examples/lab", "--node", "node-a", "--netns", name, "--backend", backend])
         #expect(applied.status == 0, "\(applied.errors)")
         #expect(applied.output.hasPrefix("Applied 2 chains"))
-        let cleaned = try CLIRunner.run(["cleanup", "--netns", name])
+        let cleaned = try CLIRunner.run(["cleanup", "--netns", name, "--backend", backend])
         #expect(cleaned.status == 0)
-        #expect(cleaned.output == "Removed table inet netpol from network namespace \(name).\n")
+        #expect(cleaned.output == "\(removed) from network namespace \(name).\n")
+        let again = try CLIRunner.run(["cleanup", "--netns", name, "--backend", backend])
+        #expect(again.status == 0)
+        #expect(again.output == "\(nothing) in network namespace \(name).\n")
         let missing = try CLIRunner.run(["apply", "-f", "examples/lab", "--node", "node-a", "--netns", "netpol-no-such-namespace"])
         #expect(missing.status == 2)
         #expect(missing.errors.contains("netpol-no-such-namespace"))
@@ -62,6 +69,28 @@ struct KernelCommandTests {
         #expect((object["expected"] as? [[Bool]])?[0] == [true, false, false, true, true])
     }
 
+    /// On port postgres only shop/db declares it, so four pods reaching themselves
+    /// cannot be probed: `?` in the observed matrix, counted apart.
+    @Test(.enabled(if: getuid() == 0, "needs root (CI runs as root)"))
+    func labShowsUnprobedPairsApart() throws {
+        let result = try CLIRunner.run(["lab", "-f", "examples/lab", "--port", "postgres", "--timeout", "1000"])
+        #expect(result.status == 0, "\(result.errors)")
+        let observed = result.outputLines.drop { $0 != "Observed (kernel, real probes)" }
+        #expect(Array(observed.dropFirst().prefix(7)) == [
+            "TCP/postgres: rows connect to columns; . allowed, X blocked, ? not probed",
+            "-              clients/client shop/api shop/db shop/web-1 shop/web-2",
+            "clients/client ?              X        X       X          X",
+            "shop/api       X              ?        .       X          X",
+            "shop/db        X              X        .       X          X",
+            "shop/web-1     X              X        X       ?          X",
+            "shop/web-2     X              X        X       X          ?",
+        ])
+        #expect(result.outputLines.last == "The kernel did exactly what the engine says: 21 pairs probed, 0 mismatches, 4 not probed.")
+        let json = try CLIRunner.run(["lab", "-f", "examples/lab", "--port", "postgres", "--timeout", "1000", "-o", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
+        #expect((object["unprobed"] as? [[String: String]])?.map { $0["from"] ?? "" } == ["clients/client", "shop/api", "shop/web-1", "shop/web-2"])
+    }
+
     @Test(.enabled(if: getuid() != 0, "only meaningful when not root"))
     func labWithoutRootExitsTwo() throws {
         let result = try CLIRunner.run(["lab", "-f", "examples/lab"])
@@ -75,8 +104,14 @@ struct LabSignalTests {
     /// SIGTERM while the lab is being built or probing: it removes its namespaces and exits 143.
     @Test(.enabled(if: getuid() == 0, "needs root (CI runs as root)"), arguments: [0.0, 1.5])
     func sigtermRemovesTheLab(after delay: Double) throws {
+        // The lab exits from its signal handler: a command it had in flight leaves
+        // its scratch directory (`netpol-run-*`) in this TMPDIR, removed below.
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("netpol-lab-signal-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
         let process = Process()
         process.executableURL = CLIRunner.binary
+        process.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": scratch.path]) { _, own in own }
         process.currentDirectoryURL = CLIRunner.packageRoot
         process.arguments = ["lab", "-f", "examples/lab", "--port", "5432", "--timeout", "20000"]
         process.standardOutput = FileHandle.nullDevice

@@ -74,6 +74,21 @@ struct ValidateCommandTests {
         #expect(result.output == "")
     }
 
+    /// The parser checks for unknown options last; missing input is checked after
+    /// it, so a misspelt option is what the user reads first.
+    @Test(arguments: [
+        (["validate", "--file", "x"], "Error: Unknown option '--file'\nUsage: netpol validate"),
+        (["validate", "--bogus"], "Error: Unknown option '--bogus'\nUsage: netpol validate"),
+        (["explain", "--fil", "x", "--from", "a/b", "--to", "a/c", "--port", "80"], "Error: Unknown option '--fil'. Did you mean '--from'?"),
+        (["matrix"], "Error: Missing input: give at least one -f PATH (a file, a directory, or - for standard input).\nUsage: netpol matrix -f <path>"),
+    ])
+    func aMisspeltOptionIsNamedBeforeMissingInput(arguments: [String], message: String) throws {
+        let result = try CLIRunner.run(arguments)
+        #expect(result.status == 2)
+        #expect(result.errors.hasPrefix(message), "stderr: \(result.errors)")
+        #expect(result.output == "")
+    }
+
     @Test func unreadableInputExitsTwo() throws {
         let result = try CLIRunner.run(["validate", "-f", "no/such/dir"])
         #expect(result.status == 2)
