@@ -39,7 +39,7 @@ public struct TestCertificates: Sendable {
              "-extfile", "san.cnf", "-out", "server.crt"],
         ]
         let san = "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n"
-        FileManager.default.createFile(atPath: directory + "/san.cnf", contents: Data(san.utf8))
+        _ = FileManager.default.createFile(atPath: directory + "/san.cnf", contents: Data(san.utf8))
         for arguments in steps {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
