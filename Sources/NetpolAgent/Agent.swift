@@ -31,13 +31,13 @@ public struct AgentConfiguration: Sendable {
         node: String, debounce: Duration = .zero, verifyInterval: Duration? = .seconds(60), resync: Duration? = nil,
         retry: Backoff = Backoff(), stallTimeout: Duration = .seconds(120), chainRetention: Duration = .seconds(60)
     ) {
-        self.chainRetention = chainRetention
         self.node = node
         self.debounce = debounce
         self.verifyInterval = verifyInterval
         self.resync = resync
         self.retry = retry
         self.stallTimeout = stallTimeout
+        self.chainRetention = chainRetention
     }
 }
 
@@ -141,10 +141,12 @@ public final class Agent<C: Clock<Duration>> {
         }
     }
 
-    /// One turn of the loop: follow the store, then run the chores that are due.
     /// Time since the agent was made, as the planner counts it.
     private var now: Duration { born.duration(to: clock.now) }
 
+    /// One turn of the loop: follow the store, then run the chores that are
+    /// due, and delete the chains kept unused for their time (checked at every
+    /// wake: a change, or the verify timer).
     private func work(_ due: Set<Chore>) throws(DataplaneError) {
         let deadline = clock.now.advanced(by: configuration.stallTimeout)
         status.beginWork { [clock] in clock.now >= deadline }

@@ -68,10 +68,14 @@ public final class IptablesProgrammer {
     /// the one it works out itself.
     @discardableResult
     public func apply(_ diff: PlanDiff) throws(DataplaneError) -> ApplyOutcome {
-        guard let previous = applied else { throw DataplaneError(.nothingApplied, "no whole plan applied yet: replace the rules first") }
-        var plan = previous
-        plan.apply(diff)
-        return try write(diff, from: previous, to: plan)
+        // The steps need the old chains and bindings only; the sets, which may
+        // hold every pod of the cluster, change in place rather than by copy.
+        guard let old = applied.map({ RulePlan(node: $0.node, sets: [], chains: $0.chains, bindings: $0.bindings) }) else {
+            throw DataplaneError(.nothingApplied, "no whole plan applied yet: replace the rules first")
+        }
+        applied?.apply(diff)
+        guard let plan = applied else { return .incremental(diff) }
+        return try write(diff, from: old, to: plan)
     }
 
     /// Writes `diff` in the four steps; if one fails, writes `plan` whole.

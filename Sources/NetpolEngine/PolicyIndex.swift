@@ -44,8 +44,9 @@ package struct PolicyIndex: Sendable {
 package final class IndexedPod: Sendable {
     package let id: PodID
     package let pod: Pod
-    /// The pod's addresses; empty for a pod without an IP or a terminating pod,
-    /// which contribute no addresses.
+    /// The pod's addresses; empty for a pod without an IP, a terminating pod
+    /// and a finished one (`Succeeded`, `Failed`: its IP may already be a new
+    /// pod's), which contribute no addresses.
     package let addresses: [IPAddress]
     /// The families of `addresses`, first address first.
     package let families: [IPAddress.Family]
@@ -53,7 +54,8 @@ package final class IndexedPod: Sendable {
     package init(_ pod: Pod) {
         self.pod = pod
         id = PodID(namespace: pod.namespace, name: pod.name)
-        addresses = pod.metadata.deletionTimestamp == nil ? pod.status.addresses.compactMap { IPAddress($0) } : []
+        let finished = ["Succeeded", "Failed"].contains(pod.status.phase)
+        addresses = pod.metadata.deletionTimestamp == nil && !finished ? pod.status.addresses.compactMap { IPAddress($0) } : []
         var families: [IPAddress.Family] = []
         for address in addresses where !families.contains(address.family) { families.append(address.family) }
         self.families = families

@@ -261,11 +261,11 @@ public struct NodePlanner: Sendable {
     }
 
     private mutating func remove(chain name: String) {
+        unusedChains.remove(name)
         guard let chain = chains.removeValue(forKey: name) else { return }
         if chain.rules != nil && before.chain[name] == nil { before.chain[name] = .some(chain.planChain) }
         for set in chain.sets { release(set: set) }
         for policy in chain.inputs.policies { chainsByPolicy[policy]?.remove(name) }
-        unusedChains.remove(name)
     }
 
     private mutating func touch(chain name: String) {
@@ -346,9 +346,8 @@ public struct NodePlanner: Sendable {
     /// pods with an address off the host network; addresses pick any pod.
     private func picks(_ scope: PeerScope, _ pod: IndexedPod) -> Bool {
         switch scope {
-        case .podsIn, .podsInNamespaces:
-            guard case .podsInNamespaces(_, let namespaces) = scope else { return picksInNamespace(scope, pod) }
-            return namespaces.matches(labels(of: pod.id.namespace)) && picksInNamespace(scope, pod)
+        case .podsIn: return picksInNamespace(scope, pod)
+        case .podsInNamespaces(_, let namespaces): return namespaces.matches(labels(of: pod.id.namespace)) && picksInNamespace(scope, pod)
         case .block(let block): return pod.address(block.cidr.family).map(block.contains) ?? false
         case .everyPod: return true
         }
@@ -409,7 +408,8 @@ public struct NodePlanner: Sendable {
                 continue
             }
             if dirtyChains.contains(name) { compute(chain: name) }
-            if chain.pods == 0 && chains[name]?.unusedSince == nil {
+            // `compute` may have removed it (a policy it was made of is gone).
+            if let live = chains[name], live.pods == 0, live.unusedSince == nil {
                 chains[name]?.unusedSince = now
                 unusedChains.insert(name)
             }

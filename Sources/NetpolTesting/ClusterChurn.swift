@@ -77,9 +77,14 @@ public struct ClusterChurn {
     }
 
     /// New addresses (IPv4, sometimes dual-stack), the node's on the host
-    /// network, none while pending, or none again as it terminates.
+    /// network, none while pending, or none again as it terminates; or it
+    /// finishes, keeping an address that a new pod may get.
     private mutating func readdress(_ pod: inout Pod) {
         release(pod)
+        if pick(20) == 0, !pod.status.addresses.isEmpty, !pod.spec.hostNetwork {
+            pod.status.phase = "Succeeded"
+            return
+        }
         pod.spec.hostNetwork = false
         pod.metadata.deletionTimestamp = nil
         switch pick(20) {
@@ -103,9 +108,9 @@ public struct ClusterChurn {
         pod.status = PodStatus(phase: "Running", podIP: addresses[0], podIPs: addresses)
     }
 
-    /// Gives a pod's own address back for reuse.
+    /// Gives a pod's own address back for reuse (a finished pod's went back as it finished).
     private mutating func release(_ pod: Pod) {
-        guard !pod.spec.hostNetwork, let address = pod.status.addresses.first, address.hasPrefix("10.0.1."),
+        guard !pod.spec.hostNetwork, pod.status.phase != "Succeeded", let address = pod.status.addresses.first, address.hasPrefix("10.0.1."),
               let host = Int(address.dropFirst("10.0.1.".count)) else { return }
         freeAddresses.append(host)
     }

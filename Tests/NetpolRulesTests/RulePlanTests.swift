@@ -24,6 +24,23 @@ struct RulePlanTests {
         #expect(plan.sets.first?.elements.count == 6)
     }
 
+    /// A finished pod keeps its IP in the API, and a new pod may already have
+    /// it: the finished one must be in no set and bound to nothing, or the
+    /// verdict map would hold one address twice.
+    @Test func aFinishedPodHasNoAddressForANewPodToClashWith() {
+        var cluster = ConformanceModel.cluster()
+        cluster.apply(networkPolicy("deny", in: "x", types: [.ingress]))
+        cluster.apply(networkPolicy("from-x", in: "y", ingress: [.init(from: [.namespaces(.labels(["ns": "x"]))])]))
+        cluster.update(pod: "a", in: "x") { $0.status.phase = "Succeeded" }
+        var reuser = cluster.pods[PodKey("x", "a")]!
+        reuser.metadata.name = "a-next"
+        reuser.status.phase = "Running"
+        cluster.pods[PodKey("x", "a-next")] = reuser
+        let plan = plan(cluster)
+        #expect(plan.bindings.filter { $0.address.description == ConformanceModel.ipv4("x", "a") }.map(\.pod.name) == ["a-next"])
+        #expect(!Engine(snapshot: cluster.snapshot).matrixPods.contains(PodID(namespace: "x", name: "a")))
+    }
+
     @Test func podsWithEqualRulesShareAChain() {
         var cluster = ConformanceModel.cluster()
         cluster.apply(networkPolicy("deny", in: "x", types: [.ingress]))
