@@ -16,7 +16,7 @@ package struct CompiledPolicy: Sendable {
         id = PolicyID(namespace: policy.namespace, name: policy.name)
         let home: Set<String> = [policy.namespace]
         targets = selectors.pods(matching: policy.spec.podSelector, in: home)
-        directions = Set(policy.spec.effectivePolicyTypes.compactMap { Direction(rawValue: $0.rawValue) })
+        directions = policy.isolatedDirections
         ingress = policy.spec.ingress.enumerated().map { index, rule in
             CompiledRule(direction: .ingress, index: index, peers: rule.from, ports: rule.ports, home: policy.namespace, pods: pods, selectors: &selectors)
         }
@@ -161,5 +161,13 @@ package struct AddressBlock: Hashable, Sendable {
 
     package func contains(_ address: IPAddress) -> Bool {
         cidr.contains(address) && !except.contains { $0.contains(address) }
+    }
+}
+
+extension NetworkPolicy {
+    /// The directions it isolates the pods it selects in: `spec.policyTypes`
+    /// after defaulting.
+    package var isolatedDirections: Set<Direction> {
+        Set(spec.effectivePolicyTypes.compactMap { Direction(rawValue: $0.rawValue) })
     }
 }

@@ -202,10 +202,6 @@ extension NetworkPolicy {
         direction == .ingress ? spec.ingress.map { ($0.from, $0.ports) } : spec.egress.map { ($0.to, $0.ports) }
     }
 
-    /// Whether it isolates the pods it selects in `direction`.
-    func isolates(_ direction: Direction) -> Bool {
-        spec.effectivePolicyTypes.contains { $0.rawValue == direction.rawValue }
-    }
 }
 
 /// A named port, resolved on the pod that declares it.

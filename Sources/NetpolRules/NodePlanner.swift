@@ -139,11 +139,12 @@ public struct NodePlanner: Sendable {
         let new = self.labels(of: name)
         guard old != new else { return }
         for (selector, scopes) in scopesByNamespaceSelector where selector.matches(old) != selector.matches(new) {
+            // The namespace's pods join (or leave) every scope of this selector that picks them.
+            let joins = selector.matches(new)
             for id in podsByNamespace[name] ?? [] {
                 guard let pod = pods[id] else { continue }
-                for scope in scopes {
-                    let (was, now) = (selector.matches(old) && picksInNamespace(scope, pod), selector.matches(new) && picksInNamespace(scope, pod))
-                    recount(scope, old: was ? pod : nil, new: now ? pod : nil)
+                for scope in scopes where picksInNamespace(scope, pod) {
+                    recount(scope, old: joins ? nil : pod, new: joins ? pod : nil)
                 }
             }
         }
@@ -225,7 +226,7 @@ public struct NodePlanner: Sendable {
 
     private func isolatingPolicies(of pod: IndexedPod, _ direction: Direction) -> [NetworkPolicy] {
         (policiesByNamespace[pod.id.namespace] ?? []).compactMap { policies[$0] }.filter { policy in
-            policy.isolates(direction) && policy.spec.podSelector.matches(pod.labels)
+            policy.isolatedDirections.contains(direction) && policy.spec.podSelector.matches(pod.labels)
         }
     }
 
@@ -386,14 +387,19 @@ public struct NodePlanner: Sendable {
             sets: sets.values.map { AddressSet(name: $0.key.name, family: $0.key.family, kind: $0.key.kind, elements: $0.counts.keys.sorted(), origin: $0.key.origin) }
                 .sorted { $0.name < $1.name },
             chains: chains.values.compactMap(\.planChain).sorted { $0.name < $1.name },
-            bindings: bindings.sorted { ($0.direction.rawValue, $0.address, $0.pod) < ($1.direction.rawValue, $1.address, $1.pod) })
+            bindings: bindings.sorted(by: PodBinding.inPlanOrder))
     }
 
     // MARK: - Ending a batch
 
     /// Whether a chain has been unused for `retention` by `now`: a commit would delete it.
     public func hasExpiredChains(now: Duration) -> Bool {
-        unusedChains.contains { name in chains[name]?.unusedSince.map { now - $0 >= retention } ?? false }
+        unusedChains.contains { hasExpired($0, now: now) }
+    }
+
+    /// Whether the unused chain `name` has been kept for `retention` by `now`.
+    private func hasExpired(_ name: String, now: Duration) -> Bool {
+        chains[name]?.unusedSince.map { now - $0 >= retention } ?? true
     }
 
     /// Ends a batch of changes: works out the rules of new and changed chains,
@@ -415,10 +421,7 @@ public struct NodePlanner: Sendable {
             }
         }
         (dirtyChains, leftChains) = ([], [])
-        for name in unusedChains {
-            if let since = chains[name]?.unusedSince, now - since < retention { continue }
-            remove(chain: name)
-        }
+        for name in unusedChains where hasExpired(name, now: now) { remove(chain: name) }
         for name in releasedSets where (sets[name]?.references ?? 1) <= 0 { remove(set: name) }
         releasedSets = []
         return takeDifference()
@@ -455,12 +458,11 @@ public struct NodePlanner: Sendable {
             default: break
             }
         }
-        let order = { (a: PodBinding, b: PodBinding) in (a.direction.rawValue, a.address, a.pod) < (b.direction.rawValue, b.address, b.pod) }
         for (binding, was) in before.bindingPresent where was != bindings.contains(binding) {
             if was { diff.removedBindings.append(binding) } else { diff.addedBindings.append(binding) }
         }
-        diff.addedBindings.sort(by: order)
-        diff.removedBindings.sort(by: order)
+        diff.addedBindings.sort(by: PodBinding.inPlanOrder)
+        diff.removedBindings.sort(by: PodBinding.inPlanOrder)
         before = BatchOrigin()
         return diff
     }

@@ -112,8 +112,7 @@ extension RulePlan {
             if index < chains.count, chains[index].name == chain.name { chains[index] = chain } else { chains.insert(chain, at: index) }
         }
 
-        let before = { (a: PodBinding, b: PodBinding) in (a.direction.rawValue, a.address, a.pod) < (b.direction.rawValue, b.address, b.pod) }
-        bindings.applySorted(adding: diff.addedBindings, removing: diff.removedBindings, by: before)
+        bindings.applySorted(adding: diff.addedBindings, removing: diff.removedBindings, by: PodBinding.inPlanOrder)
     }
 }
 

@@ -31,7 +31,7 @@ public enum RuleCompiler {
                 }
             }
         }
-        bindings.sort { ($0.direction.rawValue, $0.address, $0.pod) < ($1.direction.rawValue, $1.address, $1.pod) }
+        bindings.sort(by: PodBinding.inPlanOrder)
         return RulePlan(
             node: node,
             sets: builder.sets.values.sorted { $0.name < $1.name },

@@ -129,4 +129,9 @@ public struct PodBinding: Hashable, Sendable {
         self.chain = chain
         self.pod = pod
     }
+
+    /// The order of `RulePlan.bindings`: by direction, address, then pod.
+    static func inPlanOrder(_ a: PodBinding, _ b: PodBinding) -> Bool {
+        (a.direction.rawValue, a.address, a.pod) < (b.direction.rawValue, b.address, b.pod)
+    }
 }

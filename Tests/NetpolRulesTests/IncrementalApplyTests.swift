@@ -76,28 +76,36 @@ struct IncrementalKernelTests {
         }.joined(separator: "\n")
     }
 
-    @Test func deletionsInProcessLeaveTheTableAFullReplaceWould() throws {
+    /// Two fresh namespaces (`netpol-test-…-TAG-a`, `-b`), removed after `body`:
+    /// an in-process programmer for incremental applies in the first, a
+    /// programmer through the `nft` command for whole ones in the second.
+    private static func withIncrementalAndFull(_ tag: String, _ body: (NftablesProgrammer, NftablesProgrammer) throws -> Void) throws {
         let host = ProcessRunner()
-        let names = ["a", "b"].map { "netpol-test-\(getpid())-del-\($0)-\(UInt32.random(in: 0...UInt32.max))" }
+        let names = ["a", "b"].map { "netpol-test-\(getpid())-\(tag)-\($0)-\(UInt32.random(in: 0...UInt32.max))" }
         for name in names { try host.check(Command("ip", ["netns", "add", name])) }
         defer { for name in names { _ = try? host.run(Command("ip", ["netns", "delete", name])) } }
-        let incremental = NftablesProgrammer(runner: InProcessNftRunner(namespace: names[0], fallback: NetnsRunner(namespace: names[0])))
-        let full = NftablesProgrammer(runner: NetnsRunner(namespace: names[1]))
+        try body(
+            NftablesProgrammer(runner: InProcessNftRunner(namespace: names[0], fallback: NetnsRunner(namespace: names[0]))),
+            NftablesProgrammer(runner: NetnsRunner(namespace: names[1])))
+    }
 
-        var cluster = ConformanceModel.cluster(dualStack: true)
-        cluster.apply(networkPolicy("from-y", in: "x", ingress: [.init(ports: [.tcp(80)], from: [.namespaces(.labels(["ns": "y"]))])]))
-        try incremental.apply(RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot))
-        // Peers leave the set of namespace y's pods; isolated pods of x lose their bindings.
-        for pod in [PodKey("y", "a"), PodKey("x", "b"), PodKey("y", "c"), PodKey("x", "a")] {
-            cluster.pods[pod] = nil
-            let plan = RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot)
-            let diff = try #require(try incremental.apply(plan).diff, "deleting \(pod.namespace)/\(pod.name) fell back to a whole replace")
-            #expect(diff.elementChanges.contains { !$0.removed.isEmpty } || !diff.removedBindings.isEmpty, "deleting \(pod.namespace)/\(pod.name) deleted no element")
-            try full.replace(plan)
-            let left = Self.normalized(try #require(try incremental.readBack()))
-            #expect(left == Self.normalized(try #require(try full.readBack())), "after deleting \(pod.namespace)/\(pod.name)")
-            let words = left.split(whereSeparator: { " ,{}\n".contains($0) })
-            #expect(!words.contains(Substring(ConformanceModel.ipv4(pod.namespace, pod.name))), "\(pod.namespace)/\(pod.name) is gone")
+    @Test func deletionsInProcessLeaveTheTableAFullReplaceWould() throws {
+        try Self.withIncrementalAndFull("del") { incremental, full in
+            var cluster = ConformanceModel.cluster(dualStack: true)
+            cluster.apply(networkPolicy("from-y", in: "x", ingress: [.init(ports: [.tcp(80)], from: [.namespaces(.labels(["ns": "y"]))])]))
+            try incremental.apply(RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot))
+            // Peers leave the set of namespace y's pods; isolated pods of x lose their bindings.
+            for pod in [PodKey("y", "a"), PodKey("x", "b"), PodKey("y", "c"), PodKey("x", "a")] {
+                cluster.pods[pod] = nil
+                let plan = RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot)
+                let diff = try #require(try incremental.apply(plan).diff, "deleting \(pod.namespace)/\(pod.name) fell back to a whole replace")
+                #expect(diff.elementChanges.contains { !$0.removed.isEmpty } || !diff.removedBindings.isEmpty, "deleting \(pod.namespace)/\(pod.name) deleted no element")
+                try full.replace(plan)
+                let left = Self.normalized(try #require(try incremental.readBack()))
+                #expect(left == Self.normalized(try #require(try full.readBack())), "after deleting \(pod.namespace)/\(pod.name)")
+                let words = left.split(whereSeparator: { " ,{}\n".contains($0) })
+                #expect(!words.contains(Substring(ConformanceModel.ipv4(pod.namespace, pod.name))), "\(pod.namespace)/\(pod.name) is gone")
+            }
         }
     }
 
@@ -129,26 +137,21 @@ struct IncrementalKernelTests {
     /// each batch's difference written in process; every few batches the same
     /// plan written whole into a second namespace lists the same table.
     @Test func plannerDifferencesLeaveTheTableAWholeReplaceWould() throws {
-        let host = ProcessRunner()
-        let names = ["a", "b"].map { "netpol-test-\(getpid())-planner-\($0)-\(UInt32.random(in: 0...UInt32.max))" }
-        for name in names { try host.check(Command("ip", ["netns", "add", name])) }
-        defer { for name in names { _ = try? host.run(Command("ip", ["netns", "delete", name])) } }
-        let incremental = NftablesProgrammer(runner: InProcessNftRunner(namespace: names[0], fallback: NetnsRunner(namespace: names[0])))
-        let full = NftablesProgrammer(runner: NetnsRunner(namespace: names[1]))
-
-        var churn = ClusterChurn(seed: 7)
-        var planner = NodePlanner(node: "n1", snapshot: churn.cluster.snapshot, retention: .seconds(30))
-        try incremental.replace(planner.plan)
-        for batch in 1...150 {
-            for _ in 0..<(batch % 3 + 1) { planner.apply(churn.next()) }
-            let diff = planner.commit(now: .seconds(Int64(batch * 4)))
-            let outcome = try incremental.apply(diff)
-            #expect(outcome == .incremental(diff), "batch \(batch) fell back to a whole replace: \(outcome)")
-            guard batch % 15 == 0 else { continue }
-            try full.replace(planner.plan)
-            let left = Self.normalized(try #require(try incremental.readBack()))
-            let right = Self.normalized(try #require(try full.readBack()))
-            #expect(left == right, "batch \(batch)")
+        try Self.withIncrementalAndFull("planner") { incremental, full in
+            var churn = ClusterChurn(seed: 7)
+            var planner = NodePlanner(node: "n1", snapshot: churn.cluster.snapshot, retention: .seconds(30))
+            try incremental.replace(planner.plan)
+            for batch in 1...150 {
+                for _ in 0..<(batch % 3 + 1) { planner.apply(churn.next()) }
+                let diff = planner.commit(now: .seconds(Int64(batch * 4)))
+                let outcome = try incremental.apply(diff)
+                #expect(outcome == .incremental(diff), "batch \(batch) fell back to a whole replace: \(outcome)")
+                guard batch % 15 == 0 else { continue }
+                try full.replace(planner.plan)
+                let left = Self.normalized(try #require(try incremental.readBack()))
+                let right = Self.normalized(try #require(try full.readBack()))
+                #expect(left == right, "batch \(batch)")
+            }
         }
     }
 }

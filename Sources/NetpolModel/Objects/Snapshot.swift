@@ -40,17 +40,20 @@ extension Snapshot {
     /// The changes that turn `old` into this snapshot, as a store would report
     /// them: namespaces, then pods, then policies.
     public func changes(from old: Snapshot) -> [ClusterChange] {
-        func changes<T: Equatable>(_ kind: String, _ before: [T], _ after: [T], key: (T) -> (String, String), object: (T) -> KubeObject) -> [ClusterChange] {
-            let beforeByKey = Dictionary(before.map { (key($0).0 + "/" + key($0).1, $0) }, uniquingKeysWith: { $1 })
-            let afterKeys = Set(after.map { key($0).0 + "/" + key($0).1 })
-            let upserts = after.filter { beforeByKey[key($0).0 + "/" + key($0).1] != $0 }.map { ClusterChange.upsert(object($0)) }
-            let deletes = before.filter { !afterKeys.contains(key($0).0 + "/" + key($0).1) }.map {
-                ClusterChange.delete(ObjectReference(kind: kind, namespace: key($0).0, name: key($0).1))
-            }
-            return upserts + deletes
+        Self.changes("Namespace", old.namespaces, namespaces, KubeObject.namespace)
+            + Self.changes("Pod", old.pods, pods, KubeObject.pod)
+            + Self.changes("NetworkPolicy", old.policies, policies, KubeObject.networkPolicy)
+    }
+
+    /// Upserts for objects new or different in `after`, deletes for those gone.
+    private static func changes<T: Equatable>(_ kind: String, _ before: [T], _ after: [T], _ object: (T) -> KubeObject) -> [ClusterChange] {
+        func reference(_ value: T) -> ObjectReference {
+            let metadata = object(value).metadata
+            return ObjectReference(kind: kind, namespace: metadata.namespace, name: metadata.name)
         }
-        return changes("Namespace", old.namespaces, namespaces, key: { ("", $0.name) }, object: KubeObject.namespace)
-            + changes("Pod", old.pods, pods, key: { ($0.namespace, $0.name) }, object: KubeObject.pod)
-            + changes("NetworkPolicy", old.policies, policies, key: { ($0.namespace, $0.name) }, object: KubeObject.networkPolicy)
+        let beforeByReference = Dictionary(before.map { (reference($0), $0) }, uniquingKeysWith: { $1 })
+        let afterReferences = Set(after.map(reference))
+        return after.filter { beforeByReference[reference($0)] != $0 }.map { .upsert(object($0)) }
+            + before.map(reference).filter { !afterReferences.contains($0) }.map(ClusterChange.delete)
     }
 }
