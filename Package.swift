@@ -31,6 +31,10 @@ let package = Package(
             dependencies: ["NetpolModel"]
         ),
         .target(
+            name: "NetpolLint",
+            dependencies: ["NetpolModel", "NetpolEngine"]
+        ),
+        .target(
             name: "NetpolRules",
             dependencies: ["NetpolModel", "NetpolEngine"]
         ),
@@ -93,6 +97,7 @@ let package = Package(
             dependencies: [
                 "NetpolModel",
                 "NetpolEngine",
+                "NetpolLint",
                 "NetpolRules",
                 "NetpolRender",
                 "NetpolDataplane",
@@ -124,6 +129,10 @@ let package = Package(
                 "NetpolWorkload",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
+        ),
+        .testTarget(
+            name: "NetpolLintTests",
+            dependencies: ["NetpolModel", "NetpolLint"]
         ),
         .testTarget(
             name: "NetpolEngineTests",

@@ -33,6 +33,11 @@ struct ManifestOptions: ParsableArguments {
     /// cannot be read or objects the API server would reject stop the command
     /// (exit status 2): a verdict on a cluster that could not exist is no verdict.
     func loadSnapshot() throws -> Snapshot {
+        Snapshot(try loadValidObjects().map(\.object))
+    }
+
+    /// The objects read, with where each came from, on the terms of `loadSnapshot`.
+    func loadValidObjects() throws -> [LoadedObject] {
         let set = load()
         var complaints = set.errors.map(\.description)
         for loaded in set.objects {
@@ -43,7 +48,7 @@ struct ManifestOptions: ParsableArguments {
             FileHandle.standardError.write(Data(text.utf8))
             throw ExitStatus.usageOrInput.exitCode
         }
-        return Snapshot(set.objects.map(\.object))
+        return set.objects
     }
 }
 

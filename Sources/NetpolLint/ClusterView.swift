@@ -1,0 +1,121 @@
+import NetpolEngine
+import NetpolModel
+
+/// The input as lint reads it: every object's location, and the pods and
+/// namespaces that selectors are matched against "today".
+///
+/// Selectors here match pods by labels whether or not the pod has an address
+/// (a pod written by hand has no status), but never finished or terminating
+/// pods, and podSelectors never pick host-network pods, as NetworkPolicy never
+/// applies to them.
+struct ClusterView {
+    let snapshot: Snapshot
+    /// Where each object was defined last (a later definition wins, as in the snapshot).
+    private let locations: [ObjectReference: String]
+    /// Namespaces the input defines with a Namespace object: only their labels are known.
+    let definedNamespaces: Set<String>
+    /// Live pods per namespace, host-network ones included.
+    private let podsByNamespace: [String: [Pod]]
+    private let namespaceLabels: [String: [String: String]]
+
+    init(_ objects: [LoadedObject]) {
+        snapshot = Snapshot(objects.map(\.object))
+        var locations: [ObjectReference: String] = [:]
+        var defined = Set<String>()
+        for loaded in objects {
+            locations[Self.reference(loaded.object)] = loaded.location
+            if case .namespace(let namespace) = loaded.object { defined.insert(namespace.name) }
+        }
+        self.locations = locations
+        definedNamespaces = defined
+        let live = snapshot.pods.filter { $0.metadata.deletionTimestamp == nil && !["Succeeded", "Failed"].contains($0.status.phase) }
+        podsByNamespace = Dictionary(grouping: live, by: \.namespace)
+        namespaceLabels = Dictionary(uniqueKeysWithValues: snapshot.namespaces.map { ($0.name, $0.labels) })
+    }
+
+    static func reference(_ object: KubeObject) -> ObjectReference {
+        ObjectReference(kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name)
+    }
+
+    func location(of policy: NetworkPolicy) -> String {
+        locations[Self.reference(.networkPolicy(policy))] ?? ""
+    }
+
+    /// Whether the input holds any pod of `namespace`: only then can a selector
+    /// be said to select nothing there.
+    func knowsPods(in namespace: String) -> Bool {
+        !(podsByNamespace[namespace] ?? []).isEmpty
+    }
+
+    var allPods: [Pod] { podsByNamespace.keys.sorted().flatMap { podsByNamespace[$0] ?? [] } }
+
+    func pods(in namespace: String) -> [Pod] { podsByNamespace[namespace] ?? [] }
+
+    /// Pods of `namespaces` a podSelector picks: never host-network ones.
+    func pods(matching selector: LabelSelector, in namespaces: Set<String>) -> [Pod] {
+        namespaces.sorted().flatMap { pods(in: $0) }.filter { !$0.spec.hostNetwork && selector.matches($0.labels) }
+    }
+
+    func labels(ofNamespace name: String) -> [String: String]? { namespaceLabels[name] }
+
+    func namespaces(matching selector: LabelSelector) -> Set<String> {
+        Set(namespaceLabels.filter { selector.matches($0.value) }.keys)
+    }
+
+    var namespaceNames: [String] { namespaceLabels.keys.sorted() }
+
+    /// The namespaces a peer's pods come from: its own namespace for a podSelector
+    /// alone, else those its namespaceSelector picks; nil for an ipBlock.
+    func scope(of peer: NetworkPolicyPeer, home: String) -> Set<String>? {
+        if let namespaceSelector = peer.namespaceSelector { return namespaces(matching: namespaceSelector) }
+        return peer.podSelector == nil ? nil : [home]
+    }
+
+    /// The pods a peer's selectors pick (an ipBlock's pods aside).
+    func selectedPods(of peer: NetworkPolicyPeer, home: String) -> [Pod] {
+        guard let scope = scope(of: peer, home: home) else { return [] }
+        return pods(matching: peer.podSelector ?? .everything, in: scope)
+    }
+
+    /// Live pods with an address in `block` (host-network pods too: the block
+    /// matches their node's address).
+    func pods(in block: AddressBlockRanges) -> [(pod: Pod, address: IPAddress)] {
+        allPods.compactMap { pod in
+            pod.status.addresses.compactMap { IPAddress($0) }.first(where: block.contains).map { (pod, $0) }
+        }
+    }
+}
+
+/// `ipBlock` as the prefixes it covers: its cidr minus its except entries.
+struct AddressBlockRanges: Hashable {
+    let cidr: CIDR
+    let prefixes: [CIDR]
+
+    init?(_ block: IPBlock) {
+        guard let cidr = CIDR(block.cidr) else { return nil }
+        self.cidr = cidr
+        prefixes = cidr.subtracting(block.except.compactMap { CIDR($0) })
+    }
+
+    var isEmpty: Bool { prefixes.isEmpty }
+
+    func contains(_ address: IPAddress) -> Bool {
+        prefixes.contains { $0.contains(address) }
+    }
+
+    /// Whether every address of this block is in `other`.
+    func isSubset(of other: AddressBlockRanges) -> Bool {
+        prefixes.allSatisfy { $0.subtracting(other.prefixes).isEmpty }
+    }
+}
+
+/// Names a few pods, for messages: `shop/a, shop/b and 3 more`.
+func podList(_ pods: [Pod], limit: Int = 3) -> String {
+    let names = pods.map { "\($0.namespace)/\($0.name)" }
+    return nameList(names, limit: limit)
+}
+
+func nameList(_ names: [String], limit: Int = 3) -> String {
+    guard names.count > limit else { return names.joined(separator: ", ") }
+    return names.prefix(limit).joined(separator: ", ") + " and \(names.count - limit) more"
+}

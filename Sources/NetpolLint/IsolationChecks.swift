@@ -1,0 +1,101 @@
+import NetpolEngine
+import NetpolModel
+
+/// Isolation as a whole: an allow-all rule beside a default deny (NP009), and
+/// egress isolation that leaves DNS out (NP011).
+extension Linter {
+    /// NP009: a rule with neither peers nor ports allows every packet of its
+    /// direction to the pods the policy selects, so a default deny of the
+    /// namespace (podSelector {}, the direction isolated, no rules of it) no
+    /// longer denies them anything.
+    func allowAllFindings(_ subject: PolicySubject) -> [Finding] {
+        var findings: [Finding] = []
+        for direction in Direction.allCases {
+            let allowAll = subject.effectiveRules(direction).filter(\.allowsEverything)
+            guard !allowAll.isEmpty else { continue }
+            let denies = defaultDenies(in: subject.namespace, direction).filter { $0.name != subject.policy.name }
+            guard let deny = denies.first else { continue }
+            let selector = subject.policy.spec.podSelector
+            let whom = selector.isEmpty
+                ? "every pod of \(subject.namespace)"
+                : view.knowsPods(in: subject.namespace)
+                    ? "the pods it selects (\(podList(view.pods(matching: selector, in: [subject.namespace]))))"
+                    : "the pods it selects"
+            let peers = direction == .ingress ? "every source" : "every destination"
+            for rule in allowAll {
+                findings.append(subject.finding(.allowAllCancelsDefaultDeny, rule.path,
+                    "no \(direction.peersField) and no ports: allows \(peers) on every port, so default deny \(deny.namespace)/\(deny.name) denies \(whom) nothing"))
+            }
+        }
+        return findings
+    }
+
+    /// Policies of `namespace` that select every pod and isolate `direction` with no rules of it.
+    private func defaultDenies(in namespace: String, _ direction: Direction) -> [NetworkPolicy] {
+        view.snapshot.policies.filter { policy in
+            policy.namespace == namespace && policy.spec.podSelector.isEmpty && policy.isolatedDirections.contains(direction)
+                && (direction == .ingress ? policy.spec.ingress.isEmpty : policy.spec.egress.isEmpty)
+        }
+    }
+
+    /// NP011: pods isolated for egress that no rule lets reach port 53 (UDP or
+    /// TCP) anywhere: they cannot resolve names. One finding per namespace, on
+    /// the policy that isolates most of those pods. Where the input has no pod
+    /// of the namespace, judged by selectors: an egress-isolating policy without
+    /// DNS is reported unless a policy with DNS selects every pod it selects.
+    func dnsFindings() -> [Finding] {
+        let byNamespace = Dictionary(grouping: view.snapshot.policies.filter { $0.isolatedDirections.contains(.egress) }, by: \.namespace)
+        var findings: [Finding] = []
+        for namespace in byNamespace.keys.sorted() {
+            let isolating = byNamespace[namespace] ?? []
+            if view.knowsPods(in: namespace) {
+                findings += dnsFindings(isolating, pods: view.pods(in: namespace).filter { !$0.spec.hostNetwork })
+            } else {
+                let withDNS = isolating.filter(allowsDNS)
+                for policy in isolating where !allowsDNS(policy) {
+                    let covered = withDNS.contains { SelectorConstraints(policy.spec.podSelector).implies(SelectorConstraints($0.spec.podSelector)) }
+                    guard !covered else { continue }
+                    findings.append(dnsFinding(policy, "isolates the pods it selects for egress"))
+                }
+            }
+        }
+        return findings
+    }
+
+    private func dnsFindings(_ isolating: [NetworkPolicy], pods: [Pod]) -> [Finding] {
+        var lacking: [Pod] = []
+        var isolatedBy: [String: Int] = [:]
+        for pod in pods {
+            let policies = isolating.filter { $0.spec.podSelector.matches(pod.labels) }
+            guard !policies.isEmpty, !policies.contains(where: allowsDNS) else { continue }
+            lacking.append(pod)
+            for policy in policies { isolatedBy[policy.name, default: 0] += 1 }
+        }
+        guard let blamed = isolating.filter({ isolatedBy[$0.name] != nil }).max(by: { (isolatedBy[$0.name] ?? 0, $1.name) < (isolatedBy[$1.name] ?? 0, $0.name) })
+        else { return [] }
+        return [dnsFinding(blamed, "isolates \(lacking.count) pod(s) for egress (\(podList(lacking)))")]
+    }
+
+    private func dnsFinding(_ policy: NetworkPolicy, _ what: String) -> Finding {
+        let field = policy.spec.policyTypes.isEmpty ? FieldPath("spec", "egress") : FieldPath("spec", "policyTypes")
+        let subject = PolicySubject(policy: policy, location: view.location(of: policy))
+        return subject.finding(.egressWithoutDNS, field,
+            "this policy \(what), and no egress rule of a policy selecting them allows port 53 (UDP or TCP): they cannot resolve names")
+    }
+
+    /// Whether an egress rule of the policy allows UDP or TCP port 53 to anything:
+    /// no ports, an entry covering 53, or a port name some pod of the input
+    /// declares as 53.
+    private func allowsDNS(_ policy: NetworkPolicy) -> Bool {
+        policy.spec.egress.contains { rule in
+            rule.ports.isEmpty || rule.ports.contains { port in
+                [PortProtocol.udp, .tcp].contains { proto in
+                    if case .string(let name) = port.port, port.effectiveProtocol == proto {
+                        return view.allPods.contains { $0.port(named: name, proto) == 53 }
+                    }
+                    return port.admits(proto, 53)
+                }
+            }
+        }
+    }
+}

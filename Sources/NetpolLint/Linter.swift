@@ -1,0 +1,77 @@
+import NetpolEngine
+import NetpolModel
+
+/// Finds NetworkPolicies that are valid but almost certainly not what their
+/// author meant. Pure: give it the objects read from manifests (already valid,
+/// as `netpol validate` judges them), ask for the findings.
+///
+/// Checks about "today" (a selector that selects nothing, a named port no pod
+/// declares, pod addresses inside an ipBlock) look at the pods and namespaces
+/// of the input, and only where the input shows them: a namespace with no pod
+/// in the input is not said to have none.
+public struct Linter: Sendable {
+    let view: ClusterView
+
+    public init(objects: [LoadedObject]) {
+        view = ClusterView(objects)
+    }
+
+    /// Every finding, in the order of the policies (namespace, name), then by code and field.
+    public func findings() -> [Finding] {
+        var findings: [Finding] = []
+        for policy in view.snapshot.policies {
+            let subject = PolicySubject(policy: policy, location: view.location(of: policy))
+            findings += selectorFindings(subject)
+            findings += ruleFindings(subject)
+            findings += redundancyFindings(subject)
+            findings += allowAllFindings(subject)
+        }
+        findings += dnsFindings()
+        return findings.sorted { lhs, rhs in
+            (lhs.object.namespace, lhs.object.name, lhs.code, lhs.field.description) < (rhs.object.namespace, rhs.object.name, rhs.code, rhs.field.description)
+        }
+    }
+}
+
+/// A policy under examination, and how to word a finding about it.
+struct PolicySubject {
+    let policy: NetworkPolicy
+    let location: String
+
+    var namespace: String { policy.namespace }
+
+    func finding(_ code: LintCode, _ field: FieldPath, _ message: String) -> Finding {
+        Finding(code: code, object: ClusterView.reference(.networkPolicy(policy)), location: location, field: field, message: message)
+    }
+
+    /// Every rule of the spec, whatever policyTypes says.
+    var rules: [RuleSubject] {
+        policy.spec.ingress.enumerated().map { RuleSubject(direction: .ingress, index: $0, peers: $1.from, ports: $1.ports) }
+            + policy.spec.egress.enumerated().map { RuleSubject(direction: .egress, index: $0, peers: $1.to, ports: $1.ports) }
+    }
+
+    /// The rules of `direction`, if the policy isolates it (else they are ignored).
+    func effectiveRules(_ direction: Direction) -> [RuleSubject] {
+        policy.isolatedDirections.contains(direction) ? rules.filter { $0.direction == direction } : []
+    }
+}
+
+/// One ingress or egress rule, with its field path.
+struct RuleSubject {
+    let direction: Direction
+    let index: Int
+    let peers: [NetworkPolicyPeer]
+    let ports: [NetworkPolicyPort]
+
+    /// `spec.ingress[0]`.
+    var path: FieldPath { FieldPath("spec").child(direction.rulesField).index(index) }
+
+    /// `spec.ingress[0].from[1]`.
+    func peerPath(_ peer: Int) -> FieldPath { path.child(direction.peersField).index(peer) }
+
+    /// `spec.ingress[0].ports[1]`.
+    func portPath(_ port: Int) -> FieldPath { path.child("ports").index(port) }
+
+    /// Neither peers nor ports: every packet of the direction.
+    var allowsEverything: Bool { peers.isEmpty && ports.isEmpty }
+}
