@@ -14,8 +14,8 @@ struct LintCommand: ReadsManifests {
 
             Checks about "today" (a selector that selects nothing, a named port no \
             pod declares, pods inside an ipBlock) use the pods and namespaces of the \
-            input, and only where it has some: give policies together with \
-            `kubectl get ns,pods -A -o yaml` to have them.
+            input, and only where it has some: lint policies together with the \
+            cluster's pods and namespaces (the second example below).
 
             Codes (stable; warnings fail the check, info findings do not):
             \(codeTable)

@@ -26,8 +26,8 @@ struct Netpol: ParsableCommand {
             Exit status, the same scheme for every command:
               0  success: explain and matrix whatever the verdicts, the agent when
                  stopped by SIGTERM or SIGINT
-              1  findings: validate found invalid objects, lint found warnings, lab
-                 saw the kernel differ from the engine
+              1  findings: validate found invalid objects, lint found warnings,
+                 lab saw the kernel differ from the engine
               2  the command line is wrong; input cannot be read (or, for every
                  command but validate, has invalid objects); the kernel refused or
                  does not hold what apply wrote; the lab cannot run (not root, a
