@@ -17,6 +17,10 @@ struct ClusterView {
     /// Live pods per namespace, host-network ones included.
     private let podsByNamespace: [String: [Pod]]
     private let namespaceLabels: [String: [String: String]]
+    /// Every live pod, by namespace then name.
+    let allPods: [Pod]
+    /// Each live pod's addresses, parsed once.
+    private let addresses: [(pod: Pod, addresses: [IPAddress])]
 
     init(_ objects: [LoadedObject]) {
         snapshot = Snapshot(objects.map(\.object))
@@ -31,6 +35,8 @@ struct ClusterView {
         let live = snapshot.pods.filter { $0.metadata.deletionTimestamp == nil && !["Succeeded", "Failed"].contains($0.status.phase) }
         podsByNamespace = Dictionary(grouping: live, by: \.namespace)
         namespaceLabels = Dictionary(uniqueKeysWithValues: snapshot.namespaces.map { ($0.name, $0.labels) })
+        allPods = live
+        addresses = live.map { pod in (pod, pod.status.addresses.compactMap { IPAddress($0) }) }
     }
 
     static func reference(_ object: KubeObject) -> ObjectReference {
@@ -46,8 +52,6 @@ struct ClusterView {
     func knowsPods(in namespace: String) -> Bool {
         !(podsByNamespace[namespace] ?? []).isEmpty
     }
-
-    var allPods: [Pod] { podsByNamespace.keys.sorted().flatMap { podsByNamespace[$0] ?? [] } }
 
     func pods(in namespace: String) -> [Pod] { podsByNamespace[namespace] ?? [] }
 
@@ -80,9 +84,7 @@ struct ClusterView {
     /// Live pods with an address in `block` (host-network pods too: the block
     /// matches their node's address).
     func pods(in block: AddressBlockRanges) -> [(pod: Pod, address: IPAddress)] {
-        allPods.compactMap { pod in
-            pod.status.addresses.compactMap { IPAddress($0) }.first(where: block.contains).map { (pod, $0) }
-        }
+        addresses.compactMap { entry in entry.addresses.first(where: block.contains).map { (entry.pod, $0) } }
     }
 }
 
