@@ -30,7 +30,6 @@ public enum LintCode: String, Hashable, Sendable, CaseIterable, Comparable {
     case ignoredRules = "NP014"
     case everyNamespace = "NP015"
     case splitPeer = "NP016"
-    case retypedLabelValue = "NP017"
 
     public static func < (lhs: LintCode, rhs: LintCode) -> Bool { lhs.rawValue < rhs.rawValue }
 
@@ -61,7 +60,6 @@ public enum LintCode: String, Hashable, Sendable, CaseIterable, Comparable {
         case .ignoredRules: return "rules of a direction policyTypes leaves out"
         case .everyNamespace: return "namespaceSelector {}: every namespace"
         case .splitPeer: return "namespaceSelector and podSelector in two peers (OR)"
-        case .retypedLabelValue: return "a label value YAML 1.1 reads as a non-string"
         }
     }
 }

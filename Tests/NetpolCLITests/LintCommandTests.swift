@@ -74,3 +74,30 @@ struct LintCommandTests {
         ])
     }
 }
+
+@Suite("netpol lint in README and help")
+struct LintDocumentationTests {
+    static let readme = (try? String(contentsOf: CLIRunner.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)) ?? ""
+
+    /// README shows what `netpol lint -f examples/lint` prints today, line for line.
+    @Test func readmeExampleIsReal() throws {
+        let result = try CLIRunner.run(["lint", "-f", "examples/lint"])
+        #expect(result.status == 1)
+        #expect(result.outputLines.count > 5)
+        let section = Self.readme.components(separatedBy: "## netpol lint").dropFirst().first ?? ""
+        for line in result.outputLines {
+            #expect(section.contains(line + "\n"), "README does not show: \(line)")
+        }
+    }
+
+    /// Every code is in README's table and in `netpol lint --help`, with its severity.
+    @Test func everyCodeIsDocumented() throws {
+        let help = try CLIRunner.run(["lint", "--help"], environment: ["COLUMNS": "80"]).output
+        let codes = help.split(separator: "\n").filter { $0.hasPrefix("  NP") }
+        #expect(codes.count >= 16)
+        for line in codes {
+            let fields = line.split(separator: " ")
+            #expect(Self.readme.contains("| \(fields[0]) | \(fields[1]) |"), "README's table lacks \(fields[0]) (\(fields[1]))")
+        }
+    }
+}
