@@ -44,7 +44,7 @@ enum NftablesDriftFinder {
                 drift.append(Drift(.chain, chain.name, difference))
             }
         }
-        drift += forwardDrift(kernel.chains[forward])
+        drift += forwardDrift(kernel.chains[forward], plan)
         let chains = Set(plan.chains.map(\.name) + [forward])
         drift += kernel.chains.keys.filter { !chains.contains($0) }.sorted().map { Drift(.chain, $0, "unexpected") }
         return drift
@@ -132,19 +132,14 @@ enum NftablesDriftFinder {
         } + [NftRuleShape(verdict: "drop")]
     }
 
-    /// The base chain: on the forward hook at filter priority, accepting
-    /// established traffic, then handing pods to their chains through the maps.
-    private static func forwardDrift(_ held: KernelChain?) -> [Drift] {
+    /// The base chain: on the forward hook at filter priority, with the rules
+    /// `NftablesRenderer.baseRules` gives.
+    private static func forwardDrift(_ held: KernelChain?, _ plan: RulePlan) -> [Drift] {
         let object = "\(NftablesRenderer.family) \(NftablesRenderer.table) \(forward)"
         guard let held else { return [Drift(.table, object, "missing")] }
         let hook = "filter hook forward priority 0 policy accept"
         guard held.hook == hook else { return [Drift(.table, object, "hook `\(held.hook ?? "none")`, expected `\(hook)`")] }
-        var expected = [NftRuleShape(statements: ["ct state established,related"], verdict: "accept")]
-        for (end, direction) in [("saddr", Direction.egress), ("daddr", .ingress)] {
-            for family in IPAddress.Family.allCases {
-                expected.append(NftRuleShape(statements: ["\(family == .ipv4 ? "ip" : "ip6") \(end) vmap @\(NftablesRenderer.mapName(direction, family))"]))
-            }
-        }
+        let expected = NftablesRenderer.baseRules(plan).map { NftRuleShape(statements: $0.statements, verdict: $0.verdict, comment: $0.comment.map(NftablesRenderer.commentText)) }
         return Drift.ruleDifference(expected: expected, held: held.rules).map { [Drift(.table, object, $0)] } ?? []
     }
 }

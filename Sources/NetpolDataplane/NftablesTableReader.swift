@@ -217,9 +217,18 @@ enum NftablesTableReader {
 
     /// Reads one match statement netpol writes; false for any other.
     private static func read(_ match: [String: Any], into shape: inout NftRuleShape) -> Bool {
-        let left = match["left"], right = match["right"]
+        let left = match["left"], right = match["right"], op = match["op"] as? String ?? "=="
         if let reference = right as? String, reference.hasPrefix("@"), let key = field(left) {
-            shape.lookup = "\(key) \(reference)"
+            if op == "==" { shape.lookup = "\(key) \(reference)" } else { shape.statements.append("\(key) \(op) \(reference)") }
+            return true
+        }
+        if op == "==", let key = field(left), let ranges = prefixes(right) {
+            shape.statements.append("\(key) " + (ranges.count == 1 ? ranges[0] : "{ " + ranges.joined(separator: ", ") + " }"))
+            return true
+        }
+        if let masked = (left as? [String: Any])?["&"] as? [Any], masked.count == 2, let key = field(masked[0]),
+           let mask = masked[1] as? [String], let value = right as? String {
+            shape.statements.append("\(key) \(op) \(value) / \(mask.joined(separator: ","))")
             return true
         }
         if let meta = (left as? [String: Any])?["meta"] as? [String: Any], meta["key"] as? String == "l4proto", let proto = right as? String {
@@ -252,6 +261,22 @@ enum NftablesTableReader {
             return fields.count == parts.count ? fields.joined(separator: " . ") : nil
         }
         return nil
+    }
+
+    /// Addresses and prefixes as nft writes them: `10.0.0.1`, `{"prefix": {...}}`, or a `{"set": [...]}` of those.
+    private static func prefixes(_ json: Any?) -> [String]? {
+        if let address = json as? String, IPAddress(address) != nil { return [address] }
+        guard let object = json as? [String: Any] else { return nil }
+        if let prefix = object["prefix"] as? [String: Any], let address = prefix["addr"] as? String, let length = prefix["len"] as? Int {
+            return ["\(address)/\(length)"]
+        }
+        guard let items = object["set"] as? [Any] else { return nil }
+        var result: [String] = []
+        for item in items {
+            guard let more = prefixes(item) else { return nil }
+            result += more
+        }
+        return result
     }
 
     /// A port, `{"range": [a, b]}`, or `{"set": [...]}` of those.
