@@ -139,7 +139,20 @@ enum NftablesDriftFinder {
         guard let held else { return [Drift(.table, object, "missing")] }
         let hook = "filter hook forward priority 0 policy accept"
         guard held.hook == hook else { return [Drift(.table, object, "hook `\(held.hook ?? "none")`, expected `\(hook)`")] }
-        let expected = NftablesRenderer.baseRules(plan).map { NftRuleShape(statements: $0.statements, verdict: $0.verdict, comment: $0.comment.map(NftablesRenderer.commentText)) }
+        let expected = NftablesRenderer.baseRules(plan).map { rule in
+            NftRuleShape(statements: rule.statements.map(addressesAsRead), verdict: rule.verdict, comment: rule.comment.map(NftablesRenderer.commentText))
+        }
         return Drift.ruleDifference(expected: expected, held: held.rules).map { [Drift(.table, object, $0)] } ?? []
+    }
+
+    /// A statement as the reader gives it back: the prefixes of an address
+    /// match (`ip saddr { 10.0.1.0/24, 10.0.2.0/25 }`) merged as nft merges them.
+    private static func addressesAsRead(_ statement: String) -> String {
+        let words = statement.split(separator: " ").map(String.init)
+        guard words.count >= 3, ["ip", "ip6"].contains(words[0]), ["saddr", "daddr"].contains(words[1]) else { return statement }
+        let items = words.dropFirst(2).filter { $0 != "{" && $0 != "}" }.map { $0.trimmingCharacters(in: [","]) }
+        let ranges = items.compactMap { CIDR($0) ?? IPAddress($0).map { CIDR(network: $0, prefixLength: $0.family.bitCount) } }.map(AddressRange.init)
+        guard ranges.count == items.count else { return statement }
+        return NftRuleShape.addressMatch("\(words[0]) \(words[1])", ranges)
     }
 }

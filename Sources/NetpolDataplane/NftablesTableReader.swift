@@ -113,6 +113,13 @@ struct NftRuleShape: Hashable, Sendable, CustomStringConvertible {
         return parts.joined(separator: " ")
     }
 
+    /// `ip saddr 10.0.1.0-10.0.2.127`: an address match in one form, however
+    /// nft merged the prefixes it was written with.
+    static func addressMatch(_ key: String, _ ranges: [AddressRange]) -> String {
+        let merged = AddressRange.merged(ranges).map(\.description)
+        return "\(key) " + (merged.count == 1 ? merged[0] : "{ " + merged.joined(separator: ", ") + " }")
+    }
+
     /// Port ranges sorted, with overlapping and adjacent ones joined.
     static func merged(_ ranges: [ClosedRange<Int>]) -> [ClosedRange<Int>] {
         var result: [ClosedRange<Int>] = []
@@ -222,8 +229,8 @@ enum NftablesTableReader {
             if op == "==" { shape.lookup = "\(key) \(reference)" } else { shape.statements.append("\(key) \(op) \(reference)") }
             return true
         }
-        if op == "==", let key = field(left), let ranges = prefixes(right) {
-            shape.statements.append("\(key) " + (ranges.count == 1 ? ranges[0] : "{ " + ranges.joined(separator: ", ") + " }"))
+        if op == "==", let key = field(left), let ranges = addressRanges(right) {
+            shape.statements.append(NftRuleShape.addressMatch(key, ranges))
             return true
         }
         if let masked = (left as? [String: Any])?["&"] as? [Any], masked.count == 2, let key = field(masked[0]),
@@ -263,20 +270,15 @@ enum NftablesTableReader {
         return nil
     }
 
-    /// Addresses and prefixes as nft writes them: `10.0.0.1`, `{"prefix": {...}}`, or a `{"set": [...]}` of those.
-    private static func prefixes(_ json: Any?) -> [String]? {
-        if let address = json as? String, IPAddress(address) != nil { return [address] }
-        guard let object = json as? [String: Any] else { return nil }
-        if let prefix = object["prefix"] as? [String: Any], let address = prefix["addr"] as? String, let length = prefix["len"] as? Int {
-            return ["\(address)/\(length)"]
-        }
-        guard let items = object["set"] as? [Any] else { return nil }
-        var result: [String] = []
+    /// Addresses, prefixes and ranges as nft writes them, alone or in a `{"set": [...]}`.
+    private static func addressRanges(_ json: Any?) -> [AddressRange]? {
+        let items = ((json as? [String: Any])?["set"] as? [Any]) ?? [json as Any]
+        var ranges: [AddressRange] = []
         for item in items {
-            guard let more = prefixes(item) else { return nil }
-            result += more
+            guard case .addresses(let range) = element(item) else { return nil }
+            ranges.append(range)
         }
-        return result
+        return ranges
     }
 
     /// A port, `{"range": [a, b]}`, or `{"set": [...]}` of those.
