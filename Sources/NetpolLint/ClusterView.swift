@@ -83,7 +83,7 @@ struct ClusterView {
 
     /// Live pods with an address in `block` (host-network pods too: the block
     /// matches their node's address).
-    func pods(in block: AddressBlockRanges) -> [(pod: Pod, address: IPAddress)] {
+    func podsWithAddress(in block: AddressBlockRanges) -> [(pod: Pod, address: IPAddress)] {
         addresses.compactMap { entry in entry.addresses.first(where: block.contains).map { (entry.pod, $0) } }
     }
 }

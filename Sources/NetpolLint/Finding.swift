@@ -2,13 +2,9 @@ import NetpolModel
 
 /// How sure lint is that a finding is a mistake. Warnings fail `netpol lint`
 /// (exit status 1); info findings are printed and do not.
-public enum Severity: String, Hashable, Sendable, Comparable {
+public enum Severity: String, Hashable, Sendable {
     case warning
     case info
-
-    public static func < (lhs: Severity, rhs: Severity) -> Bool {
-        lhs == .warning && rhs == .info
-    }
 }
 
 /// Every check lint makes, with its stable code: codes are never reused or

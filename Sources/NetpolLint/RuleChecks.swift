@@ -25,7 +25,7 @@ extension Linter {
         }
         // `0.0.0.0/0` without exceptions means "anywhere" and says so.
         guard block.cidr.prefixLength > 0 || block.prefixes != [block.cidr] else { return [] }
-        let covered = view.pods(in: block)
+        let covered = view.podsWithAddress(in: block)
         guard !covered.isEmpty else { return [] }
         let named = covered.prefix(3).map { "\($0.pod.namespace)/\($0.pod.name) (\($0.address))" }
         let more = covered.count > 3 ? " and \(covered.count - 3) more" : ""
@@ -44,7 +44,7 @@ extension Linter {
             let proto = port.effectiveProtocol
             let declaring = destinations.filter { $0.declares(name, proto) }
             guard declaring.isEmpty else { continue }
-            var message = "none of the \(destinations.count) destination pods (\(podList(destinations))) declares a container port named \(name) on \(proto): this entry matches nothing"
+            var message = "none of the \(destinations.count) destination pods in the input (\(podList(destinations))) declares a container port named \(name) on \(proto): this entry matches nothing"
             if let other = destinations.first(where: { pod in PortProtocol.supported.contains { pod.declares(name, $0) } }),
                let otherProtocol = PortProtocol.supported.first(where: { other.declares(name, $0) }) {
                 message += "; \(other.namespace)/\(other.name) declares it on \(otherProtocol)"
@@ -65,7 +65,7 @@ extension Linter {
             var pods: [Pod] = []
             for peer in rule.peers {
                 if let ipBlock = peer.ipBlock {
-                    if let block = AddressBlockRanges(ipBlock) { pods += view.pods(in: block).map(\.pod) }
+                    if let block = AddressBlockRanges(ipBlock) { pods += view.podsWithAddress(in: block).map(\.pod) }
                     continue
                 }
                 guard let scope = view.scope(of: peer, home: subject.namespace), scope.allSatisfy(view.knowsPods(in:)) else { return nil }

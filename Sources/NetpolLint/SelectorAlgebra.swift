@@ -43,8 +43,7 @@ struct SelectorConstraints: Hashable {
             switch (values, other.values) {
             case (.only(let a), .only(let b)): return a.isSubset(of: b)
             case (.only(let a), .allBut(let b)): return a.isDisjoint(with: b)
-            // Infinitely many values against finitely many; only an empty
-            // value set (covered by isEmpty with allowsAbsent) could fit.
+            // Infinitely many values never fit in finitely many.
             case (.allBut, .only): return false
             case (.allBut(let a), .allBut(let b)): return b.isSubset(of: a)
             }
