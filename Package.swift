@@ -132,7 +132,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NetpolLintTests",
-            dependencies: ["NetpolModel", "NetpolLint"]
+            dependencies: ["NetpolModel", "NetpolEngine", "NetpolLint", "NetpolWorkload"]
         ),
         .testTarget(
             name: "NetpolEngineTests",
