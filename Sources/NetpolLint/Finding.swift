@@ -26,6 +26,7 @@ public enum LintCode: String, Hashable, Sendable, CaseIterable, Comparable {
     case ignoredRules = "NP014"
     case everyNamespace = "NP015"
     case splitPeer = "NP016"
+    case oneSidedRule = "NP017"
 
     public static func < (lhs: LintCode, rhs: LintCode) -> Bool { lhs.rawValue < rhs.rawValue }
 
@@ -56,6 +57,7 @@ public enum LintCode: String, Hashable, Sendable, CaseIterable, Comparable {
         case .ignoredRules: return "rules of a direction policyTypes leaves out"
         case .everyNamespace: return "namespaceSelector {}: every namespace"
         case .splitPeer: return "namespaceSelector and podSelector in two peers (OR)"
+        case .oneSidedRule: return "a rule whose every connection the other end refuses"
         }
     }
 }

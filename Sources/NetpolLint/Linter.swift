@@ -11,9 +11,12 @@ import NetpolModel
 /// in the input is not said to have none.
 public struct Linter: Sendable {
     let view: ClusterView
+    /// Verdicts on connections, for checks that need both ends' policies.
+    let engine: Engine
 
     public init(objects: [LoadedObject]) {
         view = ClusterView(objects)
+        engine = Engine(snapshot: view.snapshot)
     }
 
     /// Every finding, in the order of the policies (namespace, name), then by code and field.
@@ -25,6 +28,7 @@ public struct Linter: Sendable {
             findings += ruleFindings(subject)
             findings += redundancyFindings(subject)
             findings += allowAllFindings(subject)
+            findings += oneSidedFindings(subject)
         }
         findings += dnsFindings()
         return findings.sorted { lhs, rhs in

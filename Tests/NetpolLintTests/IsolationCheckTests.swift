@@ -39,3 +39,37 @@ struct IsolationCheckTests {
         #expect(try found(.egressWithoutDNS, documents(defaultDeny, webDNS)) == ["NP011 default-deny spec.policyTypes"])
     }
 }
+
+@Suite("lint: one-sided rules")
+struct OneSidedRuleTests {
+    let denyIngress = policy("shop", "deny-ingress", "{podSelector: {}, policyTypes: [Ingress]}")
+    let webToApi = policy("shop", "web-to-api", "{podSelector: {matchLabels: {app: web}}, policyTypes: [Egress], egress: [{to: [{podSelector: {matchLabels: {app: api}}}], ports: [{port: api}]}]}")
+
+    @Test func egressToPodsThatAdmitNothing() throws {
+        let findings = try lint(documents(shopPods, denyIngress, webToApi)).filter { $0.code == .oneSidedRule }
+        #expect(findings.map { "\($0.object.name) \($0.field)" } == ["web-to-api spec.egress[0]"])
+        #expect(findings.first?.message.hasPrefix("its destinations (shop/api) are isolated for ingress") == true)
+        // The other half: api admits web on its port.
+        let apiFromWeb = policy("shop", "api-from-web", "{podSelector: {matchLabels: {app: api}}, ingress: [{from: [{podSelector: {matchLabels: {app: web}}}], ports: [{port: 9000}]}]}")
+        #expect(try found(.oneSidedRule, documents(shopPods, denyIngress, webToApi, apiFromWeb)) == [])
+        // Admitted on another port only: both halves are one-sided.
+        let otherPort = policy("shop", "api-from-web", "{podSelector: {matchLabels: {app: api}}, ingress: [{from: [{podSelector: {matchLabels: {app: web}}}], ports: [{port: 9001}]}]}")
+        #expect(try found(.oneSidedRule, documents(shopPods, denyIngress, webToApi, otherPort)) == ["NP017 api-from-web spec.ingress[0]", "NP017 web-to-api spec.egress[0]"])
+        // A pod alone with itself is no connection to judge.
+        let selfOnly = policy("shop", "web-self", "{podSelector: {matchLabels: {app: web}}, policyTypes: [Egress], egress: [{to: [{podSelector: {matchLabels: {app: web}}}], ports: [{port: 80}]}]}")
+        #expect(try found(.oneSidedRule, documents(shopPods, denyIngress, selfOnly)) == [])
+        // Destinations not isolated for ingress.
+        #expect(try found(.oneSidedRule, documents(shopPods, webToApi)) == [])
+    }
+
+    @Test func ingressFromPodsThatMaySendNothing() throws {
+        let denyEgress = policy("shop", "deny-egress", "{podSelector: {}, policyTypes: [Egress], egress: [{ports: [{port: 53, protocol: UDP}]}]}")
+        let dbFromApi = policy("shop", "db-from-api", "{podSelector: {matchLabels: {app: db}}, ingress: [{from: [{podSelector: {matchLabels: {app: api}}}], ports: [{port: 5432}]}]}")
+        #expect(try found(.oneSidedRule, documents(shopPods, denyEgress, dbFromApi)) == ["NP017 db-from-api spec.ingress[0]"])
+        let apiToDb = policy("shop", "api-to-db", "{podSelector: {matchLabels: {app: api}}, policyTypes: [Egress], egress: [{to: [{podSelector: {matchLabels: {app: db}}}], ports: [{port: postgres}]}]}")
+        #expect(try found(.oneSidedRule, documents(shopPods, denyEgress, dbFromApi, apiToDb)) == [])
+        // A port range is not judged.
+        let range = policy("shop", "db-range", "{podSelector: {matchLabels: {app: db}}, ingress: [{from: [{podSelector: {matchLabels: {app: api}}}], ports: [{port: 5432, endPort: 5433}]}]}")
+        #expect(try found(.oneSidedRule, documents(shopPods, denyEgress, range)) == [])
+    }
+}
