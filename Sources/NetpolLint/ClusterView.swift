@@ -19,6 +19,8 @@ struct ClusterView {
     private let namespaceLabels: [String: [String: String]]
     /// Every live pod, by namespace then name.
     let allPods: [Pod]
+    /// Container port names some pod declares as port 53, per protocol.
+    let dnsPortNames: [PortProtocol: Set<String>]
     /// Each live pod's addresses, parsed once.
     private let addresses: [(pod: Pod, addresses: [IPAddress])]
 
@@ -36,6 +38,11 @@ struct ClusterView {
         podsByNamespace = Dictionary(grouping: live, by: \.namespace)
         namespaceLabels = Dictionary(uniqueKeysWithValues: snapshot.namespaces.map { ($0.name, $0.labels) })
         allPods = live
+        var dnsPortNames: [PortProtocol: Set<String>] = [:]
+        for port in live.flatMap({ $0.spec.containers.flatMap(\.ports) }) where port.containerPort == 53 && !port.name.isEmpty {
+            dnsPortNames[port.protocol, default: []].insert(port.name)
+        }
+        self.dnsPortNames = dnsPortNames
         addresses = live.map { pod in (pod, pod.status.addresses.compactMap { IPAddress($0) }) }
     }
 

@@ -48,12 +48,12 @@ extension Linter {
         var findings: [Finding] = []
         for namespace in byNamespace.keys.sorted() {
             let isolating = byNamespace[namespace] ?? []
+            let withDNS = Set(isolating.filter(allowsDNS).map(\.name))
             if view.knowsPods(in: namespace) {
-                findings += dnsFindings(isolating, pods: view.pods(in: namespace).filter { !$0.spec.hostNetwork })
+                findings += dnsFindings(isolating, withDNS: withDNS, pods: view.pods(in: namespace).filter { !$0.spec.hostNetwork })
             } else {
-                let withDNS = isolating.filter(allowsDNS)
-                for policy in isolating where !allowsDNS(policy) {
-                    let covered = withDNS.contains { SelectorConstraints(policy.spec.podSelector).implies(SelectorConstraints($0.spec.podSelector)) }
+                for policy in isolating where !withDNS.contains(policy.name) {
+                    let covered = isolating.contains { withDNS.contains($0.name) && SelectorConstraints(policy.spec.podSelector).implies(SelectorConstraints($0.spec.podSelector)) }
                     guard !covered else { continue }
                     findings.append(dnsFinding(policy, "isolates the pods it selects for egress"))
                 }
@@ -62,12 +62,13 @@ extension Linter {
         return findings
     }
 
-    private func dnsFindings(_ isolating: [NetworkPolicy], pods: [Pod]) -> [Finding] {
+    /// `withDNS` names the policies of `isolating` that allow DNS.
+    private func dnsFindings(_ isolating: [NetworkPolicy], withDNS: Set<String>, pods: [Pod]) -> [Finding] {
         var lacking: [Pod] = []
         var isolatedBy: [String: Int] = [:]
         for pod in pods {
             let policies = isolating.filter { $0.spec.podSelector.matches(pod.labels) }
-            guard !policies.isEmpty, !policies.contains(where: allowsDNS) else { continue }
+            guard !policies.isEmpty, !policies.contains(where: { withDNS.contains($0.name) }) else { continue }
             lacking.append(pod)
             for policy in policies { isolatedBy[policy.name, default: 0] += 1 }
         }
@@ -91,7 +92,7 @@ extension Linter {
             rule.ports.isEmpty || rule.ports.contains { port in
                 [PortProtocol.udp, .tcp].contains { proto in
                     if case .string(let name) = port.port, port.effectiveProtocol == proto {
-                        return view.allPods.contains { $0.port(named: name, proto) == 53 }
+                        return view.dnsPortNames[proto]?.contains(name) ?? false
                     }
                     return port.admits(proto, 53)
                 }
