@@ -55,7 +55,7 @@ extension Linter {
                 for policy in isolating where !withDNS.contains(policy.name) {
                     let covered = isolating.contains { withDNS.contains($0.name) && SelectorConstraints(policy.spec.podSelector).implies(SelectorConstraints($0.spec.podSelector)) }
                     guard !covered else { continue }
-                    findings.append(dnsFinding(policy, "isolates the pods it selects for egress"))
+                    findings.append(dnsFinding(policy, "the pods this policy isolates for egress"))
                 }
             }
         }
@@ -74,14 +74,16 @@ extension Linter {
         }
         guard let blamed = isolating.filter({ isolatedBy[$0.name] != nil }).max(by: { (isolatedBy[$0.name] ?? 0, $1.name) < (isolatedBy[$1.name] ?? 0, $0.name) })
         else { return [] }
-        return [dnsFinding(blamed, "isolates \(lacking.count) pod(s) for egress (\(podList(lacking)))")]
+        let byWhom = isolatedBy[blamed.name] == lacking.count ? "by this policy" : "by this policy and others"
+        return [dnsFinding(blamed, "\(lacking.count) pod(s) isolated for egress \(byWhom) (\(podList(lacking)))")]
     }
 
-    private func dnsFinding(_ policy: NetworkPolicy, _ what: String) -> Finding {
+    /// `pods` says which pods, as the subject of the sentence.
+    private func dnsFinding(_ policy: NetworkPolicy, _ pods: String) -> Finding {
         let field = policy.spec.policyTypes.isEmpty ? FieldPath("spec", "egress") : FieldPath("spec", "policyTypes")
         let subject = PolicySubject(policy: policy, location: view.location(of: policy))
         return subject.finding(.egressWithoutDNS, field,
-            "this policy \(what), and no egress rule of a policy selecting them allows port 53 (UDP or TCP): they cannot resolve names")
+            "\(pods) may not reach port 53 (UDP or TCP) anywhere: no egress rule of a policy selecting them allows it, so they cannot resolve names")
     }
 
     /// Whether an egress rule of the policy allows UDP or TCP port 53 to anything:

@@ -19,7 +19,7 @@ extension Linter {
         var findings: [Finding] = []
         for direction in Direction.allCases {
             for rule in subject.effectiveRules(direction) {
-                guard let others = peers(of: rule, subject), !others.isEmpty, rule.ports.allSatisfy(\.isSinglePort), !rule.ports.isEmpty,
+                guard !rule.ports.isEmpty, rule.ports.allSatisfy(\.isSinglePort), let others = peers(of: rule, subject), !others.isEmpty,
                       let passes = anyConnectionPasses(rule, selected: selected, others: others), !passes
                 else { continue }
                 let message = direction == .egress
