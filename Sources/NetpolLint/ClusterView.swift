@@ -17,12 +17,24 @@ struct ClusterView {
     /// Live pods per namespace, host-network ones included.
     private let podsByNamespace: [String: [Pod]]
     private let namespaceLabels: [String: [String: String]]
+    /// The policies of each namespace, by name.
+    let policiesByNamespace: [String: [NetworkPolicy]]
     /// Every live pod, by namespace then name.
     let allPods: [Pod]
     /// Container port names some pod declares as port 53, per protocol.
     let dnsPortNames: [PortProtocol: Set<String>]
     /// Each live pod's addresses, parsed once.
     private let addresses: [(pod: Pod, addresses: [IPAddress])]
+    /// The answers of `podsWithAddress(in:)` and `selectedPods(of:home:)` for
+    /// every ipBlock and peer of the input's policies, worked out once: many
+    /// rules share them, and each scans every pod.
+    private var coveredPods: [AddressBlockRanges: [(pod: Pod, address: IPAddress)]] = [:]
+    private var peerPods: [PeerKey: [Pod]] = [:]
+
+    private struct PeerKey: Hashable {
+        var peer: NetworkPolicyPeer
+        var home: String
+    }
 
     init(_ objects: [LoadedObject]) {
         snapshot = Snapshot(objects.map(\.object))
@@ -38,12 +50,22 @@ struct ClusterView {
         podsByNamespace = Dictionary(grouping: live, by: \.namespace)
         namespaceLabels = Dictionary(uniqueKeysWithValues: snapshot.namespaces.map { ($0.name, $0.labels) })
         allPods = live
+        policiesByNamespace = Dictionary(grouping: snapshot.policies, by: \.namespace)
         var dnsPortNames: [PortProtocol: Set<String>] = [:]
         for port in live.flatMap({ $0.spec.containers.flatMap(\.ports) }) where port.containerPort == 53 && !port.name.isEmpty {
             dnsPortNames[port.protocol, default: []].insert(port.name)
         }
         self.dnsPortNames = dnsPortNames
         addresses = live.map { pod in (pod, pod.status.addresses.compactMap { IPAddress($0) }) }
+        for policy in snapshot.policies {
+            for peer in policy.spec.ingress.flatMap(\.from) + policy.spec.egress.flatMap(\.to) {
+                if let block = peer.ipBlock.flatMap(AddressBlockRanges.init), coveredPods[block] == nil {
+                    coveredPods[block] = podsWithAddress(in: block)
+                }
+                let key = PeerKey(peer: peer, home: policy.namespace)
+                if peerPods[key] == nil { peerPods[key] = selectedPods(of: peer, home: policy.namespace) }
+            }
+        }
     }
 
     static func reference(_ object: KubeObject) -> ObjectReference {
@@ -84,6 +106,7 @@ struct ClusterView {
 
     /// The pods a peer's selectors pick (an ipBlock's pods aside).
     func selectedPods(of peer: NetworkPolicyPeer, home: String) -> [Pod] {
+        if let known = peerPods[PeerKey(peer: peer, home: home)] { return known }
         guard let scope = scope(of: peer, home: home) else { return [] }
         return pods(matching: peer.podSelector ?? .everything, in: scope)
     }
@@ -91,7 +114,8 @@ struct ClusterView {
     /// Live pods with an address in `block` (host-network pods too: the block
     /// matches their node's address).
     func podsWithAddress(in block: AddressBlockRanges) -> [(pod: Pod, address: IPAddress)] {
-        addresses.compactMap { entry in entry.addresses.first(where: block.contains).map { (entry.pod, $0) } }
+        if let known = coveredPods[block] { return known }
+        return addresses.compactMap { entry in entry.addresses.first(where: block.contains).map { (entry.pod, $0) } }
     }
 }
 

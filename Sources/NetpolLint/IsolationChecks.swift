@@ -32,8 +32,8 @@ extension Linter {
 
     /// Policies of `namespace` that select every pod and isolate `direction` with no rules of it.
     private func defaultDenies(in namespace: String, _ direction: Direction) -> [NetworkPolicy] {
-        view.snapshot.policies.filter { policy in
-            policy.namespace == namespace && policy.spec.podSelector.isEmpty && policy.isolatedDirections.contains(direction)
+        (view.policiesByNamespace[namespace] ?? []).filter { policy in
+            policy.spec.podSelector.isEmpty && policy.isolatedDirections.contains(direction)
                 && (direction == .ingress ? policy.spec.ingress.isEmpty : policy.spec.egress.isEmpty)
         }
     }

@@ -19,7 +19,9 @@ extension Linter {
         var findings: [Finding] = []
         for direction in Direction.allCases {
             for rule in subject.effectiveRules(direction) {
-                guard !rule.ports.isEmpty, rule.ports.allSatisfy(\.isSinglePort), let others = peers(of: rule, subject), !others.isEmpty,
+                let pairsPerPeerPod = selected.count * rule.ports.count
+                guard !rule.ports.isEmpty, rule.ports.allSatisfy(\.isSinglePort),
+                      let others = peers(of: rule, subject, limit: Self.pairLimit / max(1, pairsPerPeerPod)), !others.isEmpty,
                       let passes = anyConnectionPasses(rule, selected: selected, others: others), !passes
                 else { continue }
                 let message = direction == .egress
@@ -31,13 +33,15 @@ extension Linter {
         return findings
     }
 
-    /// The pods a rule's peers pick, when every peer is a selector and the input shows their namespaces' pods.
-    private func peers(of rule: RuleSubject, _ subject: PolicySubject) -> [Pod]? {
+    /// The pods a rule's peers pick, when every peer is a selector, the input
+    /// shows their namespaces' pods, and they are no more than `limit`.
+    private func peers(of rule: RuleSubject, _ subject: PolicySubject, limit: Int) -> [Pod]? {
         guard !rule.peers.isEmpty else { return nil }
         var pods: [Pod] = []
         for peer in rule.peers {
             guard peer.ipBlock == nil, let scope = view.scope(of: peer, home: subject.namespace), scope.allSatisfy(view.knowsPods(in:)) else { return nil }
             pods += view.selectedPods(of: peer, home: subject.namespace)
+            guard pods.count <= limit else { return nil }
         }
         var seen = Set<String>()
         return withAddress(pods).filter { seen.insert($0.namespace + "/" + $0.name).inserted }
@@ -47,7 +51,6 @@ extension Linter {
     /// other side; nil when there are too many pairs to judge, or none (a pod
     /// alone with itself, a port name no destination declares).
     private func anyConnectionPasses(_ rule: RuleSubject, selected: [Pod], others: [Pod]) -> Bool? {
-        guard selected.count * others.count * rule.ports.count <= Self.pairLimit else { return nil }
         var judged = 0
         for port in rule.ports {
             guard let number = port.port else { continue }

@@ -20,7 +20,7 @@ import NetpolModel
 extension Linter {
     func redundancyFindings(_ subject: PolicySubject) -> [Finding] {
         let policy = subject.policy
-        for other in view.snapshot.policies where other.namespace == policy.namespace && other.name != policy.name {
+        for other in view.policiesByNamespace[policy.namespace] ?? [] where other.name != policy.name {
             guard Self.covers(other, policy) else { continue }
             if Self.covers(policy, other), policy.name < other.name { continue }
             return [subject.finding(.redundantPolicy, FieldPath("spec"),

@@ -37,13 +37,13 @@ extension Linter {
     /// Destinations are the pods the policy selects (ingress) or those the rule's
     /// peers match (egress; every pod of the input when it lists none).
     private func namedPortFindings(_ subject: PolicySubject, _ rule: RuleSubject) -> [Finding] {
-        guard let destinations = destinations(subject, rule), !destinations.isEmpty else { return [] }
+        guard rule.ports.contains(where: { if case .string = $0.port { true } else { false } }),
+              let destinations = destinations(subject, rule), !destinations.isEmpty else { return [] }
         var findings: [Finding] = []
         for (number, port) in rule.ports.enumerated() {
             guard case .string(let name) = port.port else { continue }
             let proto = port.effectiveProtocol
-            let declaring = destinations.filter { $0.declares(name, proto) }
-            guard declaring.isEmpty else { continue }
+            guard !destinations.contains(where: { $0.declares(name, proto) }) else { continue }
             var message = "none of the \(destinations.count) destination pods in the input (\(podList(destinations))) declares a container port named \(name) on \(proto): this entry matches nothing"
             if let other = destinations.first(where: { pod in PortProtocol.supported.contains { pod.declares(name, $0) } }),
                let otherProtocol = PortProtocol.supported.first(where: { other.declares(name, $0) }) {

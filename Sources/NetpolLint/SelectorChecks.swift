@@ -56,8 +56,8 @@ extension Linter {
                 contradicted = true
             }
         }
-        if !contradicted, let podSelector = peer.podSelector, let scope = view.scope(of: peer, home: subject.namespace),
-           !scope.isEmpty, scope.allSatisfy(view.knowsPods(in:)), view.pods(matching: podSelector, in: scope).isEmpty {
+        if !contradicted, peer.podSelector != nil, let scope = view.scope(of: peer, home: subject.namespace),
+           !scope.isEmpty, scope.allSatisfy(view.knowsPods(in:)), view.selectedPods(of: peer, home: subject.namespace).isEmpty {
             let namespaces = scope.count == 1 ? "namespace \(scope.first ?? "")" : "namespaces \(nameList(scope.sorted()))"
             findings.append(subject.finding(.peerSelectsNoPod, path.child("podSelector"),
                 "selects none of the pods of \(namespaces) in the input: this peer matches no pod"))
