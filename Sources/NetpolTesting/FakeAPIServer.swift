@@ -72,6 +72,30 @@ public final class FakeAPIServer: Sendable {
         ClusterAccess(server: url, certificateAuthority: FileManager.default.contents(atPath: certificates.authority), credential: .token(token))
     }
 
+    /// A kubeconfig file's text for this server (context `fake`): its URL, its CA file, its token.
+    public var kubeconfig: String {
+        """
+        apiVersion: v1
+        kind: Config
+        current-context: fake
+        clusters:
+        - name: fake
+          cluster:
+            server: \(url)
+            certificate-authority: \(certificates.authority)
+        users:
+        - name: fake
+          user:
+            token: \(token)
+        contexts:
+        - name: fake
+          context:
+            cluster: fake
+            user: fake
+
+        """
+    }
+
     public init(objects: [KubeObject] = [], token: String = "netpol-test-token") async throws {
         self.token = token
         certificates = try TestCertificates.shared()
