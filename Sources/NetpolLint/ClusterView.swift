@@ -36,7 +36,7 @@ struct ClusterView {
         var home: String
     }
 
-    init(_ objects: [LoadedObject]) {
+    init(_ objects: [LocatedObject]) {
         snapshot = Snapshot(objects.map(\.object))
         var locations: [ObjectReference: String] = [:]
         var defined = Set<String>()

@@ -14,9 +14,14 @@ public struct Linter: Sendable {
     /// Verdicts on connections, for checks that need both ends' policies.
     let engine: Engine
 
-    public init(objects: [LoadedObject]) {
+    public init(objects: [LocatedObject]) {
         view = ClusterView(objects)
         engine = Engine(snapshot: view.snapshot)
+    }
+
+    /// Lints objects read from manifests, each placed at its `FILE:DOC`.
+    public init(objects: [LoadedObject]) {
+        self.init(objects: objects.map { LocatedObject($0.object, at: $0.location) })
     }
 
     /// Every finding, in the order of the policies (namespace, name), then by code and field.
@@ -34,6 +39,18 @@ public struct Linter: Sendable {
         return findings.sorted { lhs, rhs in
             (lhs.object.namespace, lhs.object.name, lhs.code, lhs.field.description) < (rhs.object.namespace, rhs.object.name, rhs.code, rhs.field.description)
         }
+    }
+}
+
+/// An object to lint and where it was read: `FILE:DOC`, or what stands in for
+/// it (`cluster` for an object of a live cluster).
+public struct LocatedObject: Sendable {
+    public var object: KubeObject
+    public var location: String
+
+    public init(_ object: KubeObject, at location: String) {
+        self.object = object
+        self.location = location
     }
 }
 

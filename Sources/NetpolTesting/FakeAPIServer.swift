@@ -42,6 +42,8 @@ public final class FakeAPIServer: Sendable {
         var oldestWatchable = 0
         var watchers: [ObjectIdentifier: Watcher] = [:]
         var failuresLeft = 0
+        /// Kinds whose collections answer 403 Forbidden.
+        var forbidden: Set<String> = []
         var failureStatus = HTTPResponseStatus.internalServerError
         var delay = TimeAmount.zero
         var requests: [String] = []
@@ -70,6 +72,30 @@ public final class FakeAPIServer: Sendable {
     /// How a client reaches this server: its URL, its CA, its token.
     public var access: ClusterAccess {
         ClusterAccess(server: url, certificateAuthority: FileManager.default.contents(atPath: certificates.authority), credential: .token(token))
+    }
+
+    /// A kubeconfig file's text for this server (context `fake`): its URL, its CA file, its token.
+    public var kubeconfig: String {
+        """
+        apiVersion: v1
+        kind: Config
+        current-context: fake
+        clusters:
+        - name: fake
+          cluster:
+            server: \(url)
+            certificate-authority: \(certificates.authority)
+        users:
+        - name: fake
+          user:
+            token: \(token)
+        contexts:
+        - name: fake
+          context:
+            cluster: fake
+            user: fake
+
+        """
     }
 
     public init(objects: [KubeObject] = [], token: String = "netpol-test-token") async throws {
@@ -152,6 +178,12 @@ public final class FakeAPIServer: Sendable {
         }
     }
 
+    /// Answers every request for `kind`'s collection with 403 Forbidden, as the
+    /// API server answers a user whose role does not grant `list` on it.
+    public func forbid(_ kind: String) {
+        state.withLock { _ = $0.forbidden.insert(kind) }
+    }
+
     /// Delays every answer by `delay`.
     public func setAnswerDelay(_ delay: Duration) {
         state.withLock { $0.delay = TimeAmount(delay) }
@@ -231,6 +263,12 @@ public final class FakeAPIServer: Sendable {
         }
         guard let kind = Self.paths.first(where: { $0.value == path })?.key else {
             return respond(channel, .notFound, Self.status(404, "the server could not find the requested resource"))
+        }
+        if state.withLock({ $0.forbidden.contains(kind) }) {
+            let resource = String(path.split(separator: "/").last ?? "")
+            let group = kind == "NetworkPolicy" ? "networking.k8s.io" : ""
+            let message = #"\#(resource) is forbidden: User "system:serviceaccount:netpol:netpol" cannot list resource "\#(resource)" in API group "\#(group)" at the cluster scope"#
+            return respond(channel, .forbidden, Self.status(403, message))
         }
         if query["watch"] == "1" || query["watch"] == "true" {
             watch(kind, from: Int(query["resourceVersion"] ?? "") ?? 0, bookmarks: query["allowWatchBookmarks"] == "true",

@@ -35,9 +35,9 @@ struct AgentCommand: ParsableCommand {
             looking, on a timer (off by default: verify finds what it would repair).
 
             Sources:
-              kubernetes   the API server, through --kubeconfig if given, else the
-                           pod's service account in a cluster, else $KUBECONFIG
-                           or ~/.kube/config
+              kubernetes   the API server, through --kubeconfig or --context if
+                           given, else the pod's service account in a cluster,
+                           else $KUBECONFIG or ~/.kube/config
               files:DIR    a directory of manifests, read again when a file changes
 
             New pods: a pod's address exists, and its containers may run, before the \
@@ -227,7 +227,7 @@ struct AgentCommand: ParsableCommand {
             return (FilesSource(directory: directory), nil)
         case .kubernetes:
             do throws(KubeError) {
-                let access = try clusterAccess()
+                let access = try ClusterAccess.resolve(kubeconfig: kubeconfig, context: context)
                 let client = try KubeClient(access: access)
                 logger.info("watching the API server", metadata: ["server": "\(access.server)"])
                 return (KubernetesSource(client: client), client)
@@ -256,13 +256,6 @@ struct AgentCommand: ParsableCommand {
         await agent.run(sources: [source])
         await server.close()
         return true
-    }
-
-    /// --kubeconfig if given; else the service account inside a pod; else
-    /// $KUBECONFIG or ~/.kube/config, as kubectl finds it.
-    private func clusterAccess() throws(KubeError) -> ClusterAccess {
-        if kubeconfig == nil, let inCluster = try ClusterAccess.inCluster() { return inCluster }
-        return try ClusterAccess.kubeconfig(at: ClusterAccess.kubeconfigPath(explicit: kubeconfig), context: context)
     }
 }
 

@@ -2,10 +2,14 @@ import ArgumentParser
 import NetpolLint
 import NetpolModel
 
-struct LintCommand: ReadsManifests {
+struct LintCommand: ReadsClusters {
     static let configuration = CommandConfiguration(
         commandName: "lint",
         abstract: "Find policies that are valid but almost certainly not what was meant.",
+        usage: """
+            netpol lint [-f <path> ...] [--kubeconfig <path>] [--context <name>]
+              [--live-cluster] [--output <output>]
+            """,
         discussion: """
             Reads manifests as `validate` does (invalid input stops the command with \
             exit status 2) and prints one line per finding:
@@ -15,7 +19,9 @@ struct LintCommand: ReadsManifests {
             Checks about "today" (a selector that selects nothing, a named port no \
             pod declares, pods inside an ipBlock) use the pods and namespaces of the \
             input, and only where it has some: lint policies together with the \
-            cluster's pods and namespaces (the second example below).
+            cluster's pods and namespaces, or lint the live cluster (--live-cluster, \
+            --kubeconfig, --context; `cluster` stands in for FILE:DOC), with -f files \
+            laid over it to lint a change before it is applied.
 
             Codes (stable; warnings fail the check, info findings do not):
             \(codeTable)
@@ -30,6 +36,7 @@ struct LintCommand: ReadsManifests {
             Examples:
               netpol lint -f examples/three-tier
               kubectl get ns,pods,netpol -A -o yaml | netpol lint -f - -o json
+              netpol lint --context prod -f proposed-policy.yaml
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -37,6 +44,7 @@ struct LintCommand: ReadsManifests {
     }
 
     @OptionGroup var manifests: ManifestOptions
+    @OptionGroup var cluster: ClusterOptions
 
     @Option(name: .shortAndLong, help: "Output format: text or json.")
     var output: Format = .text
@@ -48,7 +56,7 @@ struct LintCommand: ReadsManifests {
     }
 
     func run() throws {
-        let objects = try manifests.loadValidObjects()
+        let objects = try cluster.inputs(with: manifests).validObjects().map { LocatedObject($0.object, at: $0.location) }
         let findings = Linter(objects: objects).findings()
         switch output {
         case .text:
@@ -65,7 +73,7 @@ struct LintCommand: ReadsManifests {
     }
 
     /// `Linted 8 NetworkPolicies (6 Pods, 4 Namespaces in the input): 1 warning, 2 info.`
-    static func summary(_ findings: [Finding], objects: [LoadedObject]) -> String {
+    static func summary(_ findings: [Finding], objects: [LocatedObject]) -> String {
         let policies = Set(objects.filter { $0.object.kind == "NetworkPolicy" }.map(\.object.reference)).count
         let pods = Set(objects.filter { $0.object.kind == "Pod" }.map(\.object.reference)).count
         let namespaces = Set(objects.filter { $0.object.kind == "Namespace" }.map(\.object.reference)).count

@@ -3,12 +3,13 @@ import Foundation
 import NetpolEngine
 import NetpolModel
 
-struct MatrixCommand: ReadsManifests {
+struct MatrixCommand: ReadsClusters {
     static let configuration = CommandConfiguration(
         commandName: "matrix",
         abstract: "Print who may connect to whom: the connectivity matrix of every pod.",
         usage: """
-            netpol matrix -f <path> ... [--port <port>] [--protocol <protocol>]
+            netpol matrix [-f <path> ...] [--kubeconfig <path>] [--context <name>]
+              [--live-cluster] [--port <port>] [--protocol <protocol>]
               [--family <family>] [--output <output>]
             """,
         discussion: """
@@ -29,13 +30,15 @@ struct MatrixCommand: ReadsManifests {
             Examples:
               netpol matrix -f examples/three-tier --port 9000
               netpol matrix -f cluster.yaml --port http -o json
+              netpol matrix --context prod -f proposed-policy.yaml --port 5432
             """)
 
     @OptionGroup var manifests: ManifestOptions
+    @OptionGroup var cluster: ClusterOptions
     @OptionGroup var query: MatrixOptions
 
     func run() throws {
-        let engine = Engine(snapshot: try manifests.loadSnapshot())
+        let engine = Engine(snapshot: try cluster.snapshot(with: manifests))
         let matrix = engine.matrix(port: query.port.value, protocol: query.proto, family: query.family)
         switch query.output {
         case .table: print(Self.table(matrix, colour: Terminal.supportsColour), terminator: "")

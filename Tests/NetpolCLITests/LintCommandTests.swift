@@ -101,3 +101,37 @@ struct LintDocumentationTests {
         }
     }
 }
+
+@Suite("netpol lint on a live cluster (the fake API server)")
+struct LintLiveClusterTests {
+    /// The cluster's findings are the files' findings, at `cluster`; a file laid
+    /// over a live policy is linted in its place.
+    @Test func lintsTheClusterAndAChangeToIt() async throws {
+        try await LiveCluster.with("examples/lint") { cluster in
+            let live = try cluster.run(["lint", "--kubeconfig", cluster.kubeconfig])
+            let files = try CLIRunner.run(["lint", "-f", "examples/lint"])
+            #expect(live.status == 1, "\(live.errors)")
+            // `examples/lint/mistakes.yaml:7: warning ...` becomes `cluster: warning ...`.
+            let placedAtCluster = files.outputLines.map { line in
+                guard line.hasPrefix("examples/lint/"), let colon = line.range(of: ": ") else { return line }
+                return "cluster" + line[colon.lowerBound...]
+            }
+            #expect(live.outputLines == placedAtCluster)
+
+            let fixedDNS = try cluster.file("dns.yaml", """
+                apiVersion: networking.k8s.io/v1
+                kind: NetworkPolicy
+                metadata: {name: allow-dns, namespace: shop}
+                spec:
+                  podSelector: {}
+                  policyTypes: [Egress]
+                  egress:
+                  - ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]
+                """)
+            let change = try cluster.run(["lint", "--kubeconfig", cluster.kubeconfig, "-f", fixedDNS, "-o", "json"])
+            #expect(change.status == 1)
+            #expect(!change.output.contains("NP012"), "\(change.output)")
+            #expect(change.output.contains("\"location\":\"cluster\""))
+        }
+    }
+}
