@@ -123,13 +123,13 @@ public struct ConntrackRecheck: Sendable {
             if let socketAddress = current.ifa_addr {
                 switch Int32(socketAddress.pointee.sa_family) {
                 case AF_INET:
-                    socketAddress.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
-                        addresses.insert(.v4(UInt32(bigEndian: $0.pointee.sin_addr.s_addr)))
-                    }
+                    addresses.insert(socketAddress.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                        IPAddress.v4(UInt32(bigEndian: $0.pointee.sin_addr.s_addr))
+                    })
                 case AF_INET6:
-                    socketAddress.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
-                        addresses.insert(address($0.pointee.sin6_addr, .ipv6))
-                    }
+                    addresses.insert(socketAddress.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                        address($0.pointee.sin6_addr, .ipv6)
+                    })
                 default: break
                 }
             }
