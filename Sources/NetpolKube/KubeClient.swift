@@ -75,6 +75,20 @@ public final class KubeClient: Sendable {
         }
     }
 
+    /// The pod address ranges the cluster gave node `name` (`spec.podCIDRs`,
+    /// or the older `spec.podCIDR`); empty when it allocates none per node
+    /// (a CNI with its own address management).
+    public func podCIDRs(ofNode name: String) async throws -> [String] {
+        let path = "/api/v1/nodes/" + escaped(name)
+        let response = try await send(path, deadline: .now() + requestTimeout)
+        let body = try await collect(response.body, what: "GET \(path)")
+        guard let node = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
+            throw KubeError(.malformed, "not a JSON object", location: "GET \(path)")
+        }
+        let spec = node["spec"] as? [String: Any] ?? [:]
+        return spec["podCIDRs"] as? [String] ?? (spec["podCIDR"] as? String).map { [$0] } ?? []
+    }
+
     /// Watches `kind` from `resourceVersion`, handing each event to `receive`,
     /// until the server ends the watch (after `timeoutSeconds`) or the
     /// connection fails. Bookmarks are asked for.
