@@ -29,8 +29,15 @@ struct CompletionTests {
     /// bash runs netpol itself to ask, so the custom `main` must answer.
     @Test func bashCompletesTheKubeconfigsContexts() throws {
         let kubeconfig = FileManager.default.temporaryDirectory.appendingPathComponent("netpol-completion-\(UUID().uuidString)").path
-        try Data(LiveCluster.kubeconfig(server: "https://127.0.0.1:1", authority: "/nonexistent", token: "t").utf8)
-            .write(to: URL(fileURLWithPath: kubeconfig))
+        let contexts = """
+            apiVersion: v1
+            kind: Config
+            clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+            contexts:
+            - {name: fake, context: {cluster: c}}
+            - {name: stranger, context: {cluster: c}}
+            """
+        try Data(contexts.utf8).write(to: URL(fileURLWithPath: kubeconfig))
         defer { try? FileManager.default.removeItem(atPath: kubeconfig) }
         let line = "\(CLIRunner.binary.path) matrix --kubeconfig \(kubeconfig) --context "
         #expect(try Self.bashCompletions(line) == ["fake", "stranger"])

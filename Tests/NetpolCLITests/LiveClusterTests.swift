@@ -7,8 +7,7 @@ import Testing
 struct LiveCluster {
     let server: FakeAPIServer
     let directory: URL
-    /// Its current context, `fake`, reaches the server with the right token;
-    /// `stranger` presents a token the server refuses.
+    /// Its current context, `fake`, reaches the server with the right token.
     var kubeconfig: String { directory.appendingPathComponent("config").path }
 
     /// A cluster holding the objects of `manifests` (a path under the package root).
@@ -19,34 +18,8 @@ struct LiveCluster {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netpol-live-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let cluster = LiveCluster(server: server, directory: directory)
-        try Data(kubeconfig(server: server.url, authority: server.certificates.authority, token: server.token).utf8)
-            .write(to: URL(fileURLWithPath: cluster.kubeconfig))
+        _ = try cluster.file("config", server.kubeconfig)
         return cluster
-    }
-
-    static func kubeconfig(server: String, authority: String, token: String) -> String {
-        """
-        apiVersion: v1
-        kind: Config
-        current-context: fake
-        clusters:
-        - name: fake
-          cluster:
-            server: \(server)
-            certificate-authority: \(authority)
-        users:
-        - name: fake
-          user:
-            token: \(token)
-        - name: stranger
-          user:
-            token: not-\(token)
-        contexts:
-        - name: fake
-          context: {cluster: fake, user: fake}
-        - name: stranger
-          context: {cluster: fake, user: stranger}
-        """
     }
 
     /// Writes `text` into the cluster's directory and returns its path.
@@ -187,7 +160,8 @@ struct LiveClusterTests {
 
     @Test func namesRefusedCredentials() async throws {
         try await LiveCluster.with { cluster in
-            let result = try cluster.run(["validate", "--kubeconfig", cluster.kubeconfig, "--context", "stranger"])
+            let stranger = try cluster.file("stranger", cluster.server.kubeconfig.replacingOccurrences(of: "token: \(cluster.server.token)", with: "token: not-the-token"))
+            let result = try cluster.run(["validate", "--kubeconfig", stranger])
             #expect(result.status == 2)
             #expect(result.errors.contains("cannot list Namespaces: 401 Unauthorized"), "\(result.errors)")
             #expect(result.errors.contains("the server refuses the credentials"))
