@@ -184,6 +184,19 @@ struct LiveClusterTests {
         }
     }
 
+    /// In a pod (its environment; the service account's files are absent here),
+    /// --live-cluster uses the service account, and --context the kubeconfig.
+    @Test(.enabled(if: !FileManager.default.fileExists(atPath: "/var/run/secrets/kubernetes.io"), "runs in a pod"))
+    func inAPodUsesTheServiceAccount() throws {
+        let pod = ["KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": "6443", "KUBECONFIG": "/nonexistent/config"]
+        let inCluster = try CLIRunner.run(["matrix", "--live-cluster"], environment: pod)
+        #expect(inCluster.status == 2)
+        #expect(inCluster.errors == "netpol: cannot read service-account CA /var/run/secrets/kubernetes.io/serviceaccount/ca.crt\n")
+        let context = try CLIRunner.run(["matrix", "--context", "fake"], environment: pod)
+        #expect(context.status == 2)
+        #expect(context.errors == "netpol: cannot read kubeconfig /nonexistent/config\n")
+    }
+
     @Test func withoutFilesOrClusterNamesBoth() throws {
         let result = try CLIRunner.run(["explain", "--from", "a/b", "--to", "a/c", "--port", "80"])
         #expect(result.status == 2)
