@@ -41,6 +41,13 @@ public struct ConntrackRecheck: Sendable {
         }
     }
 
+    /// Reads the conntrack table once and judges nothing: at start, so that a
+    /// node without ctnetlink (`nf_conntrack_netlink`) or the right to use it
+    /// is found before the first change needs it.
+    public func checkReadable() throws(DataplaneError) {
+        _ = try cutConnections(notAllowedBy: RulePlan(node: "", sets: [], chains: [], bindings: []))
+    }
+
     /// Runs in the namespace: judge each tracked connection as the kernel
     /// lists it, then delete the denied ones.
     private static func recheck(_ plan: RulePlan) throws(DataplaneError) -> Outcome {
