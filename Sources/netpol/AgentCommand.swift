@@ -266,11 +266,6 @@ struct AgentCommand: ParsableCommand {
     }
 }
 
-/// What happens to established connections a change denies.
-enum EstablishedMode: String, ExpressibleByArgument, CaseIterable {
-    case keep, recheck
-}
-
 /// Runs `body` on the concurrency pool until it returns, cancelling it on
 /// SIGTERM or SIGINT; returns what it returned.
 private func runUntilSignalled(_ body: @escaping @Sendable () async -> Bool) -> Bool {
