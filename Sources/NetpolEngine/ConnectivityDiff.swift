@@ -48,15 +48,16 @@ public struct ConnectivityDiff: Sendable {
             return sources.count * destinations.count - shared
         }
 
-        /// The sides whose decision changed, each as `egress from x/a: denied (isolated
-        /// by x/deny) before, allowed by x/allow spec.egress[0] after`.
+        /// The sides whose decision changed, each as `source egress: denied (isolated
+        /// by x/deny) before, allowed by x/allow spec.egress[0] after`; it names no pod,
+        /// as it holds for every pair of the block.
         public var cause: String {
             let changed = [(before.egress, after.egress), (before.ingress, after.ingress)].filter { $0.0.allows != $0.1.allows }
             guard !changed.isEmpty else {
                 return "the verdict changed without a policy: see the explanation after the change"
             }
             return changed.map { old, new in
-                let title = new.direction == .egress ? "egress from \(before.connection.source)" : "ingress to \(before.connection.destination)"
+                let title = new.direction == .egress ? "source egress" : "destination ingress"
                 return "\(title): \(Self.summary(old)) before, \(Self.summary(new)) after"
             }.joined(separator: "; ")
         }

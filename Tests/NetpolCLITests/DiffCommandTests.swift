@@ -55,7 +55,7 @@ struct DiffCommandTests {
         #expect(result.status == 1, "\(result.errors)")
         #expect(result.output == """
             opened TCP/5432: 2 connections
-              because egress from shop/web-1: denied (isolated by shop/default-deny, shop/web-to-api) before, allowed by shop/web-to-db spec.egress[0] after; ingress to shop/db: denied (isolated by shop/db-from-api, shop/default-deny) before, allowed by shop/db-from-web spec.ingress[0] after
+              because source egress: denied (isolated by shop/default-deny, shop/web-to-api) before, allowed by shop/web-to-db spec.egress[0] after; destination ingress: denied (isolated by shop/db-from-api, shop/default-deny) before, allowed by shop/db-from-web spec.ingress[0] after
                 shop/web-1 -> shop/db
                 shop/web-2 -> shop/db
             2 connections opened, 0 closed on TCP/5432, TCP/8080, TCP/9000
