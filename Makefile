@@ -34,7 +34,7 @@ build:
 # The lab suites build network namespaces and probe them with blocking sockets for
 # minutes; run beside the rest, they hold Swift's shared threads and every other
 # result arrives at the end. Run after the rest, each part reports as it goes.
-LAB_SUITES := NetpolLabTests|AgentLabTests|AgentKillTests|FilesSourceTests
+LAB_SUITES := NetpolLabTests|AgentLabTests|AgentKillTests|FilesSourceTests|PodLifecycleLabTests
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip '$(LAB_SUITES)'

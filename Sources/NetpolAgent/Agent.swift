@@ -26,10 +26,15 @@ public struct AgentConfiguration: Sendable {
     /// How long a chain no pod uses any more stays in the kernel, so that a pod
     /// relabelled back, or a new pod like the old ones, finds it.
     public var chainRetention: Duration
+    /// What the base chain checks before the pods' chains: the pod ranges whose
+    /// unknown addresses are isolated, and whether only a SYN opens a TCP
+    /// connection (with `--established=recheck`).
+    public var guards: NodeGuards
 
     public init(
         node: String, debounce: Duration = .zero, verifyInterval: Duration? = .seconds(60), resync: Duration? = nil,
-        retry: Backoff = Backoff(), stallTimeout: Duration = .seconds(120), chainRetention: Duration = .seconds(60)
+        retry: Backoff = Backoff(), stallTimeout: Duration = .seconds(120), chainRetention: Duration = .seconds(60),
+        guards: NodeGuards = NodeGuards()
     ) {
         self.node = node
         self.debounce = debounce
@@ -38,6 +43,7 @@ public struct AgentConfiguration: Sendable {
         self.retry = retry
         self.stallTimeout = stallTimeout
         self.chainRetention = chainRetention
+        self.guards = guards
     }
 }
 
@@ -60,6 +66,8 @@ public final class Agent<C: Clock<Duration>> {
     public let store: ClusterStore
     public let status: AgentStatus
     private let programmer: any RuleProgrammer
+    /// Cuts the tracked connections a change denies; nil keeps them (`--established=keep`).
+    private let recheck: ConntrackRecheck?
     private let configuration: AgentConfiguration
     private let logger: Logger
     private let metrics: AgentMetrics
@@ -72,12 +80,13 @@ public final class Agent<C: Clock<Duration>> {
     private let chores = Chores()
 
     public init(
-        configuration: AgentConfiguration, programmer: any RuleProgrammer, store: ClusterStore = ClusterStore(),
+        configuration: AgentConfiguration, programmer: any RuleProgrammer, recheck: ConntrackRecheck? = nil, store: ClusterStore = ClusterStore(),
         status: AgentStatus = AgentStatus(), logger: Logger, metrics: AgentMetrics, clock: C
     ) {
         self.configuration = configuration
         self.status = status
         self.programmer = programmer
+        self.recheck = recheck
         self.store = store
         self.logger = logger
         self.metrics = metrics
@@ -201,7 +210,8 @@ public final class Agent<C: Clock<Duration>> {
             } else {
                 let snapshot: Snapshot
                 (snapshot, version) = store.takeSnapshot()
-                let planner = NodePlanner(node: configuration.node, snapshot: snapshot, retention: configuration.chainRetention)
+                let planner = NodePlanner(
+                    node: configuration.node, snapshot: snapshot, guards: configuration.guards, retention: configuration.chainRetention)
                 self.planner = planner
                 compiled = clock.now
                 try programmer.replace(planner.plan)
@@ -216,6 +226,15 @@ public final class Agent<C: Clock<Duration>> {
             logger.warning("the kernel refused the difference; replaced the whole table instead", metadata: ["error": "\(fallback)"])
         }
         let diff = outcome.diff
+        if diff?.mayDeny ?? true {
+            do throws(DataplaneError) {
+                try cutDeniedConnections()
+            } catch {
+                // The rules are in force; the next sync starts over whole and re-checks again.
+                planner = nil
+                throw error
+            }
+        }
         let duration = started.duration(to: clock.now)
         let (rules, elements) = (programmer.applied?.ruleCount ?? 0, programmer.applied?.elementCount ?? 0)
         let report = SyncReport(
@@ -243,15 +262,33 @@ public final class Agent<C: Clock<Duration>> {
     }
 }
 
+extension Agent {
+    /// With `--established=recheck`, judges the connections the kernel tracks
+    /// by the plan now applied and cuts the ones it denies.
+    private func cutDeniedConnections() throws(DataplaneError) {
+        guard let recheck, let plan = programmer.applied else { return }
+        let started = ContinuousClock.now
+        let outcome = try recheck.cutConnections(notAllowedBy: plan)
+        metrics.establishedRechecked.increment(by: outcome.examined)
+        metrics.establishedCut.increment(by: outcome.cut.count)
+        guard !outcome.cut.isEmpty else { return }
+        logger.info("cut established connections the rules now deny", metadata: [
+            "cut": "\(outcome.cut.count)", "examined": "\(outcome.examined)",
+            "ms": "\((started.duration(to: .now).milliseconds * 100).rounded() / 100)",
+            "connections": "\(outcome.cut.prefix(5).map(\.description).joined(separator: "; "))",
+        ])
+    }
+}
+
 extension Agent where C == ContinuousClock {
     /// An agent on the real clock.
     public convenience init(
-        configuration: AgentConfiguration, programmer: any RuleProgrammer, store: ClusterStore = ClusterStore(),
+        configuration: AgentConfiguration, programmer: any RuleProgrammer, recheck: ConntrackRecheck? = nil, store: ClusterStore = ClusterStore(),
         status: AgentStatus = AgentStatus(), logger: Logger, metrics: AgentMetrics
     ) {
         self.init(
-            configuration: configuration, programmer: programmer, store: store, status: status, logger: logger, metrics: metrics,
-            clock: ContinuousClock())
+            configuration: configuration, programmer: programmer, recheck: recheck, store: store, status: status, logger: logger,
+            metrics: metrics, clock: ContinuousClock())
     }
 }
 

@@ -16,6 +16,10 @@ public struct AgentMetrics: Sendable {
     let objectChanges: Counter
     /// Read-backs of the kernel compared with the plan.
     let verifies: Counter
+    /// Tracked connections judged again after a change (`--established=recheck`).
+    let establishedRechecked: Counter
+    /// Those the new rules deny, cut by deleting their conntrack entries.
+    let establishedCut: Counter
     private let factory: any MetricsFactory
 
     public init(factory: any MetricsFactory) {
@@ -30,6 +34,8 @@ public struct AgentMetrics: Sendable {
         kernelSetElements = Gauge(label: "netpol_kernel_set_elements", dimensions: [], factory: factory)
         objectChanges = Counter(label: "netpol_object_changes_total", dimensions: [], factory: factory)
         verifies = Counter(label: "netpol_verifies_total", dimensions: [], factory: factory)
+        establishedRechecked = Counter(label: "netpol_established_rechecked_total", dimensions: [], factory: factory)
+        establishedCut = Counter(label: "netpol_established_cut_total", dimensions: [], factory: factory)
     }
 
     /// Objects the source refused as invalid, per kind.

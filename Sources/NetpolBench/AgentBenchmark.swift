@@ -95,7 +95,7 @@ public struct AgentBenchmark {
 
         let server = try await FakeAPIServer(objects: objects)
         let kubeconfig = directory.appendingPathComponent("kubeconfig").path
-        try Self.kubeconfig(for: server).write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        try server.kubeconfig.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
         let agent = try AgentProcess(binary: agentBinary, kubeconfig: kubeconfig, namespace: namespace, node: node)
         defer { agent.stop() }
 
@@ -175,30 +175,6 @@ public struct AgentBenchmark {
         guard drift.isEmpty else {
             throw BenchmarkError("the kernel does not hold the final cluster's rules: \(drift.prefix(5).map(\.description).joined(separator: "; "))")
         }
-    }
-
-    /// A kubeconfig for `server`: its URL, its CA file, its token.
-    private static func kubeconfig(for server: FakeAPIServer) -> String {
-        """
-        apiVersion: v1
-        kind: Config
-        current-context: bench
-        clusters:
-        - name: bench
-          cluster:
-            server: \(server.url)
-            certificate-authority: \(server.certificates.authority)
-        users:
-        - name: bench
-          user:
-            token: \(server.token)
-        contexts:
-        - name: bench
-          context:
-            cluster: bench
-            user: bench
-
-        """
     }
 }
 

@@ -44,7 +44,7 @@ enum NftablesDriftFinder {
                 drift.append(Drift(.chain, chain.name, difference))
             }
         }
-        drift += forwardDrift(kernel.chains[forward])
+        drift += forwardDrift(kernel.chains[forward], plan)
         let chains = Set(plan.chains.map(\.name) + [forward])
         drift += kernel.chains.keys.filter { !chains.contains($0) }.sorted().map { Drift(.chain, $0, "unexpected") }
         return drift
@@ -132,19 +132,27 @@ enum NftablesDriftFinder {
         } + [NftRuleShape(verdict: "drop")]
     }
 
-    /// The base chain: on the forward hook at filter priority, accepting
-    /// established traffic, then handing pods to their chains through the maps.
-    private static func forwardDrift(_ held: KernelChain?) -> [Drift] {
+    /// The base chain: on the forward hook at filter priority, with the rules
+    /// `NftablesRenderer.baseRules` gives.
+    private static func forwardDrift(_ held: KernelChain?, _ plan: RulePlan) -> [Drift] {
         let object = "\(NftablesRenderer.family) \(NftablesRenderer.table) \(forward)"
         guard let held else { return [Drift(.table, object, "missing")] }
         let hook = "filter hook forward priority 0 policy accept"
         guard held.hook == hook else { return [Drift(.table, object, "hook `\(held.hook ?? "none")`, expected `\(hook)`")] }
-        var expected = [NftRuleShape(statements: ["ct state established,related"], verdict: "accept")]
-        for (end, direction) in [("saddr", Direction.egress), ("daddr", .ingress)] {
-            for family in IPAddress.Family.allCases {
-                expected.append(NftRuleShape(statements: ["\(family == .ipv4 ? "ip" : "ip6") \(end) vmap @\(NftablesRenderer.mapName(direction, family))"]))
-            }
+        let expected = NftablesRenderer.baseRules(plan).map { rule in
+            NftRuleShape(statements: rule.statements.map(addressesAsRead), verdict: rule.verdict, comment: rule.comment.map(NftablesRenderer.commentText))
         }
         return Drift.ruleDifference(expected: expected, held: held.rules).map { [Drift(.table, object, $0)] } ?? []
+    }
+
+    /// A statement as the reader gives it back: the prefixes of an address
+    /// match (`ip saddr { 10.0.1.0/24, 10.0.2.0/25 }`) merged as nft merges them.
+    private static func addressesAsRead(_ statement: String) -> String {
+        let words = statement.split(separator: " ").map(String.init)
+        guard words.count >= 3, ["ip", "ip6"].contains(words[0]), ["saddr", "daddr"].contains(words[1]) else { return statement }
+        let items = words.dropFirst(2).filter { $0 != "{" && $0 != "}" }.map { $0.trimmingCharacters(in: [","]) }
+        let ranges = items.compactMap { CIDR($0) ?? IPAddress($0).map { CIDR(network: $0, prefixLength: $0.family.bitCount) } }.map(AddressRange.init)
+        guard ranges.count == items.count else { return statement }
+        return NftRuleShape.addressMatch("\(words[0]) \(words[1])", ranges)
     }
 }

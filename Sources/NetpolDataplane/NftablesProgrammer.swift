@@ -27,7 +27,8 @@ public final class NftablesProgrammer {
     /// before sending its end, not at all; so no step ever needs ordering here.
     @discardableResult
     public func apply(_ plan: RulePlan) throws(DataplaneError) -> ApplyOutcome {
-        guard let previous = applied else {
+        // A difference says nothing of the base chain: other guards need the whole table.
+        guard let previous = applied, previous.guards == plan.guards else {
             try replace(plan)
             return .replaced(fallback: nil)
         }

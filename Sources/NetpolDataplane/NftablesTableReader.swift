@@ -113,6 +113,13 @@ struct NftRuleShape: Hashable, Sendable, CustomStringConvertible {
         return parts.joined(separator: " ")
     }
 
+    /// `ip saddr 10.0.1.0-10.0.2.127`: an address match in one form, however
+    /// nft merged the prefixes it was written with.
+    static func addressMatch(_ key: String, _ ranges: [AddressRange]) -> String {
+        let merged = AddressRange.merged(ranges).map(\.description)
+        return "\(key) " + (merged.count == 1 ? merged[0] : "{ " + merged.joined(separator: ", ") + " }")
+    }
+
     /// Port ranges sorted, with overlapping and adjacent ones joined.
     static func merged(_ ranges: [ClosedRange<Int>]) -> [ClosedRange<Int>] {
         var result: [ClosedRange<Int>] = []
@@ -217,9 +224,18 @@ enum NftablesTableReader {
 
     /// Reads one match statement netpol writes; false for any other.
     private static func read(_ match: [String: Any], into shape: inout NftRuleShape) -> Bool {
-        let left = match["left"], right = match["right"]
+        let left = match["left"], right = match["right"], op = match["op"] as? String ?? "=="
         if let reference = right as? String, reference.hasPrefix("@"), let key = field(left) {
-            shape.lookup = "\(key) \(reference)"
+            if op == "==" { shape.lookup = "\(key) \(reference)" } else { shape.statements.append("\(key) \(op) \(reference)") }
+            return true
+        }
+        if op == "==", let key = field(left), let ranges = addressRanges(right) {
+            shape.statements.append(NftRuleShape.addressMatch(key, ranges))
+            return true
+        }
+        if let masked = (left as? [String: Any])?["&"] as? [Any], masked.count == 2, let key = field(masked[0]),
+           let mask = masked[1] as? [String], let value = right as? String {
+            shape.statements.append("\(key) \(op) \(value) / \(mask.joined(separator: ","))")
             return true
         }
         if let meta = (left as? [String: Any])?["meta"] as? [String: Any], meta["key"] as? String == "l4proto", let proto = right as? String {
@@ -252,6 +268,17 @@ enum NftablesTableReader {
             return fields.count == parts.count ? fields.joined(separator: " . ") : nil
         }
         return nil
+    }
+
+    /// Addresses, prefixes and ranges as nft writes them, alone or in a `{"set": [...]}`.
+    private static func addressRanges(_ json: Any?) -> [AddressRange]? {
+        let items = ((json as? [String: Any])?["set"] as? [Any]) ?? [json as Any]
+        var ranges: [AddressRange] = []
+        for item in items {
+            guard case .addresses(let range) = element(item) else { return nil }
+            ranges.append(range)
+        }
+        return ranges
     }
 
     /// A port, `{"range": [a, b]}`, or `{"set": [...]}` of those.

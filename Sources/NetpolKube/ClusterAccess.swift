@@ -82,6 +82,25 @@ extension ClusterAccess {
     }
 }
 
+// MARK: - Choosing
+
+extension ClusterAccess {
+    /// The access a netpol command uses, chosen as the agent chooses it: the
+    /// kubeconfig `kubeconfig` names, or `context` of the kubeconfig kubectl
+    /// would use; with neither, the pod's service account when running in a
+    /// pod, else the current context of `$KUBECONFIG` or `~/.kube/config`.
+    public static func resolve(
+        kubeconfig: String?, context: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        serviceAccount: String = serviceAccountDirectory
+    ) throws(KubeError) -> ClusterAccess {
+        if kubeconfig == nil, context == nil, let inCluster = try inCluster(environment: environment, directory: serviceAccount) {
+            return inCluster
+        }
+        return try ClusterAccess.kubeconfig(at: kubeconfigPath(explicit: kubeconfig, environment: environment), context: context)
+    }
+}
+
 // MARK: - Kubeconfig
 
 extension ClusterAccess {
@@ -109,6 +128,15 @@ extension ClusterAccess {
         }
         let base = (path as NSString).deletingLastPathComponent
         return try config.access(context: context, base: base, file: path)
+    }
+
+    /// The names of the contexts a kubeconfig defines, for shell completion;
+    /// none when it cannot be read.
+    public static func contextNames(inKubeconfigAt path: String) -> [String] {
+        guard let data = FileManager.default.contents(atPath: path),
+              let config = try? YAMLDecoder().decode(Kubeconfig.self, from: data)
+        else { return [] }
+        return (config.contexts ?? []).map(\.name)
     }
 }
 

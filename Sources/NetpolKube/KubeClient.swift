@@ -16,8 +16,12 @@ public final class KubeClient: Sendable {
     /// Largest watch line or error body accepted: an object is at most 1.5 MB in etcd.
     private static let maximumLine = 16 << 20
 
-    /// - Parameter requestTimeout: how long a list (each page) may take.
-    public init(access: ClusterAccess, requestTimeout: Duration = .seconds(60)) throws(KubeError) {
+    /// - Parameters:
+    ///   - requestTimeout: how long a list (each page) may take.
+    ///   - retriesConnecting: whether a refused or failed connection is tried
+    ///     again until the 10-second connect timeout; a one-shot read turns it
+    ///     off to report an unreachable server at once.
+    public init(access: ClusterAccess, requestTimeout: Duration = .seconds(60), retriesConnecting: Bool = true) throws(KubeError) {
         self.access = access
         self.requestTimeout = TimeAmount(requestTimeout)
         var tls = TLSConfiguration.makeClientConfiguration()
@@ -41,6 +45,7 @@ public final class KubeClient: Sendable {
             tlsConfiguration: tls,
             timeout: .init(connect: .seconds(10)))
         configuration.httpVersion = .http1Only
+        configuration.connectionPool.retryConnectionEstablishment = retriesConnecting
         http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
@@ -68,6 +73,20 @@ public final class KubeClient: Sendable {
             continueToken = page.continueToken
             if continueToken.isEmpty { return APIList(resourceVersion: page.resourceVersion, items: items) }
         }
+    }
+
+    /// The pod address ranges the cluster gave node `name` (`spec.podCIDRs`,
+    /// or the older `spec.podCIDR`); empty when it allocates none per node
+    /// (a CNI with its own address management).
+    public func podCIDRs(ofNode name: String) async throws -> [String] {
+        let path = "/api/v1/nodes/" + escaped(name)
+        let response = try await send(path, deadline: .now() + requestTimeout)
+        let body = try await collect(response.body, what: "GET \(path)")
+        guard let node = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
+            throw KubeError(.malformed, "not a JSON object", location: "GET \(path)")
+        }
+        let spec = node["spec"] as? [String: Any] ?? [:]
+        return spec["podCIDRs"] as? [String] ?? (spec["podCIDR"] as? String).map { [$0] } ?? []
     }
 
     /// Watches `kind` from `resourceVersion`, handing each event to `receive`,

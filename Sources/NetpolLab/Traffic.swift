@@ -84,6 +84,33 @@ extension Lab {
     }
 }
 
+extension Lab {
+    /// Opens `count` UDP flows (at most 12,000) from `source` to
+    /// `destination`:`port`: one datagram from each of `count` source ports
+    /// from 20,000, so that the node tracks `count` connections (for 30 s, the
+    /// kernel's UDP timeout).
+    public func openUDPFlows(from source: PodID, to destination: PodID, port: Int, count: Int) throws {
+        let from = try labPod(source), to = try labPod(destination)
+        guard let address = to.addresses.first(where: { address in from.addresses.contains { $0.family == address.family } }) else {
+            throw LabError("\(source) and \(destination) share no address family")
+        }
+        try NetworkNamespace.run(in: from.namespace) { () throws in
+            for index in 0..<count {
+                // In bursts the veth queues take without dropping.
+                if index % 256 == 255 { usleep(2_000) }
+                let socket = try Sockets.open(.udp, address.family)
+                defer { close(socket) }
+                // A port of its own, below the ephemeral range: a closed socket's port would come back.
+                guard Sockets.withAddress(nil, family: address.family, port: 20_000 + index % 12_000, { bind(socket, $0, $1) }) == 0 else {
+                    throw LabError("cannot bind UDP port \(20_000 + index % 12_000) in \(source): \(String(cString: strerror(errno)))")
+                }
+                let message: [UInt8] = [0x6e]
+                _ = Sockets.withAddress(address, family: address.family, port: port) { sendto(socket, message, 1, 0, $0, $1) }
+            }
+        }
+    }
+}
+
 extension Duration {
     /// This duration in seconds, fractional.
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }

@@ -254,6 +254,7 @@ public enum IptablesRenderer {
         let written = chains.filter { rewriting?.contains($0.name) ?? true }
         lines += written.map { ":\(chainName($0)) - [0:0]" }
         lines.append("-A \(forwardChain) -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN")
+        lines += guardLines(plan, family: family)
         for direction in [Direction.egress, .ingress] {
             for chain in chains where chain.direction == direction {
                 let end = direction == .egress ? "src" : "dst"
@@ -289,6 +290,26 @@ public enum IptablesRenderer {
         let stale = wasBound ? old.chains.filter { removed.contains($0.name) }.map(chainName) : []
         if rewriting.isEmpty && stale.isEmpty { return nil }
         return iptablesScript(new, family: family, rewriting: rewriting, staleChains: stale)
+    }
+
+    /// The base chain's guards for `family`, as iptables-save prints them:
+    /// only a SYN opens a TCP connection (with `synOnlyOpens`), and an address
+    /// in the pod ranges that no known pod holds is dropped either way.
+    private static func guardLines(_ plan: RulePlan, family: IPAddress.Family) -> [String] {
+        var lines: [String] = []
+        if plan.guards.synOnlyOpens {
+            lines.append("-A \(forwardChain) -p tcp -m conntrack --ctstate NEW -m tcp ! --tcp-flags FIN,SYN,RST,ACK SYN"
+                         + " -m comment --comment \(quoted("only a SYN opens a TCP connection (established=recheck)")) -j DROP")
+        }
+        for rangeGuard in plan.podRangeGuards where rangeGuard.family == family {
+            for range in rangeGuard.ranges {
+                for (flag, end, role) in [("-s", "src", "source"), ("-d", "dst", "destination")] {
+                    lines.append("-A \(forwardChain) \(flag) \(range) -m set ! --match-set \(setName(rangeGuard.knownPods)) \(end)"
+                                 + " -m comment --comment \(quoted("a pod-range \(role) no known pod holds (isolate-new-pods)")) -j DROP")
+                }
+            }
+        }
+        return lines
     }
 
     private static func ruleLines(_ rule: PlanRule, chain: PlanChain) -> [String] {

@@ -51,18 +51,53 @@ public enum NftablesRenderer {
                 lines.append("\t}")
             }
         }
-        lines += [
-            "\tchain forward {",
-            "\t\ttype filter hook forward priority filter; policy accept;",
-            "\t\tct state established,related accept",
-            "\t\tip saddr vmap @\(mapName(.egress, .ipv4))",
-            "\t\tip6 saddr vmap @\(mapName(.egress, .ipv6))",
-            "\t\tip daddr vmap @\(mapName(.ingress, .ipv4))",
-            "\t\tip6 daddr vmap @\(mapName(.ingress, .ipv6))",
-            "\t}",
-            "}",
-        ]
+        lines += ["\tchain forward {", "\t\ttype filter hook forward priority filter; policy accept;"]
+        lines += baseRules(plan).map { "\t\t" + $0.text }
+        lines += ["\t}", "}"]
         return lines
+    }
+
+    /// A rule of the base chain, in the words `nft -j` reads back as.
+    public struct BaseRule: Hashable, Sendable {
+        public var statements: [String]
+        public var verdict: String?
+        public var comment: String?
+
+        var text: String {
+            (statements + [verdict].compactMap { $0 } + [comment.map { "comment \(quotedComment($0))" }].compactMap { $0 }).joined(separator: " ")
+        }
+    }
+
+    /// The base chain on the forward hook: established and related packets
+    /// pass; with `synOnlyOpens`, a TCP packet other than a SYN opens nothing;
+    /// an address in the pod ranges that no known pod holds is dropped either
+    /// way; then the maps hand local pods to their chains, egress first.
+    public static func baseRules(_ plan: RulePlan) -> [BaseRule] {
+        var rules = [BaseRule(statements: ["ct state established,related"], verdict: "accept")]
+        if plan.guards.synOnlyOpens {
+            rules.append(BaseRule(statements: ["ct state new", "tcp flags != syn / fin,syn,rst,ack"], verdict: "drop",
+                                  comment: "only a SYN opens a TCP connection (established=recheck)"))
+        }
+        for rangeGuard in plan.podRangeGuards {
+            let family = rangeGuard.family == .ipv4 ? "ip" : "ip6"
+            let ranges = rangeGuard.ranges.map(rangeText)
+            let rangesText = ranges.count == 1 ? ranges[0] : "{ " + ranges.joined(separator: ", ") + " }"
+            for (end, role) in [("saddr", "source"), ("daddr", "destination")] {
+                rules.append(BaseRule(statements: ["\(family) \(end) \(rangesText)", "\(family) \(end) != @\(rangeGuard.knownPods)"], verdict: "drop",
+                                      comment: "a pod-range \(role) no known pod holds (isolate-new-pods)"))
+            }
+        }
+        for (end, direction) in [("saddr", Direction.egress), ("daddr", .ingress)] {
+            for family in IPAddress.Family.allCases {
+                rules.append(BaseRule(statements: ["\(family == .ipv4 ? "ip" : "ip6") \(end) vmap @\(mapName(direction, family))"]))
+            }
+        }
+        return rules
+    }
+
+    /// A pod range as nft prints it: a single address without its length.
+    private static func rangeText(_ range: CIDR) -> String {
+        range.prefixLength == range.family.bitCount ? range.network.description : range.description
     }
 
     /// The verdict map of local pod addresses for one direction and family.

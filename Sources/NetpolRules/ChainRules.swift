@@ -62,6 +62,9 @@ enum PeerScope: Hashable {
     case block(AddressBlock)
     /// Every pod: a rule without peers, on a named egress port.
     case everyPod
+    /// Every pod on the node with an address, host-network pods included: the
+    /// addresses a pod-range guard knows.
+    case podsOnNode(String)
 
     /// nil for a peer with nothing to match (an ipBlock whose CIDR does not parse).
     init?(_ peer: NetworkPolicyPeer, home: String) {
@@ -84,6 +87,7 @@ enum PeerScope: Hashable {
         case .block(let block):
             return "addresses \(block.cidr)" + (block.except.isEmpty ? "" : " except " + block.except.map(\.description).sorted().joined(separator: ", "))
         case .everyPod: return "every pod"
+        case .podsOnNode(let node): return "every pod on node \(node)"
         }
     }
 

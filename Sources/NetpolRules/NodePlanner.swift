@@ -21,6 +21,7 @@ import NetpolModel
 /// compile.
 public struct NodePlanner: Sendable {
     public let node: String
+    public let guards: NodeGuards
     /// How long a chain no pod uses is kept before it is deleted.
     public var retention: Duration
 
@@ -96,14 +97,20 @@ public struct NodePlanner: Sendable {
         var bindingPresent: [PodBinding: Bool] = [:]
     }
 
-    public init(node: String, retention: Duration = .seconds(60)) {
+    public init(node: String, guards: NodeGuards = NodeGuards(), retention: Duration = .seconds(60)) {
         self.node = node
+        self.guards = guards
         self.retention = retention
+        for key in guards.knownPodKeys(node: node) {
+            // The base chain refers to it for as long as the planner lives.
+            create(key)
+            sets[key.name]?.references = 1
+        }
     }
 
     /// A planner holding `snapshot`'s plan for `node`.
-    public init(node: String, snapshot: Snapshot, retention: Duration = .seconds(60)) {
-        self.init(node: node, retention: retention)
+    public init(node: String, snapshot: Snapshot, guards: NodeGuards = NodeGuards(), retention: Duration = .seconds(60)) {
+        self.init(node: node, guards: guards, retention: retention)
         for namespace in snapshot.namespaces { apply(.upsert(.namespace(namespace))) }
         for pod in snapshot.pods { apply(.upsert(.pod(pod))) }
         for policy in snapshot.policies { apply(.upsert(.networkPolicy(policy))) }
@@ -290,7 +297,7 @@ public struct NodePlanner: Sendable {
             switch key.scope {
             case .podsIn(let namespace, _): scopesByNamespace[namespace, default: []].insert(key.scope)
             case .podsInNamespaces(_, let namespaces): scopesByNamespaceSelector[namespaces, default: []].insert(key.scope)
-            case .block, .everyPod: addressScopes.insert(key.scope)
+            case .block, .everyPod, .podsOnNode: addressScopes.insert(key.scope)
             }
         }
         sets[name] = set
@@ -310,7 +317,7 @@ public struct NodePlanner: Sendable {
         case .podsInNamespaces(_, let namespaces):
             scopesByNamespaceSelector[namespaces]?.remove(scope)
             if scopesByNamespaceSelector[namespaces]?.isEmpty ?? false { scopesByNamespaceSelector[namespaces] = nil }
-        case .block, .everyPod: addressScopes.remove(scope)
+        case .block, .everyPod, .podsOnNode: addressScopes.remove(scope)
         }
     }
 
@@ -339,7 +346,7 @@ public struct NodePlanner: Sendable {
         case .podsIn(let namespace, _): return Array(podsByNamespace[namespace] ?? [])
         case .podsInNamespaces(_, let selector):
             return podsByNamespace.filter { selector.matches(labels(of: $0.key)) }.flatMap(\.value)
-        case .block, .everyPod: return Array(pods.keys)
+        case .block, .everyPod, .podsOnNode: return Array(pods.keys)
         }
     }
 
@@ -351,6 +358,7 @@ public struct NodePlanner: Sendable {
         case .podsInNamespaces(_, let namespaces): return namespaces.matches(labels(of: pod.id.namespace)) && picksInNamespace(scope, pod)
         case .block(let block): return pod.address(block.cidr.family).map(block.contains) ?? false
         case .everyPod: return true
+        case .podsOnNode(let node): return pod.pod.spec.nodeName == node && !pod.addresses.isEmpty
         }
     }
 
@@ -360,7 +368,7 @@ public struct NodePlanner: Sendable {
         switch scope {
         case .podsIn(let namespace, let selector): return pod.id.namespace == namespace && selector.matches(pod.labels)
         case .podsInNamespaces(let selector, _): return selector.matches(pod.labels)
-        case .block, .everyPod: return false
+        case .block, .everyPod, .podsOnNode: return false
         }
     }
 
@@ -387,7 +395,8 @@ public struct NodePlanner: Sendable {
             sets: sets.values.map { AddressSet(name: $0.key.name, family: $0.key.family, kind: $0.key.kind, elements: $0.counts.keys.sorted(), origin: $0.key.origin) }
                 .sorted { $0.name < $1.name },
             chains: chains.values.compactMap(\.planChain).sorted { $0.name < $1.name },
-            bindings: bindings.sorted(by: PodBinding.inPlanOrder))
+            bindings: bindings.sorted(by: PodBinding.inPlanOrder),
+            guards: guards)
     }
 
     // MARK: - Ending a batch

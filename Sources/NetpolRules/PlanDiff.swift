@@ -32,6 +32,15 @@ public struct PlanDiff: Hashable, Sendable {
 
     public var isEmpty: Bool { self == PlanDiff() }
 
+    /// Whether it can deny a connection the plan before allowed: an element
+    /// leaves a set (a peer, or a pod no longer known), a pod becomes bound
+    /// (isolated, or judged by another chain), or a chain's rules change.
+    /// Elements added only allow more; a chain or set nothing refers to yet
+    /// decides nothing.
+    public var mayDeny: Bool {
+        !addedBindings.isEmpty || !changedChains.isEmpty || elementChanges.contains { !$0.removed.isEmpty }
+    }
+
     /// Set and map elements added or removed.
     public var elementCount: Int {
         addedSets.reduce(0) { $0 + $1.elements.count }

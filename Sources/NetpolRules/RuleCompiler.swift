@@ -12,12 +12,13 @@ import NetpolModel
 /// event by event with `NodePlanner`; this is the whole computation it must
 /// always agree with.
 public enum RuleCompiler {
-    public static func plan(node: String, snapshot: Snapshot) -> RulePlan {
-        plan(node: node, engine: Engine(snapshot: snapshot))
+    public static func plan(node: String, snapshot: Snapshot, guards: NodeGuards = NodeGuards()) -> RulePlan {
+        plan(node: node, engine: Engine(snapshot: snapshot), guards: guards)
     }
 
-    public static func plan(node: String, engine: Engine) -> RulePlan {
+    public static func plan(node: String, engine: Engine, guards: NodeGuards = NodeGuards()) -> RulePlan {
         var builder = PlanBuilder(index: engine.index)
+        for key in guards.knownPodKeys(node: node) { builder.knownPods(key, node: node) }
         let local = engine.index.pods.indices.filter { number in
             let pod = engine.index.pods[number]
             return pod.pod.spec.nodeName == node && !pod.isHostNetwork && !pod.addresses.isEmpty
@@ -36,7 +37,8 @@ public enum RuleCompiler {
             node: node,
             sets: builder.sets.values.sorted { $0.name < $1.name },
             chains: builder.chains.values.sorted { $0.name < $1.name },
-            bindings: bindings)
+            bindings: bindings,
+            guards: guards)
     }
 }
 
@@ -67,6 +69,12 @@ struct PlanBuilder {
         }
         chains[name] = PlanChain(name: name, direction: direction, rules: rules)
         return name
+    }
+
+    /// The set of the addresses pods on `node` hold, for a pod-range guard.
+    mutating func knownPods(_ key: SetKey, node: String) {
+        let elements = index.pods.filter { $0.pod.spec.nodeName == node }.compactMap { key.element(for: $0) }
+        sets[key.name] = AddressSet(name: key.name, family: key.family, kind: key.kind, elements: Array(Set(elements)).sorted(), origin: key.origin)
     }
 
     /// The set for `key`, filled from `peer`'s pods (every pod when nil) on first use.

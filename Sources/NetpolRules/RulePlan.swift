@@ -16,12 +16,15 @@ public struct RulePlan: Hashable, Sendable {
     public var chains: [PlanChain]
     /// Sorted by direction, family, address.
     public var bindings: [PodBinding]
+    /// What the base chain checks before the pods' chains.
+    public var guards: NodeGuards
 
-    public init(node: String, sets: [AddressSet], chains: [PlanChain], bindings: [PodBinding]) {
+    public init(node: String, sets: [AddressSet], chains: [PlanChain], bindings: [PodBinding], guards: NodeGuards = NodeGuards()) {
         self.node = node
         self.sets = sets
         self.chains = chains
         self.bindings = bindings
+        self.guards = guards
     }
 
     /// Rules in chains (each chain's final drop included).

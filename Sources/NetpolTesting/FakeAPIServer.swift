@@ -12,7 +12,7 @@ import Synchronization
 /// `limit`/`continue` paging, chunked watch streams of ADDED, MODIFIED,
 /// DELETED, BOOKMARK and ERROR events, `410` once history is compacted, and on
 /// request dropped connections, 5xx answers and slow answers. Only the three
-/// collections netpol reads exist.
+/// collections netpol reads exist, and single Nodes (name and pod ranges).
 public final class FakeAPIServer: Sendable {
     /// Collection paths, written out here rather than shared with the client, so
     /// that a wrong path in the client fails the tests.
@@ -42,9 +42,13 @@ public final class FakeAPIServer: Sendable {
         var oldestWatchable = 0
         var watchers: [ObjectIdentifier: Watcher] = [:]
         var failuresLeft = 0
+        /// Kinds whose collections answer 403 Forbidden.
+        var forbidden: Set<String> = []
         var failureStatus = HTTPResponseStatus.internalServerError
         var delay = TimeAmount.zero
         var requests: [String] = []
+        /// Node name to `spec.podCIDRs`, served at `/api/v1/nodes/NAME`.
+        var nodes: [String: [String]] = [:]
         /// Each kind's objects in name order, as last listed: the pages of one
         /// list come from it while nothing changes, so that a paged list of
         /// 100,000 pods does not sort them again for every page.
@@ -68,6 +72,30 @@ public final class FakeAPIServer: Sendable {
     /// How a client reaches this server: its URL, its CA, its token.
     public var access: ClusterAccess {
         ClusterAccess(server: url, certificateAuthority: FileManager.default.contents(atPath: certificates.authority), credential: .token(token))
+    }
+
+    /// A kubeconfig file's text for this server (context `fake`): its URL, its CA file, its token.
+    public var kubeconfig: String {
+        """
+        apiVersion: v1
+        kind: Config
+        current-context: fake
+        clusters:
+        - name: fake
+          cluster:
+            server: \(url)
+            certificate-authority: \(certificates.authority)
+        users:
+        - name: fake
+          user:
+            token: \(token)
+        contexts:
+        - name: fake
+          context:
+            cluster: fake
+            user: fake
+
+        """
     }
 
     public init(objects: [KubeObject] = [], token: String = "netpol-test-token") async throws {
@@ -150,6 +178,12 @@ public final class FakeAPIServer: Sendable {
         }
     }
 
+    /// Answers every request for `kind`'s collection with 403 Forbidden, as the
+    /// API server answers a user whose role does not grant `list` on it.
+    public func forbid(_ kind: String) {
+        state.withLock { _ = $0.forbidden.insert(kind) }
+    }
+
     /// Delays every answer by `delay`.
     public func setAnswerDelay(_ delay: Duration) {
         state.withLock { $0.delay = TimeAmount(delay) }
@@ -199,6 +233,11 @@ public final class FakeAPIServer: Sendable {
         }
     }
 
+    /// Serves a Node with these pod ranges (none: a Node without `spec.podCIDRs`).
+    public func setNode(_ name: String, podCIDRs: [String]) {
+        state.withLock { $0.nodes[name] = podCIDRs }
+    }
+
     private func answer(_ head: HTTPRequestHead, channel: any Channel) {
         let components = URLComponents(string: head.uri)
         let path = components?.path ?? ""
@@ -214,8 +253,22 @@ public final class FakeAPIServer: Sendable {
         if let failure {
             return respond(channel, failure, Self.status(Int(failure.code), "the server is failing on purpose"))
         }
+        if path.hasPrefix("/api/v1/nodes/") {
+            let name = String(path.dropFirst("/api/v1/nodes/".count))
+            guard let ranges = state.withLock({ $0.nodes[name] }) else {
+                return respond(channel, .notFound, Self.status(404, "nodes \"\(name)\" not found"))
+            }
+            let spec = ranges.isEmpty ? "{}" : "{\"podCIDR\":\"\(ranges[0])\",\"podCIDRs\":[" + ranges.map { "\"\($0)\"" }.joined(separator: ",") + "]}"
+            return respond(channel, .ok, "{\"kind\":\"Node\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"\(name)\"},\"spec\":\(spec)}")
+        }
         guard let kind = Self.paths.first(where: { $0.value == path })?.key else {
             return respond(channel, .notFound, Self.status(404, "the server could not find the requested resource"))
+        }
+        if state.withLock({ $0.forbidden.contains(kind) }) {
+            let resource = String(path.split(separator: "/").last ?? "")
+            let group = kind == "NetworkPolicy" ? "networking.k8s.io" : ""
+            let message = #"\#(resource) is forbidden: User "system:serviceaccount:netpol:netpol" cannot list resource "\#(resource)" in API group "\#(group)" at the cluster scope"#
+            return respond(channel, .forbidden, Self.status(403, message))
         }
         if query["watch"] == "1" || query["watch"] == "true" {
             watch(kind, from: Int(query["resourceVersion"] ?? "") ?? 0, bookmarks: query["allowWatchBookmarks"] == "true",

@@ -42,8 +42,33 @@ enum FakeRuleParser {
             case "ct":
                 guard words.popFirst() == "state", let states = words.popFirst() else { throw refuse(word) }
                 expression.append(match(["ct": ["key": "state"]], states.split(separator: ",").map(String.init), op: "in"))
+            case "tcp":
+                // `tcp flags != syn / fin,syn,rst,ack`
+                guard words.popFirst() == "flags", let op = words.popFirst(), let value = words.popFirst(), words.popFirst() == "/",
+                      let mask = words.popFirst() else { throw refuse(word) }
+                expression.append(match(["&": [payload("tcp", "flags"), mask.split(separator: ",").map(String.init)]], value, op: op))
             case "ip", "ip6":
                 guard let field = words.popFirst(), let next = words.popFirst() else { throw refuse(word) }
+                if next == "!=", let reference = words.popFirst(), reference.hasPrefix("@") {
+                    sets.append(String(reference.dropFirst()))
+                    expression.append(match(payload(word, field), reference, op: "!="))
+                    continue
+                }
+                if next == "{" || CIDR(next) != nil || IPAddress(next) != nil {
+                    var items: [String] = []
+                    if next == "{" {
+                        while let item = words.popFirst(), item != "}" { items.append(item.trimmingCharacters(in: CharacterSet(charactersIn: ","))) }
+                    } else {
+                        items = [next]
+                    }
+                    let prefixes: [Any] = try items.map { item throws(FakeNftError) -> Any in
+                        if IPAddress(item) != nil { return item }
+                        guard let cidr = CIDR(item) else { throw refuse(item) }
+                        return ["prefix": ["addr": cidr.network.description, "len": cidr.prefixLength]]
+                    }
+                    expression.append(match(payload(word, field), next == "{" ? ["set": prefixes] : prefixes[0]))
+                    continue
+                }
                 if next == "vmap", let map = words.popFirst(), map.hasPrefix("@") {
                     sets.append(String(map.dropFirst()))
                     expression.append(["vmap": ["key": payload(word, field), "data": map]])

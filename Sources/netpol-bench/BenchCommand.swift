@@ -55,6 +55,12 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Measure the agent instead, at --size: the netpol binary (--netpol) against a TLS API server on loopback, programming nftables in a fresh network namespace (root): start to ready, event-to-kernel latency of --changes single changes, a burst of --burst changes in one second, CPU per change, peak memory.")
     var agent = false
 
+    @Flag(help: "Measure --established=recheck instead: a policy change on a lab node tracking --flows UDP flows, at the L rules: the difference written, then every flow judged and the denied ones cut (root).")
+    var recheck = false
+
+    @Option(help: "With --recheck: how many tracked flows the node has.")
+    var flows = 10_000
+
     @Option(help: "With --agent: how many single changes to time, one at a time.")
     var changes = 1_000
 
@@ -73,6 +79,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard BenchmarkSize.named(size) != nil else { throw ValidationError("--size must be S, M, L or XL.") }
+        guard (1...12_000).contains(flows) else { throw ValidationError("--flows must be from 1 to 12000 (one source port each).") }
     }
 
     /// Async for the agent benchmark; the size and datapath benchmarks are
@@ -81,6 +88,7 @@ struct BenchCommand: AsyncParsableCommand {
     func run() async throws {
         if datapath { return try runDatapath() }
         if agent { return try await runAgent() }
+        if recheck { return try runRecheck() }
         guard let size = BenchmarkSize.named(size) else { return }
         let results = try ScaleBenchmark(size: size).run(runs: runs)
         let cluster = size.generator
@@ -123,6 +131,15 @@ struct BenchCommand: AsyncParsableCommand {
             let items = results.map { "{\"name\": \(jsonQuoted($0.name)), \"value\": \($0.value), \"unit\": \(jsonQuoted($0.unit))}" }
             print("{\"size\": \(jsonQuoted(size.name)), \"benchmark\": \(jsonQuoted(benchmark)), \"results\": [" + items.joined(separator: ", ") + "]}")
         }
+    }
+
+    private func runRecheck() throws {
+        var benchmark = RecheckBenchmark()
+        benchmark.flows = flows
+        benchmark.runs = runs
+        let results = try benchmark.run()
+        show(results, heading: "Established re-check: \(flows) UDP flows through one node, L rules (medians of \(runs) runs)",
+             size: .l, benchmark: "recheck")
     }
 
     private func runDatapath() throws {

@@ -5,6 +5,8 @@ import Metrics
 import NetpolAgent
 import NetpolDataplane
 import NetpolKube
+import NetpolModel
+import NetpolRules
 import Prometheus
 
 struct AgentCommand: ParsableCommand {
@@ -33,10 +35,29 @@ struct AgentCommand: ParsableCommand {
             looking, on a timer (off by default: verify finds what it would repair).
 
             Sources:
-              kubernetes   the API server, through --kubeconfig if given, else the
-                           pod's service account in a cluster, else $KUBECONFIG
-                           or ~/.kube/config
+              kubernetes   the API server, through --kubeconfig or --context if
+                           given, else the pod's service account in a cluster,
+                           else $KUBECONFIG or ~/.kube/config
               files:DIR    a directory of manifests, read again when a file changes
+
+            New pods: a pod's address exists, and its containers may run, before the \
+            agent has seen the pod in the API. With --isolate-new-pods (on by default \
+            when the node's pod ranges are known: the Node's spec.podCIDRs, or \
+            --pod-cidr), an address in those ranges that no pod on this node holds \
+            can neither open nor accept a connection until the pod is known; then its \
+            own rules apply at once. The cost: a pod that starts while the agent is \
+            down cannot talk until the agent is back (fail closed). Host-network pods \
+            and the node's own addresses are never affected.
+
+            Established connections: with --established=keep (the default) a \
+            connection allowed when it began stays open after a policy change denies \
+            it, as with Calico, kube-router and Antrea. With --established=recheck, \
+            after every change that can deny something the agent judges each \
+            connection the kernel tracks by the new rules and deletes the conntrack \
+            entries of those it denies, so they stop at once; connections still \
+            allowed are never touched. Only a TCP SYN may then open a connection \
+            through the node, so that a cut connection cannot be picked up again \
+            mid-stream (counted in netpol_established_cut_total).
 
             Endpoints on --metrics-address: /metrics (Prometheus); /healthz, which \
             fails while one sync or verify has run longer than --stall-timeout (so \
@@ -45,6 +66,7 @@ struct AgentCommand: ParsableCommand {
 
             Examples:
               netpol agent --node "$NODE_NAME"
+              netpol agent --node "$NODE_NAME" --established recheck
               ip netns add netpol-try
               netpol agent --node node-a --source files:examples/lab --netns netpol-try
             """)
@@ -81,6 +103,18 @@ struct AgentCommand: ParsableCommand {
     @Option(help: ArgumentHelp("How long to wait after a change for more before syncing.", valueName: "duration"))
     var debounce: DurationArgument = DurationArgument(argument: "0ms")!
 
+    @Option(name: .customLong("pod-cidr"), help: ArgumentHelp(
+        "A pod address range of this node, for --isolate-new-pods (repeat for more). Default: the Node's spec.podCIDRs.",
+        valueName: "cidr"))
+    var podCIDRs: [CIDR] = []
+
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp(
+        "Isolate addresses in the node's pod ranges that no known pod holds. Default: on when the ranges are known."))
+    var isolateNewPods: Bool?
+
+    @Option(help: ArgumentHelp("keep: connections outlive a change that denies them; recheck: they are cut.", valueName: "mode"))
+    var established: EstablishedMode = .keep
+
     @Option(help: "Log lines as text or json.")
     var logFormat: LogFormat = .text
 
@@ -95,6 +129,12 @@ struct AgentCommand: ParsableCommand {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
         _ = try sourceKind()
+        if isolateNewPods == true, podCIDRs.isEmpty, case .files = try sourceKind() {
+            throw ValidationError("--isolate-new-pods needs --pod-cidr with --source files:DIR (there is no Node to read the ranges from)")
+        }
+        if isolateNewPods == false, !podCIDRs.isEmpty {
+            throw ValidationError("--pod-cidr is used only by --isolate-new-pods, which --no-isolate-new-pods turns off")
+        }
         guard stallTimeout.value > .zero else {
             throw ValidationError("--stall-timeout must be longer than zero")
         }
@@ -125,21 +165,59 @@ struct AgentCommand: ParsableCommand {
         let logger = Logger(label: "netpol.agent")
 
         let (clusterSource, client) = try makeSource(logger: logger)
-        let configuration = AgentConfiguration(
+        let baseConfiguration = AgentConfiguration(
             node: resolvedNode ?? "", debounce: debounce.value, verifyInterval: verifyInterval.value, resync: resync.value,
             stallTimeout: stallTimeout.value)
         let backend = self.backend
         let netns = self.netns
         let address = metricsAddress
+        let (isolateNewPods, podCIDRs, established) = (self.isolateNewPods, self.podCIDRs, self.established)
         let started = runUntilSignalled {
+            var configuration = baseConfiguration
+            guard let ranges = await Self.podRanges(
+                node: configuration.node, isolate: isolateNewPods, given: podCIDRs, client: client, logger: logger) else { return false }
+            configuration.guards = NodeGuards(podRanges: ranges, synOnlyOpens: established == .recheck)
             let agent = Agent(
                 configuration: configuration, programmer: backend.programmer(InProcessNftRunner(namespace: netns, fallback: runner(netns))),
+                recheck: established == .recheck ? ConntrackRecheck(namespace: netns) : nil,
                 logger: logger, metrics: AgentMetrics(factory: factory))
             let started = await Self.serve(agent, source: clusterSource, address: address, logger: logger) { registry.emitToString() }
             await client?.shutdown()
             return started
         }
         if !started { throw ExitStatus.usageOrInput.exitCode }
+    }
+
+    /// The pod ranges whose unknown addresses are isolated: --pod-cidr, else
+    /// the Node's spec.podCIDRs when the API server is the source; none when
+    /// isolation is off or the ranges are unknown. nil when --isolate-new-pods
+    /// asked for it and the ranges cannot be found: the agent does not start.
+    private static func podRanges(node: String, isolate: Bool?, given: [CIDR], client: KubeClient?, logger: Logger) async -> [CIDR]? {
+        if isolate == false { return [] }
+        if !given.isEmpty {
+            logger.info("isolating new pods", metadata: ["podCIDRs": "\(given.map(\.description).joined(separator: ","))", "from": "--pod-cidr"])
+            return given
+        }
+        var problem = "the files source has no Node to read them from"
+        if let client {
+            do {
+                let texts = try await client.podCIDRs(ofNode: node)
+                let ranges = texts.compactMap { CIDR($0) }
+                if !ranges.isEmpty && ranges.count == texts.count {
+                    logger.info("isolating new pods", metadata: ["podCIDRs": "\(texts.joined(separator: ","))", "from": "Node \(node) spec.podCIDRs"])
+                    return ranges
+                }
+                problem = texts.isEmpty ? "Node \(node) has no spec.podCIDRs" : "Node \(node) has spec.podCIDRs netpol cannot read: \(texts)"
+            } catch {
+                problem = "cannot read Node \(node): \(error)"
+            }
+        }
+        if isolate == true {
+            logger.critical("--isolate-new-pods needs the node's pod ranges; give them with --pod-cidr", metadata: ["problem": "\(problem)"])
+            return nil
+        }
+        logger.notice("new pods are not isolated before the agent sees them (--pod-cidr gives the ranges)", metadata: ["problem": "\(problem)"])
+        return []
     }
 
     /// The source --source names, and the API client it uses, if any.
@@ -149,7 +227,7 @@ struct AgentCommand: ParsableCommand {
             return (FilesSource(directory: directory), nil)
         case .kubernetes:
             do throws(KubeError) {
-                let access = try clusterAccess()
+                let access = try ClusterAccess.resolve(kubeconfig: kubeconfig, context: context)
                 let client = try KubeClient(access: access)
                 logger.info("watching the API server", metadata: ["server": "\(access.server)"])
                 return (KubernetesSource(client: client), client)
@@ -179,13 +257,11 @@ struct AgentCommand: ParsableCommand {
         await server.close()
         return true
     }
+}
 
-    /// --kubeconfig if given; else the service account inside a pod; else
-    /// $KUBECONFIG or ~/.kube/config, as kubectl finds it.
-    private func clusterAccess() throws(KubeError) -> ClusterAccess {
-        if kubeconfig == nil, let inCluster = try ClusterAccess.inCluster() { return inCluster }
-        return try ClusterAccess.kubeconfig(at: ClusterAccess.kubeconfigPath(explicit: kubeconfig), context: context)
-    }
+/// What happens to established connections a change denies.
+enum EstablishedMode: String, ExpressibleByArgument, CaseIterable {
+    case keep, recheck
 }
 
 /// Runs `body` on the concurrency pool until it returns, cancelling it on

@@ -25,6 +25,13 @@ extension IPAddress.Family: ExpressibleByArgument {
     public static var allValueStrings: [String] { ["ipv4", "ipv6"] }
 }
 
+extension CIDR: ExpressibleByArgument {
+    /// `10.244.1.0/24`, `fd00:10:244:1::/64`.
+    public init?(argument: String) {
+        self.init(argument)
+    }
+}
+
 /// A port on the command line: a number from 1 to 65535, or a container port name.
 struct PortArgument: ExpressibleByArgument {
     let value: IntOrString

@@ -6,12 +6,13 @@ import NetpolEngine
 import NetpolRender
 import NetpolRules
 
-struct CompileCommand: ReadsManifests {
+struct CompileCommand: ReadsClusters {
     static let configuration = CommandConfiguration(
         commandName: "compile",
         abstract: "Print the ruleset one node would get.",
         usage: """
-            netpol compile -f <path> ... --node <node> [--backend <backend>]
+            netpol compile [-f <path> ...] [--kubeconfig <path>] [--context <name>]
+              [--live-cluster] --node <node> [--backend <backend>]
               [--iptables-mode <iptables-mode>] [--stats]
             """,
         discussion: """
@@ -26,18 +27,20 @@ struct CompileCommand: ReadsManifests {
             to their rule chain through verdict maps keyed by address; every rule \
             carries a comment naming the policy and rule it came from.
 
-            Example:
+            Examples:
               netpol compile -f examples/three-tier --node node-a
+              netpol compile --live-cluster --node "$NODE_NAME"
             """)
 
     @OptionGroup var manifests: ManifestOptions
+    @OptionGroup var cluster: ClusterOptions
     @OptionGroup var target: NodeOptions
 
     @Flag(help: "Also print the ruleset's size and how long compiling and rendering took, to standard error.")
     var stats = false
 
     func run() throws {
-        let snapshot = try manifests.loadSnapshot()
+        let snapshot = try cluster.snapshot(with: manifests)
         let clock = ContinuousClock()
         let start = clock.now
         let plan = RuleCompiler.plan(node: target.node, engine: Engine(snapshot: snapshot))

@@ -8,7 +8,8 @@ struct DiffCommand: ParsableCommand {
         commandName: "diff",
         abstract: "Say which connections a change opens and closes, and which policy does it.",
         usage: """
-            netpol diff --before <path> ... --after <path> ... [--port <port> ...]
+            netpol diff [--before <path> ...] --after <path> ... [--port <port> ...]
+              [--kubeconfig <path>] [--context <name>] [--live-cluster]
               [--output <output>]
             """,
         discussion: """
@@ -19,6 +20,12 @@ struct DiffCommand: ParsableCommand {
             decide them. Pairs are compared where both pods exist on both sides \
             (same namespace and name, with an IP, not on the host network); pods \
             on one side only are listed apart.
+
+            With --kubeconfig, --context or --live-cluster, the live cluster is the \
+            state before the change, and the live cluster with the --after files laid \
+            over it the state after (--before files, if any, are laid over the live \
+            cluster too): what applying the files would open and close. The cluster \
+            is listed once.
 
             Exit status: 0 nothing changed, 1 something did (connections opened or \
             closed, pods added or removed), 2 bad usage or input with problems; so \
@@ -36,6 +43,7 @@ struct DiffCommand: ParsableCommand {
               netpol diff --before old/ --after new/
               netpol diff --before old/ --after old/ --after fix.yaml -o json
               netpol diff --before old/ --after new/ -o html > diff.html
+              netpol diff --context prod --after proposed-policy.yaml
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -43,7 +51,7 @@ struct DiffCommand: ParsableCommand {
     }
 
     @Option(help: ArgumentHelp(
-        "The cluster before the change: a manifest file, a directory or - (standard input). Repeat for more.",
+        "The cluster before the change: a manifest file, a directory or - (standard input); laid over the live cluster when one is read. Repeat for more.",
         valueName: "path"))
     var before: [String] = []
 
@@ -57,11 +65,15 @@ struct DiffCommand: ParsableCommand {
         valueName: "port"))
     var port: [PortKeyArgument] = []
 
+    @OptionGroup var cluster: ClusterOptions
+
     @Option(name: .shortAndLong, help: "Output format: text, json or html.")
     var output: Format = .text
 
     func validate() throws {
-        if before.isEmpty { throw ValidationError("Missing input: give the cluster before the change with --before PATH.") }
+        if before.isEmpty && !cluster.isLive {
+            throw ValidationError("Missing input: give the cluster before the change with --before PATH, or read a live cluster with --kubeconfig, --context or --live-cluster.")
+        }
         if after.isEmpty { throw ValidationError("Missing input: give the cluster after the change with --after PATH.") }
         if (before + after).filter({ $0 == "-" }).count > 1 {
             throw ValidationError("Standard input (-) can be read only once.")
@@ -69,8 +81,9 @@ struct DiffCommand: ParsableCommand {
     }
 
     func run() throws {
-        let old = Engine(snapshot: try Self.snapshot(before))
-        let new = Engine(snapshot: try Self.snapshot(after))
+        let live = try cluster.read()
+        let old = Engine(snapshot: try Self.inputs(before, over: live).snapshot())
+        let new = Engine(snapshot: try Self.inputs(after, over: live).snapshot())
         let diff = ConnectivityDiff(before: old, after: new, extraPorts: port.map(\.value))
         switch output {
         case .text: print(Self.text(diff), terminator: "")
@@ -80,10 +93,10 @@ struct DiffCommand: ParsableCommand {
         if !diff.isEmpty { throw ExitStatus.findings.exitCode }
     }
 
-    private static func snapshot(_ paths: [String]) throws -> Snapshot {
-        var manifests = ManifestOptions()
-        manifests.paths = paths
-        return try manifests.loadSnapshot()
+    /// The files at `paths`, laid over the live cluster when there is one.
+    private static func inputs(_ paths: [String], over live: InputSet?) -> InputSet {
+        let files = InputSet(files: ManifestLoader.load(paths))
+        return live?.overlaid(by: files) ?? files
     }
 
     /// A block lists its pairs one a line up to this many; a larger one names a few

@@ -3,12 +3,13 @@ import Foundation
 import NetpolEngine
 import NetpolModel
 
-struct ExplainCommand: ReadsManifests {
+struct ExplainCommand: ReadsClusters {
     static let configuration = CommandConfiguration(
         commandName: "explain",
         abstract: "Say whether one connection is allowed, and which policy and rule decide it.",
         usage: """
-            netpol explain -f <path> ... --from <src> --to <dst> --port <port>
+            netpol explain [-f <path> ...] [--kubeconfig <path>] [--context <name>]
+              [--live-cluster] --from <src> --to <dst> --port <port>
               [--protocol <protocol>] [--family <family>] [--output <output>]
             """,
         discussion: """
@@ -25,6 +26,7 @@ struct ExplainCommand: ReadsManifests {
               netpol explain -f examples/lab --from shop/web-1 --to shop/api --port http
               netpol explain -f examples/lab --from 10.244.1.20 --to shop/db --port 5432
               netpol explain -f examples/lab --from shop/api --to 1.1.1.1 --port 53 -o json
+              kubectl netpol explain --from shop/web-1 --to shop/db --port 5432
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -32,6 +34,7 @@ struct ExplainCommand: ReadsManifests {
     }
 
     @OptionGroup var manifests: ManifestOptions
+    @OptionGroup var cluster: ClusterOptions
 
     @Option(help: ArgumentHelp("The source: NAMESPACE/POD or an IP address.", valueName: "src"))
     var from: String
@@ -52,7 +55,7 @@ struct ExplainCommand: ReadsManifests {
     var output: Format = .text
 
     func run() throws {
-        let engine = Engine(snapshot: try manifests.loadSnapshot())
+        let engine = Engine(snapshot: try cluster.snapshot(with: manifests))
         let source: Endpoint, destination: Endpoint
         do {
             source = try engine.endpoint(from)

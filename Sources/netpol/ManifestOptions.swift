@@ -33,21 +33,17 @@ struct ManifestOptions: ParsableArguments {
     /// cannot be read or objects the API server would reject stop the command
     /// (exit status 2): a verdict on a cluster that could not exist is no verdict.
     func loadSnapshot() throws -> Snapshot {
-        let set = load()
-        var complaints = set.errors.map(\.description)
-        for loaded in set.objects {
-            complaints += Validator.problems(loaded).map { "\(loaded.location): \(loaded.object.reference): \($0)" }
-        }
-        guard complaints.isEmpty else {
-            let text = complaints.joined(separator: "\n") + "\nnetpol: the input has problems (see above; `netpol validate` lists them all).\n"
-            FileHandle.standardError.write(Data(text.utf8))
-            throw ExitStatus.usageOrInput.exitCode
-        }
-        return Snapshot(set.objects.map(\.object))
+        try InputSet(files: load()).snapshot()
     }
 }
 
 /// A command that reads manifests through `-f`.
 protocol ReadsManifests: ParsableCommand {
     var manifests: ManifestOptions { get }
+    /// Why the command line gives no input, if it does not.
+    var missingInput: String? { get }
+}
+
+extension ReadsManifests {
+    var missingInput: String? { manifests.missingInput }
 }

@@ -3,12 +3,13 @@ import Foundation
 import NetpolEngine
 import NetpolModel
 
-struct MatrixCommand: ReadsManifests {
+struct MatrixCommand: ReadsClusters {
     static let configuration = CommandConfiguration(
         commandName: "matrix",
         abstract: "Print who may connect to whom: the connectivity matrix of every pod.",
         usage: """
-            netpol matrix -f <path> ... [--port <port>] [--protocol <protocol>]
+            netpol matrix [-f <path> ...] [--kubeconfig <path>] [--context <name>]
+              [--live-cluster] [--port <port>] [--protocol <protocol>]
               [--family <family>] [--output <output>]
             """,
         discussion: """
@@ -35,6 +36,7 @@ struct MatrixCommand: ReadsManifests {
             Examples:
               netpol matrix -f examples/three-tier --port 9000
               netpol matrix -f cluster.yaml --port http -o json
+              netpol matrix --context prod -f proposed-policy.yaml --port 5432
               netpol matrix -f cluster.yaml -o html > report.html
             """)
 
@@ -43,6 +45,7 @@ struct MatrixCommand: ReadsManifests {
     }
 
     @OptionGroup var manifests: ManifestOptions
+    @OptionGroup var cluster: ClusterOptions
     @OptionGroup var query: MatrixOptions
 
     @Option(name: .shortAndLong, help: "Output format: table, json or html.")
@@ -55,7 +58,7 @@ struct MatrixCommand: ReadsManifests {
     }
 
     func run() throws {
-        let engine = Engine(snapshot: try manifests.loadSnapshot())
+        let engine = Engine(snapshot: try cluster.snapshot(with: manifests))
         switch output {
         case .table: print(Self.table(matrix(engine), colour: Terminal.supportsColour), terminator: "")
         case .json: print(Self.json(matrix(engine)))

@@ -50,7 +50,7 @@ struct Netpol: ParsableCommand {
     static func main() {
         do {
             var command = try parseAsRoot()
-            if let reader = command as? any ReadsManifests, let missing = reader.manifests.missingInput {
+            if let reader = command as? any ReadsManifests, let missing = reader.missingInput {
                 exitWithUsageError(missing, of: type(of: command))
             }
             try command.run()

@@ -1,16 +1,25 @@
 import ArgumentParser
 import NetpolModel
 
-struct ValidateCommand: ReadsManifests {
+struct ValidateCommand: ReadsClusters {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check manifests as the Kubernetes API server would.",
+        usage: """
+            netpol validate [-f <path> ...] [--kubeconfig <path>] [--context <name>]
+              [--live-cluster]
+            """,
         discussion: """
             Reads every Namespace, Pod and NetworkPolicy (networking.k8s.io/v1) in the \
             given files, directories or standard input, alone, in multi-document YAML \
             or inside a `kind: List`, and prints one line per problem:
 
               FILE:DOC: KIND NAMESPACE/NAME: FIELD: MESSAGE
+
+            With --live-cluster (or --kubeconfig, --context) the live cluster's objects are \
+            checked too, `cluster` standing in for FILE:DOC; a file's object replaces \
+            the live one of the same kind, namespace and name, so a change can be \
+            checked against the cluster it is meant for before it is applied.
 
             FIELD and MESSAGE are those the API server would answer with, e.g. for \
             port 0 in a policy's first ingress rule the FIELD \
@@ -30,37 +39,39 @@ struct ValidateCommand: ReadsManifests {
             Examples:
               netpol validate -f examples/three-tier
               kubectl get ns,pods,networkpolicies -A -o yaml | netpol validate -f -
+              netpol validate --context prod -f change.yaml
             """)
 
     @OptionGroup var manifests: ManifestOptions
+    @OptionGroup var cluster: ClusterOptions
 
     func run() throws {
-        let set = manifests.load()
+        let set = try cluster.inputs(with: manifests)
         var report = ValidationReport()
         for error in set.errors {
             print(error.description)
         }
-        var firstDefinition: [String: LoadedObject] = [:]
-        for loaded in set.objects {
-            let prefix = "\(loaded.location): \(loaded.object.reference)"
-            let problems = Validator.problems(loaded)
+        var firstDefinition: [String: InputSet.Object] = [:]
+        for entry in set.objects {
+            let prefix = "\(entry.location): \(entry.object.reference)"
+            let problems = entry.problems
             for problem in problems {
                 print("\(prefix): \(problem)")
             }
-            var warnings = Validator.warnings(loaded.object)
-            let identity = loaded.object.reference
+            var warnings = Validator.warnings(entry.object)
+            let identity = entry.object.reference
             if let earlier = firstDefinition[identity] {
                 warnings.append("defined again (first at \(earlier.location)); the last definition wins")
             } else {
-                firstDefinition[identity] = loaded
+                firstDefinition[identity] = entry
             }
             for warning in warnings {
                 print("warning: \(prefix): \(warning)")
             }
-            report.count(loaded.object, problems: problems.count, warnings: warnings.count)
+            report.count(entry.object, problems: problems.count, warnings: warnings.count)
         }
         report.inputErrors = set.errors.count
-        print(report.summary(files: set.files.count))
+        print(report.summary(files: set.files.count, cluster: set.readsCluster))
         if report.inputErrors > 0 { throw ExitStatus.usageOrInput.exitCode }
         if report.invalidObjects > 0 { throw ExitStatus.findings.exitCode }
     }
@@ -83,12 +94,15 @@ struct ValidationReport {
         self.warnings += warnings
     }
 
-    /// `Checked 9 objects in 3 files (2 Namespaces, 5 Pods, 2 NetworkPolicies): all valid.`
-    func summary(files: Int) -> String {
+    /// `Checked 9 objects in 3 files (2 Namespaces, 5 Pods, 2 NetworkPolicies): all valid.`,
+    /// or `from the cluster and 1 file` when the live cluster was read too.
+    func summary(files: Int, cluster: Bool) -> String {
         let breakdown = ["Namespace", "Pod", "NetworkPolicy"].compactMap { kind in
             kinds[kind].map { plural($0, kind, kind == "NetworkPolicy" ? "NetworkPolicies" : kind + "s") }
         }
-        var text = "Checked \(plural(objects, "object", "objects")) in \(plural(files, "file", "files"))"
+        let sources = !cluster ? "in " + plural(files, "file", "files")
+            : files == 0 ? "from the cluster" : "from the cluster and " + plural(files, "file", "files")
+        var text = "Checked \(plural(objects, "object", "objects")) \(sources)"
         if !breakdown.isEmpty { text += " (" + breakdown.joined(separator: ", ") + ")" }
         var verdicts: [String] = []
         if invalidObjects > 0 {

@@ -6,6 +6,7 @@ import NetpolEngine
 import NetpolKube
 import NetpolLab
 import NetpolModel
+import NetpolRules
 import NetpolTesting
 import Prometheus
 import Synchronization
@@ -27,7 +28,7 @@ final class AgentHarness: Sendable {
     /// - Parameter failingRequests: how many requests the server fails before the agent starts asking.
     init(
         objects: [KubeObject], node: String, runner: NetnsRunner, backend: Backend = .nftables, failingRequests: Int = 0,
-        verifyInterval: Duration? = nil
+        verifyInterval: Duration? = nil, guards: NodeGuards = NodeGuards(), recheck: Bool = false
     ) async throws {
         server = try await FakeAPIServer(objects: objects)
         server.failNextRequests(failingRequests)
@@ -37,8 +38,9 @@ final class AgentHarness: Sendable {
         task = Task(executorPreference: AgentExecutor.shared) {
             let agent = Agent(
                 configuration: AgentConfiguration(
-                    node: node, verifyInterval: verifyInterval, retry: Backoff(initial: .milliseconds(20), maximum: .milliseconds(200))),
+                    node: node, verifyInterval: verifyInterval, retry: Backoff(initial: .milliseconds(20), maximum: .milliseconds(200)), guards: guards),
                 programmer: backend.programmer(runner: InProcessNftRunner(namespace: runner.namespace, fallback: runner), iptablesMode: .nft),
+                recheck: recheck ? ConntrackRecheck(namespace: runner.namespace) : nil,
                 store: store, status: status,
                 logger: Logger(label: "netpol.test") { _ in SwiftLogNoOpLogHandler() }, metrics: AgentMetrics(factory: PrometheusMetricsFactory(registry: registry)))
             await agent.run(sources: [source])

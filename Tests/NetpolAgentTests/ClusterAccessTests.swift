@@ -110,4 +110,32 @@ struct ClusterAccessTests {
         #expect(access.credential == .tokenFile(directory + "/token"))
         #expect(try ClusterAccess.inCluster(environment: [:], directory: directory) == nil)
     }
+
+    /// What the agent and every command that reads a live cluster use: in a pod
+    /// the service account, unless --kubeconfig or --context asks for a kubeconfig.
+    @Test func resolvesAsTheAgentDoes() throws {
+        let directory = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Self.write(Self.kubeconfig, to: directory + "/config")
+        try Self.write("DEV CA", to: directory + "/ca.crt")
+        try Self.write("token\n", to: directory + "/token")
+        let inPod = ["KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443", "KUBECONFIG": directory + "/config"]
+        let outside = ["KUBECONFIG": directory + "/config"]
+        func server(_ kubeconfig: String?, _ context: String?, _ environment: [String: String]) throws -> String {
+            try ClusterAccess.resolve(kubeconfig: kubeconfig, context: context, environment: environment, serviceAccount: directory).server
+        }
+        #expect(try server(nil, nil, inPod) == "https://10.96.0.1:443")
+        #expect(try server(nil, nil, outside) == "https://10.0.0.1:6443")
+        #expect(try server(nil, "prod", inPod) == "https://prod.example:443")
+        #expect(try server(directory + "/config", nil, inPod) == "https://10.0.0.1:6443")
+        #expect(throws: KubeError.self) { try server(nil, "missing", inPod) }
+    }
+
+    @Test func listsTheContextsForCompletion() throws {
+        let directory = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Self.write(Self.kubeconfig, to: directory + "/config")
+        #expect(ClusterAccess.contextNames(inKubeconfigAt: directory + "/config") == ["dev", "prod", "sso", "broken"])
+        #expect(ClusterAccess.contextNames(inKubeconfigAt: directory + "/missing").isEmpty)
+    }
 }

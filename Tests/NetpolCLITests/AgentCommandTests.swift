@@ -1,4 +1,6 @@
 import Foundation
+import NetpolModel
+import NetpolTesting
 import Testing
 
 @Suite("netpol agent, run as a user runs it")
@@ -6,7 +8,9 @@ struct AgentCommandTests {
     @Test func helpTeachesTheSourcesAndEndpoints() throws {
         let result = try CLIRunner.run(["agent", "--help"])
         #expect(result.status == 0)
-        for text in ["files:DIR", "/readyz", "--kubeconfig", "--resync", "SIGTERM"] { #expect(result.output.contains(text), "\(text)") }
+        for text in ["files:DIR", "/readyz", "--kubeconfig", "--resync", "SIGTERM", "--isolate-new-pods", "--established=recheck", "fail closed"] {
+            #expect(result.output.contains(text), "\(text)")
+        }
     }
 
     @Test(arguments: [
@@ -15,6 +19,10 @@ struct AgentCommandTests {
         (["agent", "--node", "n", "--resync", "soon"], "--resync"),
         (["agent", "--node", "n", "--log-level", "loud"], "--log-level must be one of"),
         (["agent", "--node", "n", "--kubeconfig", "/nonexistent/kubeconfig"], "cannot read kubeconfig /nonexistent/kubeconfig"),
+        (["agent", "--node", "n", "--source", "files:examples/lab", "--isolate-new-pods"], "--isolate-new-pods needs --pod-cidr"),
+        (["agent", "--node", "n", "--no-isolate-new-pods", "--pod-cidr", "10.0.0.0/24"], "--pod-cidr is used only by --isolate-new-pods"),
+        (["agent", "--node", "n", "--pod-cidr", "10.0.0.0/33"], "--pod-cidr"),
+        (["agent", "--node", "n", "--established", "drop"], "--established"),
     ])
     func refusesWhatItCannotRunWith(arguments: [String], message: String) throws {
         let result = try CLIRunner.run(arguments)
@@ -42,12 +50,7 @@ struct AgentCommandTests {
         try agent.run()
         defer { if agent.isRunning { agent.terminate() } }
 
-        var ready = ""
-        for _ in 0..<100 where ready != "ok\n" {
-            ready = (try? tool("/usr/bin/curl", ["-s", "http://\(address)/readyz"])) ?? ""
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        #expect(ready == "ok\n")
+        #expect(readiness(address) == "ok\n")
         let metrics = try tool("/usr/bin/curl", ["-s", "http://\(address)/metrics"])
         #expect(metrics.contains("netpol_syncs_total"))
         #expect(metrics.contains("netpol_kernel_rules 5"))
@@ -59,6 +62,47 @@ struct AgentCommandTests {
         #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil }, "every log line is one JSON object")
         #expect(lines.contains { $0.contains("\"msg\":\"agent stopped; rules stay in force\"") })
         #expect(try tool("/usr/sbin/ip", ["netns", "exec", namespace, "nft", "list", "table", "inet", "netpol"]).contains("chain "))
+    }
+
+    /// The agent, against the fake API server, reads its Node's pod ranges and
+    /// isolates new pods in them; with --established=recheck only a SYN opens
+    /// TCP connections.
+    @Test(.enabled(if: getuid() == 0, "needs root (CI runs as root)"))
+    func takesThePodRangesFromItsNode() async throws {
+        let server = try await FakeAPIServer(objects: ConformanceModel.cluster().snapshot.pods.map(KubeObject.pod))
+        defer { Task { await server.close() } }
+        server.setNode("node-1", podCIDRs: ["10.0.1.0/24", "fd00::1:0/112"])
+        let namespace = "netpol-cli-ranges-\(getpid())"
+        try tool("/usr/sbin/ip", ["netns", "add", namespace])
+        defer { _ = try? tool("/usr/sbin/ip", ["netns", "delete", namespace]) }
+        let kubeconfig = FileManager.default.temporaryDirectory.appendingPathComponent("netpol-kubeconfig-\(UUID().uuidString)")
+        try server.kubeconfig.write(to: kubeconfig, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: kubeconfig) }
+        let address = "127.0.0.1:\(20_000 + (Int(getpid()) + 1) % 20_000)"
+        let agent = Process()
+        agent.executableURL = CLIRunner.binary
+        agent.arguments = ["agent", "--node", "node-1", "--kubeconfig", kubeconfig.path, "--netns", namespace,
+                           "--metrics-address", address, "--established", "recheck"]
+        agent.standardError = FileHandle.nullDevice
+        try agent.run()
+        defer { if agent.isRunning { agent.terminate() } }
+        #expect(readiness(address) == "ok\n")
+        let table = try tool("/usr/sbin/ip", ["netns", "exec", namespace, "nft", "list", "chain", "inet", "netpol", "forward"])
+        #expect(table.contains("ip saddr 10.0.1.0/24 ip saddr != @pods-"), "\(table)")
+        #expect(table.contains("ip6 daddr fd00::1:0/112 ip6 daddr != @pods-"), "\(table)")
+        #expect(table.contains("tcp flags != syn / fin,syn,rst,ack"), "\(table)")
+        kill(agent.processIdentifier, SIGTERM)
+        agent.waitUntilExit()
+    }
+
+    /// What /readyz answers once the agent is ready, or after ten seconds.
+    private func readiness(_ address: String) -> String {
+        var ready = ""
+        for _ in 0..<100 where ready != "ok\n" {
+            ready = (try? tool("/usr/bin/curl", ["-s", "http://\(address)/readyz"])) ?? ""
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return ready
     }
 
     @discardableResult

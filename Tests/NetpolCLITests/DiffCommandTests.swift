@@ -79,8 +79,21 @@ struct DiffCommandTests {
         #expect((json["closed"] as? [Any])?.isEmpty == true)
     }
 
+    /// Before is the live cluster, after the live cluster with the files laid
+    /// over it: the same answer as the files alone, from one list per kind.
+    @Test func liveClusterWithProposedFiles() async throws {
+        try await LiveCluster.with("examples/lab") { cluster in
+            let live = try cluster.run(["diff", "--kubeconfig", cluster.kubeconfig, "--after", "examples/diff/web-reads-db.yaml", "-o", "json"])
+            let files = try CLIRunner.run(["diff", "--before", "examples/lab", "--after", "examples/lab", "--after", "examples/diff/web-reads-db.yaml", "-o", "json"])
+            #expect(live.status == 1, "\(live.errors)")
+            #expect(live.output == files.output)
+            #expect(live.output.contains(#"{"from":"shop/web-2","to":"shop/db","protocol":"TCP","port":5432,"#))
+            #expect(cluster.server.requests.filter { !$0.contains("watch") }.count == 3, "one list per kind")
+        }
+    }
+
     @Test(arguments: [
-        (["diff", "--after", "examples/lab"], "Missing input: give the cluster before the change with --before PATH."),
+        (["diff", "--after", "examples/lab"], "Missing input: give the cluster before the change with --before PATH, or read a live cluster"),
         (["diff", "--before", "examples/lab"], "Missing input: give the cluster after the change with --after PATH."),
         (["diff", "--before", "-", "--after", "-"], "Standard input (-) can be read only once."),
         (["diff", "--before", "examples/lab", "--after", "examples/lab", "--port", "icmp/1"], "The value 'icmp/1' is invalid for '--port <port>'"),

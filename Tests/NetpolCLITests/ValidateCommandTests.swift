@@ -80,7 +80,7 @@ struct ValidateCommandTests {
         (["validate", "--file", "x"], "Error: Unknown option '--file'\nUsage: netpol validate"),
         (["validate", "--bogus"], "Error: Unknown option '--bogus'\nUsage: netpol validate"),
         (["explain", "--fil", "x", "--from", "a/b", "--to", "a/c", "--port", "80"], "Error: Unknown option '--fil'. Did you mean '--from'?"),
-        (["matrix"], "Error: Missing input: give at least one -f PATH (a file, a directory, or - for standard input).\nUsage: netpol matrix -f <path>"),
+        (["matrix"], "Error: Missing input: give at least one -f PATH (a file, a directory, or - for standard input), or read a live cluster with --kubeconfig, --context or --live-cluster.\nUsage: netpol matrix [-f <path> ...]"),
     ])
     func aMisspeltOptionIsNamedBeforeMissingInput(arguments: [String], message: String) throws {
         let result = try CLIRunner.run(arguments)

@@ -21,7 +21,9 @@ struct NodePlannerTests {
         var churn = ClusterChurn(seed: seed)
         // Odd seeds delete unused chains at once; even ones keep them for a while.
         let retention: Duration = seed % 2 == 1 ? .zero : .seconds(40)
-        var planner = NodePlanner(node: "n1", snapshot: churn.cluster.snapshot, retention: retention)
+        // The last two guard the churn's pod range: its known-pod set follows every pod event.
+        let guards = seed > 2 ? NodeGuards(podRanges: [CIDR("10.0.1.0/24")!, CIDR("fd00::/64")!], synOnlyOpens: seed == 4) : NodeGuards()
+        var planner = NodePlanner(node: "n1", snapshot: churn.cluster.snapshot, guards: guards, retention: retention)
         let kernel = FakeNftKernel()
         let programmer = NftablesProgrammer(runner: kernel)
         try programmer.replace(planner.plan)
@@ -40,7 +42,7 @@ struct NodePlannerTests {
             now += .seconds(Int64(batchSize.next() * 7))
             let diff = planner.commit(now: now)
             let plan = planner.plan
-            let whole = RuleCompiler.plan(node: "n1", snapshot: churn.cluster.snapshot)
+            let whole = RuleCompiler.plan(node: "n1", snapshot: churn.cluster.snapshot, guards: guards)
             let context = "seed \(seed), change \(changes), batch \(applied)"
             guard plan.withoutUnboundChains == whole else {
                 Issue.record("the planner differs from the whole compile after \(context):\n\(Self.difference(plan.withoutUnboundChains, whole))")
@@ -127,12 +129,13 @@ private struct SeededSizes {
 }
 
 extension RulePlan {
-    /// The plan without chains no pod is bound to, nor the sets only they use:
+    /// The plan without chains no pod is bound to, nor the sets only they use
+    /// (the guards' known-pod sets stay):
     /// what a whole compile makes of the same cluster.
     var withoutUnboundChains: RulePlan {
         let bound = Set(bindings.map(\.chain))
         let kept = chains.filter { bound.contains($0.name) }
-        var used = Set<String>()
+        var used = Set(podRangeGuards.map(\.knownPods))
         for chain in kept {
             for rule in chain.rules {
                 switch rule.peer {
@@ -141,6 +144,6 @@ extension RulePlan {
                 }
             }
         }
-        return RulePlan(node: node, sets: sets.filter { used.contains($0.name) }, chains: kept, bindings: bindings)
+        return RulePlan(node: node, sets: sets.filter { used.contains($0.name) }, chains: kept, bindings: bindings, guards: guards)
     }
 }

@@ -288,6 +288,28 @@ struct KernelVerifyTests {
 
     /// The fake kernel against the real one: the same plans and scripts are
     /// accepted or refused alike, and verify finds the same drift in both.
+    /// The base chain's guards read back as written, on both backends and the
+    /// fake, whole and after a pod left the known-pod set.
+    @Test func guardsVerifyClean() throws {
+        let plan = dualStackPlan(guards: sampleGuards)
+        let next = dualStackPlan(guards: sampleGuards) { $0.update(pod: "c", in: "x") { $0.status = PodStatus(phase: "Pending") } }
+        #expect(plan.podRangeGuards.count == 2)
+        try withNamespaces(2) { names in
+            let programmers: [(String, any RuleProgrammer)] = [
+                ("nft", NftablesProgrammer(runner: InProcessNftRunner(namespace: names[0], fallback: NetnsRunner(namespace: names[0])))),
+                ("fake nft", NftablesProgrammer(runner: FakeNftKernel())),
+                ("iptables", IptablesProgrammer(runner: NetnsRunner(namespace: names[1]), mode: .nft)),
+            ]
+            for (name, programmer) in programmers {
+                try programmer.replace(plan)
+                let whole = try programmer.verify()
+                #expect(whole == [], "\(name), whole: \(whole)")
+                #expect(try programmer.apply(next) == .incremental(next.diff(from: plan)), "\(name)")
+                #expect(try programmer.verify() == [], "\(name), after x/c left")
+            }
+        }
+    }
+
     @Test func theFakeKernelBehavesLikeTheRealOne() throws {
         try withNamespaces { names in
             let real = NetnsRunner(namespace: names[0])

@@ -31,4 +31,36 @@ int netpol_nftables_run(struct nft_ctx *context, const char *script, int dry_run
 /// that committed deletions wait for them to be freed (an RCU grace period).
 void netpol_nftables_close(struct nft_ctx *context);
 
+/// One connection the kernel tracks, as ctnetlink reports it. The original
+/// tuple is the first packet's (before DNAT); the reply tuple is what replies
+/// carry, so its source is the real destination after DNAT. Addresses are in
+/// network order (4 bytes used for IPv4), ports in host order (0 for protocols
+/// without ports).
+struct netpol_ct_flow {
+    unsigned char family;
+    unsigned char protocol;
+    unsigned short zone;
+    unsigned char original_source[16];
+    unsigned char original_destination[16];
+    unsigned char reply_source[16];
+    unsigned char reply_destination[16];
+    unsigned short original_source_port;
+    unsigned short original_destination_port;
+    unsigned short reply_source_port;
+    unsigned short reply_destination_port;
+    /// The original tuple's attributes as the kernel sent them: what a delete sends back.
+    unsigned short original_tuple_length;
+    unsigned char original_tuple[160];
+};
+
+/// Lists the connections tracked in the calling thread's network namespace.
+/// Returns how many, with `*flows` to be released with free(); -1 with errno
+/// set when ctnetlink cannot be read.
+long netpol_conntrack_dump(struct netpol_ct_flow **flows);
+
+/// Deletes the tracked connections `flows` (by original tuple and zone) in the
+/// calling thread's network namespace. Returns how many the kernel deleted
+/// (one already gone is not counted), or -1 with errno set.
+long netpol_conntrack_delete(const struct netpol_ct_flow *flows, long count);
+
 #endif

@@ -1,0 +1,221 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include "CNetpolSystem.h"
+
+enum { receive_buffer_size = 1 << 16 };
+
+static int open_socket(void) {
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+    if (fd < 0) return -1;
+    struct sockaddr_nl address = { .nl_family = AF_NETLINK };
+    if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+static struct nlattr *first_attribute(void *data, int length, int *left) {
+    *left = length;
+    return (struct nlattr *)data;
+}
+
+static int attribute_ok(const struct nlattr *attribute, int left) {
+    return left >= (int)sizeof(struct nlattr) && attribute->nla_len >= sizeof(struct nlattr) && attribute->nla_len <= left;
+}
+
+static struct nlattr *next_attribute(struct nlattr *attribute, int *left) {
+    int step = NLA_ALIGN(attribute->nla_len);
+    *left -= step;
+    return (struct nlattr *)((char *)attribute + step);
+}
+
+static void *payload(struct nlattr *attribute) { return (char *)attribute + NLA_HDRLEN; }
+static int payload_length(const struct nlattr *attribute) { return attribute->nla_len - NLA_HDRLEN; }
+static int type_of(const struct nlattr *attribute) { return attribute->nla_type & NLA_TYPE_MASK; }
+
+/// Reads addresses and ports of one tuple (CTA_TUPLE_ORIG or CTA_TUPLE_REPLY).
+static void read_tuple(struct nlattr *tuple, unsigned char *source, unsigned char *destination,
+                       unsigned short *source_port, unsigned short *destination_port, unsigned char *protocol) {
+    int left;
+    for (struct nlattr *part = first_attribute(payload(tuple), payload_length(tuple), &left); attribute_ok(part, left); part = next_attribute(part, &left)) {
+        int inner_left;
+        if (type_of(part) == CTA_TUPLE_IP) {
+            for (struct nlattr *ip = first_attribute(payload(part), payload_length(part), &inner_left); attribute_ok(ip, inner_left); ip = next_attribute(ip, &inner_left)) {
+                switch (type_of(ip)) {
+                case CTA_IP_V4_SRC: memcpy(source, payload(ip), 4); break;
+                case CTA_IP_V4_DST: memcpy(destination, payload(ip), 4); break;
+                case CTA_IP_V6_SRC: memcpy(source, payload(ip), 16); break;
+                case CTA_IP_V6_DST: memcpy(destination, payload(ip), 16); break;
+                }
+            }
+        } else if (type_of(part) == CTA_TUPLE_PROTO) {
+            for (struct nlattr *proto = first_attribute(payload(part), payload_length(part), &inner_left); attribute_ok(proto, inner_left); proto = next_attribute(proto, &inner_left)) {
+                switch (type_of(proto)) {
+                case CTA_PROTO_NUM: *protocol = *(unsigned char *)payload(proto); break;
+                case CTA_PROTO_SRC_PORT: *source_port = ntohs(*(unsigned short *)payload(proto)); break;
+                case CTA_PROTO_DST_PORT: *destination_port = ntohs(*(unsigned short *)payload(proto)); break;
+                }
+            }
+        }
+    }
+}
+
+static void read_flow(struct nlmsghdr *message, struct netpol_ct_flow *flow) {
+    memset(flow, 0, sizeof *flow);
+    struct nfgenmsg *header = NLMSG_DATA(message);
+    flow->family = header->nfgen_family;
+    int left;
+    void *start = (char *)header + NLMSG_ALIGN(sizeof(struct nfgenmsg));
+    int length = (int)message->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(struct nfgenmsg)));
+    for (struct nlattr *attribute = first_attribute(start, length, &left); attribute_ok(attribute, left); attribute = next_attribute(attribute, &left)) {
+        switch (type_of(attribute)) {
+        case CTA_TUPLE_ORIG:
+            read_tuple(attribute, flow->original_source, flow->original_destination, &flow->original_source_port, &flow->original_destination_port, &flow->protocol);
+            if ((size_t)payload_length(attribute) <= sizeof flow->original_tuple) {
+                flow->original_tuple_length = (unsigned short)payload_length(attribute);
+                memcpy(flow->original_tuple, payload(attribute), flow->original_tuple_length);
+            }
+            break;
+        case CTA_TUPLE_REPLY: {
+            unsigned char ignored;
+            read_tuple(attribute, flow->reply_source, flow->reply_destination, &flow->reply_source_port, &flow->reply_destination_port, &ignored);
+            break;
+        }
+        case CTA_ZONE:
+            flow->zone = ntohs(*(unsigned short *)payload(attribute));
+            break;
+        }
+    }
+}
+
+/// Reads answers to the request `sequence` until its end (the dump's DONE or
+/// the ACK of a single request), handing each conntrack message to `each`.
+static int read_answers(int fd, unsigned int sequence, int (*each)(struct nlmsghdr *, void *), void *context) {
+    char *buffer = malloc(receive_buffer_size);
+    if (!buffer) return -1;
+    int result = 0;
+    for (int done = 0; !done;) {
+        ssize_t received = recv(fd, buffer, receive_buffer_size, 0);
+        if (received < 0) {
+            if (errno == EINTR) continue;
+            result = -1;
+            break;
+        }
+        int left = (int)received;
+        for (struct nlmsghdr *message = (struct nlmsghdr *)buffer; NLMSG_OK(message, left); message = NLMSG_NEXT(message, left)) {
+            if (message->nlmsg_seq != sequence) continue;
+            if (message->nlmsg_type == NLMSG_DONE) { done = 1; break; }
+            if (message->nlmsg_type == NLMSG_ERROR) {
+                struct nlmsgerr *error = NLMSG_DATA(message);
+                if (error->error != 0) { errno = -error->error; result = -1; }
+                done = 1;
+                break;
+            }
+            if (each && each(message, context) < 0) { result = -1; done = 1; break; }
+        }
+    }
+    free(buffer);
+    return result;
+}
+
+struct flow_list {
+    struct netpol_ct_flow *flows;
+    long count;
+    long capacity;
+};
+
+static int collect(struct nlmsghdr *message, void *context) {
+    struct flow_list *list = context;
+    if (list->count == list->capacity) {
+        long capacity = list->capacity ? list->capacity * 2 : 256;
+        struct netpol_ct_flow *grown = realloc(list->flows, (size_t)capacity * sizeof *grown);
+        if (!grown) return -1;
+        list->flows = grown;
+        list->capacity = capacity;
+    }
+    read_flow(message, &list->flows[list->count++]);
+    return 0;
+}
+
+long netpol_conntrack_dump(struct netpol_ct_flow **flows) {
+    *flows = NULL;
+    int fd = open_socket();
+    if (fd < 0) return -1;
+    struct {
+        struct nlmsghdr header;
+        struct nfgenmsg netfilter;
+    } request = {
+        .header = {
+            .nlmsg_len = sizeof request,
+            .nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET,
+            .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+            .nlmsg_seq = 1,
+        },
+        .netfilter = { .nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0 },
+    };
+    struct flow_list list = { 0 };
+    long result = -1;
+    if (send(fd, &request, sizeof request, 0) == (ssize_t)sizeof request && read_answers(fd, 1, collect, &list) == 0) {
+        result = list.count;
+        *flows = list.flows;
+    } else {
+        free(list.flows);
+    }
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return result;
+}
+
+long netpol_conntrack_delete(const struct netpol_ct_flow *flows, long count) {
+    int fd = open_socket();
+    if (fd < 0) return -1;
+    long deleted = 0;
+    char message[NLMSG_SPACE(sizeof(struct nfgenmsg)) + NLA_HDRLEN + sizeof flows->original_tuple + NLA_HDRLEN + 4];
+    for (long index = 0; index < count; index++) {
+        const struct netpol_ct_flow *flow = &flows[index];
+        memset(message, 0, sizeof message);
+        struct nlmsghdr *header = (struct nlmsghdr *)message;
+        header->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
+        header->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+        header->nlmsg_seq = (unsigned int)index + 2;
+        struct nfgenmsg *netfilter = NLMSG_DATA(header);
+        netfilter->nfgen_family = flow->family;
+        netfilter->version = NFNETLINK_V0;
+        size_t length = NLMSG_SPACE(sizeof(struct nfgenmsg));
+        struct nlattr *tuple = (struct nlattr *)(message + length);
+        tuple->nla_type = CTA_TUPLE_ORIG | NLA_F_NESTED;
+        tuple->nla_len = (unsigned short)(NLA_HDRLEN + flow->original_tuple_length);
+        memcpy(payload(tuple), flow->original_tuple, flow->original_tuple_length);
+        length += NLA_ALIGN(tuple->nla_len);
+        if (flow->zone) {
+            struct nlattr *zone = (struct nlattr *)(message + length);
+            zone->nla_type = CTA_ZONE;
+            zone->nla_len = NLA_HDRLEN + 2;
+            *(unsigned short *)payload(zone) = htons(flow->zone);
+            length += NLA_ALIGN(zone->nla_len);
+        }
+        header->nlmsg_len = (unsigned int)length;
+        if (send(fd, message, length, 0) != (ssize_t)length) { deleted = -1; break; }
+        if (read_answers(fd, header->nlmsg_seq, NULL, NULL) == 0) {
+            deleted++;
+        } else if (errno != ENOENT) {
+            deleted = -1;
+            break;
+        }
+    }
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return deleted;
+}

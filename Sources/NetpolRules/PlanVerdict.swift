@@ -1,0 +1,82 @@
+import NetpolEngine
+import NetpolModel
+
+/// A connection as a node's rules see its first packet: after any DNAT (the
+/// destination is the endpoint), before any SNAT.
+public struct PlanConnection: Hashable, Sendable, CustomStringConvertible {
+    public var source: IPAddress
+    public var destination: IPAddress
+    /// nil for a protocol without ports (ICMP): only rules for every protocol match it.
+    public var `protocol`: PortProtocol?
+    public var port: Int
+
+    public init(source: IPAddress, destination: IPAddress, protocol: PortProtocol?, port: Int) {
+        self.source = source
+        self.destination = destination
+        self.protocol = `protocol`
+        self.port = port
+    }
+
+    public var description: String {
+        "\(source) -> \(destination) " + (`protocol`.map { "\($0.rawValue)/\(port)" } ?? "other protocol")
+    }
+}
+
+extension RulePlan {
+    /// Whether this node's rules let `connection` open, as the kernel decides
+    /// for its first packet: the pod-range guards, then the source's egress
+    /// chain and the destination's ingress chain where those are local pods
+    /// bound to one. Binary searches over the sorted plan, nothing built: the
+    /// agent asks it of every tracked connection after a change
+    /// (`--established=recheck`).
+    public func allows(_ connection: PlanConnection) -> Bool {
+        for rangeGuard in podRangeGuards {
+            for end in [connection.source, connection.destination] where end.family == rangeGuard.family {
+                if rangeGuard.ranges.contains(where: { $0.contains(end) }) && !holds(rangeGuard.knownPods, .address(end)) { return false }
+            }
+        }
+        if let chain = chain(bound: .egress, connection.source), !chain.allows(connection, other: connection.destination, in: self) { return false }
+        if let chain = chain(bound: .ingress, connection.destination), !chain.allows(connection, other: connection.source, in: self) { return false }
+        return true
+    }
+
+    /// The chain `address` is bound to in `direction`, if a local pod holds it.
+    private func chain(bound direction: Direction, _ address: IPAddress) -> PlanChain? {
+        let index = bindings.insertionIndex { ($0.direction.rawValue, $0.address) < (direction.rawValue, address) }
+        guard index < bindings.count, bindings[index].direction == direction, bindings[index].address == address else { return nil }
+        let name = bindings[index].chain
+        let chainIndex = chains.insertionIndex { $0.name < name }
+        return chainIndex < chains.count && chains[chainIndex].name == name ? chains[chainIndex] : nil
+    }
+
+    /// Whether the set called `name` holds `element` (for a prefix set: a prefix containing its address).
+    fileprivate func holds(_ name: String, _ element: AddressSet.Element) -> Bool {
+        let index = sets.insertionIndex { $0.name < name }
+        guard index < sets.count, sets[index].name == name else { return false }
+        let set = sets[index]
+        if set.kind == .prefixes, case .address(let address) = element {
+            return set.elements.contains { if case .prefix(let cidr) = $0 { return cidr.contains(address) } else { return false } }
+        }
+        let position = set.elements.insertionIndex { $0 < element }
+        return position < set.elements.count && set.elements[position] == element
+    }
+}
+
+extension PlanChain {
+    /// Whether a rule matches: the other end's address (source for ingress,
+    /// destination for egress), then the protocol and port. No match: dropped.
+    fileprivate func allows(_ connection: PlanConnection, other: IPAddress, in plan: RulePlan) -> Bool {
+        rules.contains { rule in
+            switch rule.peer {
+            case .any: break
+            case .set(let name, let family):
+                guard other.family == family, plan.holds(name, .address(other)) else { return false }
+            case .services(let name, let family):
+                guard other.family == family, let proto = connection.protocol,
+                      plan.holds(name, .service(other, proto, connection.port)) else { return false }
+            }
+            guard let ports = rule.ports else { return true }
+            return ports.protocol == connection.protocol && (ports.ranges.isEmpty || ports.ranges.contains { $0.contains(connection.port) })
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import NetpolKube
+import NetpolModel
+
+/// Lists the kinds netpol reads (Namespaces, Pods, NetworkPolicies) from one API
+/// server, cluster-wide, through the agent's client.
+enum ClusterReader {
+    /// How long one page of a list may take.
+    static let requestTimeout = Duration.seconds(30)
+
+    /// Every object of the three kinds. A failure names the server, the kind it
+    /// was listing and, for a refusal, the permission netpol needs.
+    static func list(_ access: ClusterAccess) throws(KubeError) -> [APIItem] {
+        let client = try KubeClient(access: access, requestTimeout: requestTimeout, retriesConnecting: false)
+        let task = Task<[APIItem], any Error> {
+            let lists = await withTaskGroup(of: (Int, Result<APIList, any Error>).self) { group in
+                for (index, kind) in ResourceKind.all.enumerated() {
+                    group.addTask {
+                        do { return (index, .success(try await client.list(kind))) } catch { return (index, .failure(error)) }
+                    }
+                }
+                var lists: [(Int, Result<APIList, any Error>)] = []
+                for await list in group { lists.append(list) }
+                return lists.sorted { $0.0 < $1.0 }.map(\.1)
+            }
+            await client.shutdown()
+            var items: [APIItem] = []
+            // The first failure in kind order, whichever came back first.
+            for (kind, result) in zip(ResourceKind.all, lists) {
+                switch result {
+                case .success(let list): items += list.items
+                case .failure(let error): throw explained(error, listing: kind, server: access.server)
+                }
+            }
+            return items
+        }
+        do {
+            return try waitFor(task)
+        } catch let error as KubeError {
+            throw error
+        } catch {
+            throw KubeError(.transport, "cannot read the cluster", location: access.server, cause: error)
+        }
+    }
+
+    /// `error`, saying which list failed and, for 401 and 403, what to check.
+    private static func explained(_ error: any Error, listing kind: ResourceKind, server: String) -> KubeError {
+        guard let error = error as? KubeError else {
+            return KubeError(.transport, "cannot list \(plural(kind))", location: server, cause: error)
+        }
+        let hint = switch error.code {
+        case .status(401): "; the server does not accept the credentials of the kubeconfig's user"
+        case .status(403): "; netpol needs get and list on namespaces, pods and networkpolicies.networking.k8s.io in every namespace"
+        default: ""
+        }
+        return KubeError(error.code, "cannot list \(plural(kind)): \(error.message)\(hint)", location: server, cause: error.cause)
+    }
+
+    /// `Namespaces`, `Pods`, `NetworkPolicies`.
+    static func plural(_ kind: ResourceKind) -> String {
+        kind.kind.hasSuffix("y") ? kind.kind.dropLast() + "ies" : kind.kind + "s"
+    }
+}

@@ -1,0 +1,54 @@
+import NetpolEngine
+import NetpolModel
+import NetpolRules
+import NetpolTesting
+import Testing
+
+/// `RulePlan.allows`, which the established re-check trusts, held to the
+/// engine: a connection passes the nodes it crosses (the source's, then the
+/// destination's) exactly when the engine allows it.
+@Suite("Plan verdicts against the engine")
+struct PlanVerdictTests {
+    @Test(arguments: [UInt64(5), 6, 7])
+    func theNodesOnAConnectionsPathDecideAsTheEngineDoes(seed: UInt64) throws {
+        var churn = ClusterChurn(seed: seed)
+        var compared = 0
+        for step in 0..<300 {
+            _ = churn.next()
+            guard step % 30 == 29 else { continue }
+            let snapshot = churn.cluster.snapshot
+            let engine = Engine(snapshot: snapshot)
+            let plans = Dictionary(uniqueKeysWithValues: ClusterChurn.nodes.map { ($0, RuleCompiler.plan(node: $0, snapshot: snapshot)) })
+            let pods = snapshot.pods.filter { !$0.spec.hostNetwork && !$0.status.addresses.isEmpty && $0.metadata.deletionTimestamp == nil && $0.status.phase != "Succeeded" }
+            for source in pods {
+                for destination in pods where destination.name != source.name || destination.namespace != source.namespace {
+                    for (proto, port) in [(PortProtocol.tcp, 80), (.tcp, 443), (.udp, 53)] {
+                        guard let from = source.status.addresses.first.flatMap({ IPAddress($0) }),
+                              let to = destination.status.addresses.compactMap({ IPAddress($0) }).first(where: { $0.family == from.family }) else { continue }
+                        let connection = PlanConnection(source: from, destination: to, protocol: proto, port: port)
+                        let path = Set([source.spec.nodeName, destination.spec.nodeName])
+                        let kernel = path.allSatisfy { plans[$0]?.allows(connection) ?? true }
+                        let verdict = engine.verdict(for: Connection(
+                            from: .pod(PodID(namespace: source.namespace, name: source.name)),
+                            to: .pod(PodID(namespace: destination.namespace, name: destination.name)),
+                            protocol: proto, port: .int(port), family: from.family))
+                        #expect(kernel == verdict.allowed, "seed \(seed) step \(step): \(connection) (\(source.namespace)/\(source.name) -> \(destination.namespace)/\(destination.name))")
+                        compared += 1
+                    }
+                }
+            }
+        }
+        #expect(compared > 1_000)
+    }
+
+    @Test func aPodRangeAddressNoPodHoldsIsDeniedBothWays() throws {
+        var cluster = ConformanceModel.cluster()
+        cluster.update(pod: "c", in: "x") { $0.status = PodStatus(phase: "Pending") }
+        let plan = RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot, guards: NodeGuards(podRanges: [CIDR("10.0.1.0/24")!]))
+        let unknown = IPAddress("10.0.1.3")!, known = IPAddress("10.0.1.1")!, outside = IPAddress("10.0.3.1")!
+        #expect(!plan.allows(PlanConnection(source: unknown, destination: outside, protocol: .tcp, port: 80)))
+        #expect(!plan.allows(PlanConnection(source: outside, destination: unknown, protocol: .udp, port: 80)))
+        #expect(plan.allows(PlanConnection(source: known, destination: outside, protocol: .tcp, port: 80)))
+        #expect(plan.allows(PlanConnection(source: outside, destination: IPAddress("10.0.2.1")!, protocol: .tcp, port: 80)))
+    }
+}
