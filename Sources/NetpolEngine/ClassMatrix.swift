@@ -101,14 +101,20 @@ extension Engine {
     }
 
     /// Per policy and egress rule, the destinations whose port the rule admits:
-    /// independent of the source.
+    /// independent of the source. A rule judges a port by the destination's
+    /// container ports alone, so it is asked once per distinct list of them.
     private func admittedDestinations(proto: PortProtocol, ports: [Int?], members: [Int]) -> [[PodSet]] {
-        index.policies.map { policy in
+        var groups: [[ContainerPort]: (owner: Int, pods: PodSet)] = [:]
+        for destination in members where ports[destination] != nil {
+            let key = index.pods[destination].pod.spec.containers.flatMap(\.ports)
+            groups[key, default: (destination, PodSet(capacity: index.pods.count))].pods.insert(destination)
+        }
+        return index.policies.map { policy in
             policy.egress.map { rule in
                 var set = PodSet(capacity: index.pods.count)
-                for destination in members {
-                    if let port = ports[destination], rule.portMatch(proto, port, destination: index.pods[destination]) != nil {
-                        set.insert(destination)
+                for group in groups.values {
+                    if let port = ports[group.owner], rule.portMatch(proto, port, destination: index.pods[group.owner]) != nil {
+                        set.formUnion(group.pods)
                     }
                 }
                 return set
