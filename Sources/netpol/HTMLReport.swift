@@ -28,15 +28,16 @@ enum HTMLReport {
         let ports = diff.ports.map { ($0.protocol, IntOrString.int($0.port)) }
         let old = before.reportTables(ports: ports), new = after.reportTables(ports: ports)
         let newPositions = Dictionary(uniqueKeysWithValues: new.pods.enumerated().map { ($1, $0) })
-        let common = old.pods.indices.filter { newPositions[old.pods[$0]] != nil }
+        // The pods on both sides, in the order of the side before.
+        let common = old.pods.enumerated().compactMap { position, pod in newPositions[pod].map { (old: position, new: $0) } }
         let data = PageData(
             mode: "diff",
             title: "netpol diff: \(diff.opened.reduce(0) { $0 + $1.pairCount }) connections opened, "
                 + "\(diff.closed.reduce(0) { $0 + $1.pairCount }) closed",
-            pods: common.map { old.pods[$0] }, labels: common.map { new.labels[newPositions[old.pods[$0]] ?? 0] },
+            pods: common.map { old.pods[$0.old] }, labels: common.map { new.labels[$0.new] },
             sides: [
-                PageData.Side(name: "Before", positions: common, tables: old),
-                PageData.Side(name: "After", positions: common.compactMap { newPositions[old.pods[$0]] }, tables: new),
+                PageData.Side(name: "Before", positions: common.map(\.old), tables: old),
+                PageData.Side(name: "After", positions: common.map(\.new), tables: new),
             ])
         return try render(data)
     }
