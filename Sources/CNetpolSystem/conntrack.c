@@ -129,13 +129,23 @@ static int read_answers(int fd, unsigned int sequence, int (*each)(struct nlmsgh
 }
 
 struct flow_list {
+    netpol_ct_judge judge;
+    void *context;
+    long examined;
     struct netpol_ct_flow *flows;
     long count;
     long capacity;
 };
 
-static int collect(struct nlmsghdr *message, void *context) {
+/// Reads one flow and keeps it when the judge denies it.
+static int judge_flow(struct nlmsghdr *message, void *context) {
     struct flow_list *list = context;
+    struct netpol_ct_flow flow;
+    read_flow(message, &flow);
+    int verdict = list->judge(&flow, list->context);
+    if (verdict < 0) return 0;
+    list->examined++;
+    if (verdict) return 0;
     if (list->count == list->capacity) {
         long capacity = list->capacity ? list->capacity * 2 : 256;
         struct netpol_ct_flow *grown = realloc(list->flows, (size_t)capacity * sizeof *grown);
@@ -143,12 +153,13 @@ static int collect(struct nlmsghdr *message, void *context) {
         list->flows = grown;
         list->capacity = capacity;
     }
-    read_flow(message, &list->flows[list->count++]);
+    list->flows[list->count++] = flow;
     return 0;
 }
 
-long netpol_conntrack_dump(struct netpol_ct_flow **flows) {
-    *flows = NULL;
+long netpol_conntrack_judge(netpol_ct_judge judge, void *context, struct netpol_ct_flow **denied, long *denied_count) {
+    *denied = NULL;
+    *denied_count = 0;
     int fd = open_socket();
     if (fd < 0) return -1;
     struct {
@@ -163,11 +174,12 @@ long netpol_conntrack_dump(struct netpol_ct_flow **flows) {
         },
         .netfilter = { .nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0 },
     };
-    struct flow_list list = { 0 };
+    struct flow_list list = { .judge = judge, .context = context };
     long result = -1;
-    if (send(fd, &request, sizeof request, 0) == (ssize_t)sizeof request && read_answers(fd, 1, collect, &list) == 0) {
-        result = list.count;
-        *flows = list.flows;
+    if (send(fd, &request, sizeof request, 0) == (ssize_t)sizeof request && read_answers(fd, 1, judge_flow, &list) == 0) {
+        result = list.examined;
+        *denied = list.flows;
+        *denied_count = list.count;
     } else {
         free(list.flows);
     }

@@ -41,34 +41,57 @@ public struct ConntrackRecheck: Sendable {
         }
     }
 
-    /// Runs in the namespace: dump, judge, delete.
+    /// Reads the conntrack table once and judges nothing: at start, so that a
+    /// node without ctnetlink (`nf_conntrack_netlink`) or the right to use it
+    /// is found before the first change needs it.
+    public func checkReadable() throws(DataplaneError) {
+        _ = try cutConnections(notAllowedBy: RulePlan(node: "", sets: [], chains: [], bindings: []))
+    }
+
+    /// Runs in the namespace: judge each tracked connection as the kernel
+    /// lists it, then delete the denied ones.
     private static func recheck(_ plan: RulePlan) throws(DataplaneError) -> Outcome {
-        var list: UnsafeMutablePointer<netpol_ct_flow>?
-        let count = netpol_conntrack_dump(&list)
-        guard count >= 0 else { throw failure("cannot list tracked connections") }
-        defer { free(list) }
-        let flows = UnsafeBufferPointer(start: list, count: count)
-        let local = try localAddresses()
-        var denied: [netpol_ct_flow] = []
-        var cut: [PlanConnection] = []
-        var examined = 0
-        for flow in flows {
-            guard let connection = connection(flow), !local.contains(connection.source), !local.contains(connection.destination) else { continue }
-            examined += 1
-            if !plan.allows(connection) {
-                denied.append(flow)
-                cut.append(connection)
-            }
+        let judge = Judge(plan: plan, local: try localAddresses())
+        var denied: UnsafeMutablePointer<netpol_ct_flow>?
+        var deniedCount = 0
+        let examined = netpol_conntrack_judge({ flow, context in
+            guard let flow, let context else { return -1 }
+            return Unmanaged<Judge>.fromOpaque(context).takeUnretainedValue().judge(flow.pointee)
+        }, Unmanaged.passUnretained(judge).toOpaque(), &denied, &deniedCount)
+        defer { free(denied) }
+        guard examined >= 0 else { throw failure("cannot list tracked connections") }
+        guard deniedCount == 0 || netpol_conntrack_delete(denied, deniedCount) >= 0 else {
+            throw failure("cannot delete tracked connections")
         }
-        guard !denied.isEmpty else { return Outcome(examined: examined, cut: []) }
-        guard netpol_conntrack_delete(denied, denied.count) >= 0 else { throw failure("cannot delete tracked connections") }
-        return Outcome(examined: examined, cut: cut)
+        return Outcome(examined: examined, cut: judge.cut)
+    }
+
+    /// The plan and the node's addresses, handed through C to judge each flow.
+    private final class Judge {
+        let plan: RulePlan
+        let local: Set<IPAddress>
+        private(set) var cut: [PlanConnection] = []
+
+        init(plan: RulePlan, local: Set<IPAddress>) {
+            self.plan = plan
+            self.local = local
+        }
+
+        /// 1 allowed, 0 denied (and kept to be cut), -1 not through the forward hook.
+        func judge(_ flow: netpol_ct_flow) -> Int32 {
+            guard let connection = ConntrackRecheck.connection(flow), !local.contains(connection.source), !local.contains(connection.destination) else {
+                return -1
+            }
+            if plan.allows(connection) { return 1 }
+            cut.append(connection)
+            return 0
+        }
     }
 
     /// The connection as the forward hook judged its first packet: from the
     /// original source to the reply's source (the endpoint after DNAT), on the
     /// reply's source port. nil for a family other than IPv4 and IPv6.
-    private static func connection(_ flow: netpol_ct_flow) -> PlanConnection? {
+    fileprivate static func connection(_ flow: netpol_ct_flow) -> PlanConnection? {
         let family: IPAddress.Family
         switch Int32(flow.family) {
         case AF_INET: family = .ipv4
@@ -107,13 +130,13 @@ public struct ConntrackRecheck: Sendable {
             if let socketAddress = current.ifa_addr {
                 switch Int32(socketAddress.pointee.sa_family) {
                 case AF_INET:
-                    socketAddress.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
-                        addresses.insert(.v4(UInt32(bigEndian: $0.pointee.sin_addr.s_addr)))
-                    }
+                    addresses.insert(socketAddress.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                        IPAddress.v4(UInt32(bigEndian: $0.pointee.sin_addr.s_addr))
+                    })
                 case AF_INET6:
-                    socketAddress.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
-                        addresses.insert(address($0.pointee.sin6_addr, .ipv6))
-                    }
+                    addresses.insert(socketAddress.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                        address($0.pointee.sin6_addr, .ipv6)
+                    })
                 default: break
                 }
             }

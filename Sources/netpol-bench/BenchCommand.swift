@@ -14,7 +14,7 @@ struct BenchCommand: AsyncParsableCommand {
         usage: """
             netpol-bench [--size <size>] [--runs <runs>] [--datapath] [--agent]
               [--changes <changes>] [--burst <burst>] [--netpol <path>]
-              [--output <output>]
+              [--recheck] [--flows <flows>] [--output <output>]
             """,
         discussion: """
             Sizes (generated as `netpol gen` would, seed 42):

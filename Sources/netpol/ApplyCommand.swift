@@ -11,6 +11,7 @@ struct ApplyCommand: ReadsManifests {
         usage: """
             netpol apply -f <path> ... --node <node> [--netns <netns>]
               [--backend <backend>] [--iptables-mode <iptables-mode>]
+              [--pod-cidr <cidr> ...] [--established <mode>]
             """,
         discussion: """
             nftables: replaces the table `inet netpol` with NODE's rules in one `nft -f` \
@@ -53,7 +54,7 @@ struct ApplyCommand: ReadsManifests {
     var netns: String?
 
     func run() throws {
-        let plan = RuleCompiler.plan(node: target.node, snapshot: try manifests.loadSnapshot())
+        let plan = RuleCompiler.plan(node: target.node, snapshot: try manifests.loadSnapshot(), guards: target.guards)
         target.warnIfNoLocalPods(plan)
         let programmer = target.backend.programmer(runner(netns))
         do throws(DataplaneError) {

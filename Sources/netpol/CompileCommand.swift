@@ -13,7 +13,8 @@ struct CompileCommand: ReadsClusters {
         usage: """
             netpol compile [-f <path> ...] [--kubeconfig <path>] [--context <name>]
               [--live-cluster] --node <node> [--backend <backend>]
-              [--iptables-mode <iptables-mode>] [--stats]
+              [--iptables-mode <iptables-mode>] [--pod-cidr <cidr> ...]
+              [--established <mode>] [--stats]
             """,
         discussion: """
             Computes the rules for the pods scheduled on NODE (spec.nodeName) and prints \
@@ -43,7 +44,7 @@ struct CompileCommand: ReadsClusters {
         let snapshot = try cluster.snapshot(with: manifests)
         let clock = ContinuousClock()
         let start = clock.now
-        let plan = RuleCompiler.plan(node: target.node, engine: Engine(snapshot: snapshot))
+        let plan = RuleCompiler.plan(node: target.node, engine: Engine(snapshot: snapshot), guards: target.guards)
         let compiled = clock.now
         let script = Self.script(plan, backend: target.backend.backend)
         let rendered = clock.now

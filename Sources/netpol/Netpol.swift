@@ -21,17 +21,21 @@ struct Netpol: ParsableCommand {
             the rules one node would get, `apply` \
             programs a kernel with them and `cleanup` removes them; `lab` proves the \
             rules on a real kernel with real packets between network namespaces; \
-            `gen` writes synthetic clusters for scale tests.
+            `gen` writes synthetic clusters for scale tests. `validate`, `explain`, \
+            `matrix`, `diff` and `compile` also read a live cluster (--kubeconfig, --context, \
+            --live-cluster) with the manifests laid over it; linked as \
+            `kubectl-netpol`, netpol is a kubectl plugin that reads the cluster \
+            kubectl reads (`kubectl netpol explain ...`).
 
             Exit status, the same scheme for every command:
               0  success: explain and matrix whatever the verdicts, the agent when
                  stopped by SIGTERM or SIGINT
               1  findings: validate found invalid objects, lab saw the kernel differ
                  from the engine, diff found connections opened or closed
-              2  the command line is wrong; input cannot be read (or, for every
-                 command but validate, has invalid objects); the kernel refused or
-                 does not hold what apply wrote; the lab cannot run (not root, a
-                 tool missing); the agent cannot start
+              2  the command line is wrong; input cannot be read, nor the cluster
+                 listed (or, for every command but validate, input has invalid
+                 objects); the kernel refused or does not hold what apply wrote;
+                 the lab cannot run (not root, a tool missing); the agent cannot start
             """,
         subcommands: [ValidateCommand.self, ExplainCommand.self, MatrixCommand.self, DiffCommand.self, CompileCommand.self, ApplyCommand.self, CleanupCommand.self, AgentCommand.self, LabCommand.self, GenCommand.self])
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NetpolDataplane
+import NetpolModel
 import NetpolRules
 
 extension Backend: ExpressibleByArgument {}
@@ -25,6 +26,17 @@ struct NodeOptions: ParsableArguments {
     var node: String
 
     @OptionGroup var backend: BackendOptions
+
+    @Option(name: .customLong("pod-cidr"), help: ArgumentHelp(
+        "A pod address range of the node: its addresses no pod holds are isolated, as the agent's --isolate-new-pods does (repeat for more).",
+        valueName: "cidr"))
+    var podCIDRs: [CIDR] = []
+
+    @Option(help: ArgumentHelp("recheck: only a TCP SYN opens a connection, as under the agent's --established=recheck.", valueName: "mode"))
+    var established: EstablishedMode = .keep
+
+    /// What the base chain checks, as the agent with the same options would write it.
+    var guards: NodeGuards { NodeGuards(podRanges: podCIDRs, synOnlyOpens: established == .recheck) }
 
     /// A node without pods gets an empty ruleset; that is legal but usually a typo.
     func warnIfNoLocalPods(_ plan: RulePlan) {

@@ -77,11 +77,12 @@ struct AgentLabTests {
     private static func id(_ namespace: String, _ pod: String) -> PodID { PodID(namespace: namespace, name: pod) }
 
     /// Only pods labelled pod=b in namespaces labelled ns=y may reach namespace x.
-    private static let fromYB = networkPolicy(
+    static let fromYB = networkPolicy(
         "from-y-b", in: "x", selecting: .everything,
         ingress: [.init(from: [.pods(.labels(["pod": "b"]), inNamespaces: .labels(["ns": "y"]))])])
 
-    private static func objects(_ snapshot: Snapshot) -> [KubeObject] {
+    /// The snapshot's objects, as the fake API server takes them.
+    static func objects(_ snapshot: Snapshot) -> [KubeObject] {
         snapshot.namespaces.map(KubeObject.namespace) + snapshot.pods.map(KubeObject.pod) + snapshot.policies.map(KubeObject.networkPolicy)
     }
 

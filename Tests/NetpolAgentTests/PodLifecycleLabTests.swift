@@ -15,10 +15,7 @@ import Testing
 struct PodLifecycleLabTests {
     private static func id(_ namespace: String, _ pod: String) -> PodID { PodID(namespace: namespace, name: pod) }
 
-    /// Only pods labelled pod=b in namespaces labelled ns=y may reach namespace x.
-    private static let fromYB = networkPolicy(
-        "from-y-b", in: "x", selecting: .everything,
-        ingress: [.init(from: [.pods(.labels(["pod": "b"]), inNamespaces: .labels(["ns": "y"]))])])
+    private static let fromYB = AgentLabTests.fromYB
 
     /// A lab of `cluster` on node-1, and an agent that starts from `objects`.
     private func start(_ cluster: Cluster, objects: [KubeObject], backend: Backend, guards: NodeGuards = NodeGuards(), recheck: Bool = false)
@@ -31,9 +28,7 @@ struct PodLifecycleLabTests {
         return (lab, agent)
     }
 
-    private static func objects(_ snapshot: Snapshot) -> [KubeObject] {
-        snapshot.namespaces.map(KubeObject.namespace) + snapshot.pods.map(KubeObject.pod) + snapshot.policies.map(KubeObject.networkPolicy)
-    }
+    private static func objects(_ snapshot: Snapshot) -> [KubeObject] { AgentLabTests.objects(snapshot) }
 
     /// x/c has its address and its servers before the API says so (the
     /// kubelet has not reported its IP yet); z/c is not in the API at all. With

@@ -12,6 +12,20 @@ struct KernelCommandTests {
         #expect(result.errors == "")
     }
 
+    /// --pod-cidr and --established show the base chain the agent writes with
+    /// the same options, on both backends.
+    @Test func compileShowsTheNodeGuards() throws {
+        let options = ["compile", "-f", "examples/lab", "--node", "node-a", "--pod-cidr", "10.0.1.0/24", "--established", "recheck"]
+        let nft = try CLIRunner.run(options)
+        #expect(nft.status == 0)
+        #expect(nft.output.contains("ct state new tcp flags != syn / fin,syn,rst,ack drop"))
+        #expect(nft.output.contains("ip daddr 10.0.1.0/24 ip daddr != @pods-"))
+        let iptables = try CLIRunner.run(options + ["--backend", "iptables"])
+        #expect(iptables.status == 0)
+        #expect(iptables.output.contains("-p tcp -m conntrack --ctstate NEW -m tcp ! --tcp-flags FIN,SYN,RST,ACK SYN"))
+        #expect(iptables.output.contains("-A NETPOL-FORWARD -s 10.0.1.0/24 -m set ! --match-set netpol-pods-"))
+    }
+
     @Test func compileForANodeWithoutPodsSaysSo() throws {
         let result = try CLIRunner.run(["compile", "-f", "examples/lab", "--node", "node-z"])
         #expect(result.status == 0)

@@ -53,10 +53,16 @@ struct netpol_ct_flow {
     unsigned char original_tuple[160];
 };
 
-/// Lists the connections tracked in the calling thread's network namespace.
-/// Returns how many, with `*flows` to be released with free(); -1 with errno
-/// set when ctnetlink cannot be read.
-long netpol_conntrack_dump(struct netpol_ct_flow **flows);
+/// Judges a tracked connection: 1 allowed, 0 denied, -1 not the judge's to
+/// judge (not counted as examined).
+typedef int (*netpol_ct_judge)(const struct netpol_ct_flow *flow, void *context);
+
+/// Reads the connections tracked in the calling thread's network namespace
+/// one by one, hands each to `judge`, and keeps only the denied ones, in
+/// `*denied` (`*denied_count` of them, to be released with free()): memory in
+/// proportion to what is cut, not to the table. Returns how many the judge
+/// examined; -1 with errno set when ctnetlink cannot be read.
+long netpol_conntrack_judge(netpol_ct_judge judge, void *context, struct netpol_ct_flow **denied, long *denied_count);
 
 /// Deletes the tracked connections `flows` (by original tuple and zone) in the
 /// calling thread's network namespace. Returns how many the kernel deleted
