@@ -105,7 +105,9 @@ public struct ConnectivityDiff: Sendable {
     }
 
     /// The changed blocks on one port: pods are grouped by their class on both
-    /// sides, and each pair of groups is judged once.
+    /// sides, and each pair of groups is judged once. Groups are split further by
+    /// the policies isolating their pods on each side, so that a block's cause
+    /// names the isolating policies of every pair in it.
     private static func changes(on port: PortKey, before: Engine, after: Engine) -> [Change] {
         let old = before.classMatrix(port: .int(port.port), protocol: port.protocol)
         let new = after.classMatrix(port: .int(port.port), protocol: port.protocol)
@@ -113,8 +115,10 @@ public struct ConnectivityDiff: Sendable {
         var sourceGroups = Groups(), destinationGroups = Groups()
         for (oldPosition, pod) in old.pods.enumerated() {
             guard let newPosition = newPositions[pod] else { continue }
-            sourceGroups.add(pod, key: [old.sourceClasses[oldPosition], new.sourceClasses[newPosition]])
-            destinationGroups.add(pod, key: [old.destinationClasses[oldPosition], new.destinationClasses[newPosition]])
+            sourceGroups.add(pod, key: [old.sourceClasses[oldPosition], new.sourceClasses[newPosition]]
+                + isolation(of: pod, .egress, before: before, after: after))
+            destinationGroups.add(pod, key: [old.destinationClasses[oldPosition], new.destinationClasses[newPosition]]
+                + isolation(of: pod, .ingress, before: before, after: after))
         }
         var changes: [Change] = []
         for (sourceKey, sources) in zip(sourceGroups.keys, sourceGroups.members) {
@@ -128,6 +132,14 @@ public struct ConnectivityDiff: Sendable {
             }
         }
         return changes.filter(\.opened) + changes.filter { !$0.opened }
+    }
+
+    /// The numbers of the policies isolating `pod` before, then -1, then after.
+    private static func isolation(of pod: PodID, _ direction: Direction, before: Engine, after: Engine) -> [Int] {
+        func policies(_ engine: Engine) -> [Int] {
+            engine.index.podNumbers[pod].map { engine.index.isolatingPolicies(of: $0, direction) } ?? []
+        }
+        return policies(before) + [-1] + policies(after)
     }
 
     /// A source and a destination that are not the same pod, if the groups have one.
