@@ -2,14 +2,15 @@
 SWIFT     ?= swift
 NETPOL    := .build/debug/netpol
 # tool:package pairs: the kernel packet filter, network namespaces, the test API
-# server's certificates (openssl) and the demo's look at the agent's endpoints (curl).
-SYSTEM_TOOLS := nft:nftables iptables:iptables ipset:ipset ip:iproute2 openssl:openssl curl:curl
+# server's certificates (openssl), the demo's look at the agent's endpoints (curl),
+# and the headless browser the HTML report is tested in (chromium, driven from python3).
+SYSTEM_TOOLS := nft:nftables iptables:iptables ipset:ipset ip:iproute2 openssl:openssl curl:curl chromium:chromium python3:python3 pip3:python3-pip
 
 .PHONY: all deps build test demo bench fuzz clean
 
 all: build
 
-## deps: install the system packages netpol drives, when missing (needs root).
+## deps: install the system packages netpol drives and its tests use, and Playwright (PyPI), when missing (needs root).
 deps:
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is required: https://www.swift.org/install/"; exit 1; }
 	@missing=""; \
@@ -20,6 +21,10 @@ deps:
 	if [ "$$(id -u)" != 0 ]; then echo "netpol: missing packages:$$missing (run 'make deps' as root to install them)"; exit 0; fi; \
 	echo "Installing:$$missing"; \
 	DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing
+	@python3 -c 'import playwright.sync_api' 2>/dev/null && exit 0; \
+	if [ "$$(id -u)" != 0 ]; then echo "netpol: Playwright for python3 is missing (run 'make deps' as root to install it from PyPI)"; exit 0; fi; \
+	echo "Installing: playwright (PyPI; it drives the system chromium, no browser download)"; \
+	python3 -m pip install -q playwright || python3 -m pip install -q --break-system-packages playwright
 
 ## build: compile the netpol command (debug).
 build:

@@ -51,19 +51,22 @@ static void read_tuple(struct nlattr *tuple, unsigned char *source, unsigned cha
         int inner_left;
         if (type_of(part) == CTA_TUPLE_IP) {
             for (struct nlattr *ip = first_attribute(payload(part), payload_length(part), &inner_left); attribute_ok(ip, inner_left); ip = next_attribute(ip, &inner_left)) {
+                int length = payload_length(ip);
                 switch (type_of(ip)) {
-                case CTA_IP_V4_SRC: memcpy(source, payload(ip), 4); break;
-                case CTA_IP_V4_DST: memcpy(destination, payload(ip), 4); break;
-                case CTA_IP_V6_SRC: memcpy(source, payload(ip), 16); break;
-                case CTA_IP_V6_DST: memcpy(destination, payload(ip), 16); break;
+                case CTA_IP_V4_SRC: if (length >= 4) memcpy(source, payload(ip), 4); break;
+                case CTA_IP_V4_DST: if (length >= 4) memcpy(destination, payload(ip), 4); break;
+                case CTA_IP_V6_SRC: if (length >= 16) memcpy(source, payload(ip), 16); break;
+                case CTA_IP_V6_DST: if (length >= 16) memcpy(destination, payload(ip), 16); break;
                 }
             }
         } else if (type_of(part) == CTA_TUPLE_PROTO) {
             for (struct nlattr *proto = first_attribute(payload(part), payload_length(part), &inner_left); attribute_ok(proto, inner_left); proto = next_attribute(proto, &inner_left)) {
+                int length = payload_length(proto);
+                unsigned short port;
                 switch (type_of(proto)) {
-                case CTA_PROTO_NUM: *protocol = *(unsigned char *)payload(proto); break;
-                case CTA_PROTO_SRC_PORT: *source_port = ntohs(*(unsigned short *)payload(proto)); break;
-                case CTA_PROTO_DST_PORT: *destination_port = ntohs(*(unsigned short *)payload(proto)); break;
+                case CTA_PROTO_NUM: if (length >= 1) *protocol = *(unsigned char *)payload(proto); break;
+                case CTA_PROTO_SRC_PORT: if (length >= 2) { memcpy(&port, payload(proto), 2); *source_port = ntohs(port); } break;
+                case CTA_PROTO_DST_PORT: if (length >= 2) { memcpy(&port, payload(proto), 2); *destination_port = ntohs(port); } break;
                 }
             }
         }
@@ -92,7 +95,22 @@ static void read_flow(struct nlmsghdr *message, struct netpol_ct_flow *flow) {
             break;
         }
         case CTA_ZONE:
-            flow->zone = ntohs(*(unsigned short *)payload(attribute));
+            if (payload_length(attribute) >= 2) {
+                unsigned short zone;
+                memcpy(&zone, payload(attribute), 2);
+                flow->zone = ntohs(zone);
+            }
+            break;
+        case CTA_ID:
+            if (payload_length(attribute) >= 4) {
+                unsigned int id;
+                memcpy(&id, payload(attribute), 4);
+                flow->id = ntohl(id);
+                flow->has_id = 1;
+            }
+            break;
+        case CTA_TUPLE_MASTER:
+            flow->related = 1;
             break;
         }
     }
@@ -105,16 +123,30 @@ static int read_answers(int fd, unsigned int sequence, int (*each)(struct nlmsgh
     if (!buffer) return -1;
     int result = 0;
     for (int done = 0; !done;) {
-        ssize_t received = recv(fd, buffer, receive_buffer_size, 0);
+        ssize_t received = recv(fd, buffer, receive_buffer_size, MSG_TRUNC);
         if (received < 0) {
             if (errno == EINTR) continue;
+            result = -1;
+            break;
+        }
+        if (received > receive_buffer_size) {
+            errno = EMSGSIZE;
             result = -1;
             break;
         }
         int left = (int)received;
         for (struct nlmsghdr *message = (struct nlmsghdr *)buffer; NLMSG_OK(message, left); message = NLMSG_NEXT(message, left)) {
             if (message->nlmsg_seq != sequence) continue;
-            if (message->nlmsg_type == NLMSG_DONE) { done = 1; break; }
+            if (message->nlmsg_type == NLMSG_DONE) {
+                // A dump the kernel could not finish says so here.
+                if (message->nlmsg_len >= NLMSG_LENGTH(sizeof(int))) {
+                    int status;
+                    memcpy(&status, NLMSG_DATA(message), sizeof status);
+                    if (status < 0) { errno = -status; result = -1; }
+                }
+                done = 1;
+                break;
+            }
             if (message->nlmsg_type == NLMSG_ERROR) {
                 struct nlmsgerr *error = NLMSG_DATA(message);
                 if (error->error != 0) { errno = -error->error; result = -1; }
@@ -137,11 +169,15 @@ struct flow_list {
     long capacity;
 };
 
-/// Reads one flow and keeps it when the judge denies it.
+/// Reads one flow and keeps it when the judge denies it. A connection a
+/// helper opened (FTP data, SIP media: it has a master) lives and dies with
+/// its master; one whose tuple could not be kept cannot be deleted: neither
+/// is judged.
 static int judge_flow(struct nlmsghdr *message, void *context) {
     struct flow_list *list = context;
     struct netpol_ct_flow flow;
     read_flow(message, &flow);
+    if (flow.related || flow.original_tuple_length == 0) return 0;
     int verdict = list->judge(&flow, list->context);
     if (verdict < 0) return 0;
     list->examined++;
@@ -193,11 +229,15 @@ long netpol_conntrack_delete(const struct netpol_ct_flow *flows, long count) {
     int fd = open_socket();
     if (fd < 0) return -1;
     long deleted = 0;
-    char message[NLMSG_SPACE(sizeof(struct nfgenmsg)) + NLA_HDRLEN + sizeof flows->original_tuple + NLA_HDRLEN + 4];
+    union {
+        struct nlmsghdr header;
+        char bytes[NLMSG_SPACE(sizeof(struct nfgenmsg)) + NLA_HDRLEN + sizeof flows->original_tuple + 2 * NLA_ALIGN(NLA_HDRLEN + 4)];
+    } buffer;
+    char *message = buffer.bytes;
     for (long index = 0; index < count; index++) {
         const struct netpol_ct_flow *flow = &flows[index];
-        memset(message, 0, sizeof message);
-        struct nlmsghdr *header = (struct nlmsghdr *)message;
+        memset(&buffer, 0, sizeof buffer);
+        struct nlmsghdr *header = &buffer.header;
         header->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
         header->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
         header->nlmsg_seq = (unsigned int)index + 2;
@@ -210,11 +250,21 @@ long netpol_conntrack_delete(const struct netpol_ct_flow *flows, long count) {
         tuple->nla_len = (unsigned short)(NLA_HDRLEN + flow->original_tuple_length);
         memcpy(payload(tuple), flow->original_tuple, flow->original_tuple_length);
         length += NLA_ALIGN(tuple->nla_len);
+        if (flow->has_id) {
+            // The entry the dump saw, not a newer one with the same tuple: the kernel answers ENOENT.
+            struct nlattr *id = (struct nlattr *)(message + length);
+            id->nla_type = CTA_ID;
+            id->nla_len = NLA_HDRLEN + 4;
+            unsigned int value = htonl(flow->id);
+            memcpy(payload(id), &value, 4);
+            length += NLA_ALIGN(id->nla_len);
+        }
         if (flow->zone) {
             struct nlattr *zone = (struct nlattr *)(message + length);
             zone->nla_type = CTA_ZONE;
             zone->nla_len = NLA_HDRLEN + 2;
-            *(unsigned short *)payload(zone) = htons(flow->zone);
+            unsigned short value = htons(flow->zone);
+            memcpy(payload(zone), &value, 2);
             length += NLA_ALIGN(zone->nla_len);
         }
         header->nlmsg_len = (unsigned int)length;

@@ -270,10 +270,10 @@ extension Agent {
         let started = ContinuousClock.now
         let outcome = try recheck.cutConnections(notAllowedBy: plan)
         metrics.establishedRechecked.increment(by: outcome.examined)
-        metrics.establishedCut.increment(by: outcome.cut.count)
+        metrics.establishedCut.increment(by: outcome.deleted)
         guard !outcome.cut.isEmpty else { return }
         logger.info("cut established connections the rules now deny", metadata: [
-            "cut": "\(outcome.cut.count)", "examined": "\(outcome.examined)",
+            "cut": "\(outcome.deleted)", "examined": "\(outcome.examined)",
             "ms": "\((started.duration(to: .now).milliseconds * 100).rounded() / 100)",
             "connections": "\(outcome.cut.prefix(5).map(\.description).joined(separator: "; "))",
         ])

@@ -23,8 +23,10 @@ public struct ConntrackRecheck: Sendable {
     public struct Outcome: Sendable, Equatable {
         /// Connections through the node that the plan judged.
         public var examined: Int
-        /// Those it no longer allows, deleted.
+        /// Those it no longer allows.
         public var cut: [PlanConnection]
+        /// Their entries the kernel deleted (one that ended meanwhile is not counted).
+        public var deleted: Int
     }
 
     /// Judges every tracked connection forwarded through the node by `plan` and
@@ -41,10 +43,17 @@ public struct ConntrackRecheck: Sendable {
         }
     }
 
+    /// Reads the conntrack table once and judges nothing: at start, so that a
+    /// node without ctnetlink (`nf_conntrack_netlink`) or the right to use it
+    /// is found before the first change needs it.
+    public func checkReadable() throws(DataplaneError) {
+        _ = try cutConnections(notAllowedBy: RulePlan(node: "", sets: [], chains: [], bindings: []))
+    }
+
     /// Runs in the namespace: judge each tracked connection as the kernel
     /// lists it, then delete the denied ones.
     private static func recheck(_ plan: RulePlan) throws(DataplaneError) -> Outcome {
-        let judge = Judge(plan: plan, local: try localAddresses())
+        let judge = Judge(plan: ConnectionJudge(plan), local: try localAddresses())
         var denied: UnsafeMutablePointer<netpol_ct_flow>?
         var deniedCount = 0
         let examined = netpol_conntrack_judge({ flow, context in
@@ -53,19 +62,18 @@ public struct ConntrackRecheck: Sendable {
         }, Unmanaged.passUnretained(judge).toOpaque(), &denied, &deniedCount)
         defer { free(denied) }
         guard examined >= 0 else { throw failure("cannot list tracked connections") }
-        guard deniedCount == 0 || netpol_conntrack_delete(denied, deniedCount) >= 0 else {
-            throw failure("cannot delete tracked connections")
-        }
-        return Outcome(examined: examined, cut: judge.cut)
+        let deleted = deniedCount == 0 ? 0 : netpol_conntrack_delete(denied, deniedCount)
+        guard deleted >= 0 else { throw failure("cannot delete tracked connections") }
+        return Outcome(examined: examined, cut: judge.cut, deleted: deleted)
     }
 
     /// The plan and the node's addresses, handed through C to judge each flow.
     private final class Judge {
-        let plan: RulePlan
+        let plan: ConnectionJudge
         let local: Set<IPAddress>
         private(set) var cut: [PlanConnection] = []
 
-        init(plan: RulePlan, local: Set<IPAddress>) {
+        init(plan: ConnectionJudge, local: Set<IPAddress>) {
             self.plan = plan
             self.local = local
         }
@@ -123,13 +131,13 @@ public struct ConntrackRecheck: Sendable {
             if let socketAddress = current.ifa_addr {
                 switch Int32(socketAddress.pointee.sa_family) {
                 case AF_INET:
-                    socketAddress.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
-                        addresses.insert(.v4(UInt32(bigEndian: $0.pointee.sin_addr.s_addr)))
-                    }
+                    addresses.insert(socketAddress.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                        IPAddress.v4(UInt32(bigEndian: $0.pointee.sin_addr.s_addr))
+                    })
                 case AF_INET6:
-                    socketAddress.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
-                        addresses.insert(address($0.pointee.sin6_addr, .ipv6))
-                    }
+                    addresses.insert(socketAddress.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                        address($0.pointee.sin6_addr, .ipv6)
+                    })
                 default: break
                 }
             }

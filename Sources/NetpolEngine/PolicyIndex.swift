@@ -50,12 +50,17 @@ package final class IndexedPod: Sendable {
     package let addresses: [IPAddress]
     /// The families of `addresses`, first address first.
     package let families: [IPAddress.Family]
+    /// The addresses the pod holds on its node: a terminating pod keeps its IP
+    /// (and its connections) until it finishes or is gone. What a pod-range
+    /// guard knows.
+    package let heldAddresses: [IPAddress]
 
     package init(_ pod: Pod) {
         self.pod = pod
         id = PodID(namespace: pod.namespace, name: pod.name)
         let finished = ["Succeeded", "Failed"].contains(pod.status.phase)
-        addresses = pod.metadata.deletionTimestamp == nil && !finished ? pod.status.addresses.compactMap { IPAddress($0) } : []
+        heldAddresses = finished ? [] : pod.status.addresses.compactMap { IPAddress($0) }
+        addresses = pod.metadata.deletionTimestamp == nil ? heldAddresses : []
         var families: [IPAddress.Family] = []
         for address in addresses where !families.contains(address.family) { families.append(address.family) }
         self.families = families

@@ -91,14 +91,13 @@ public final class LiveFlow: Sendable {
     /// What the flow saw so far.
     public var record: Record { state.withLock { $0 } }
 
-    /// Stops sending and the echo server; returns what the flow saw.
+    /// Stops sending and the echo server; returns what the flow saw. Its
+    /// threads hold the flow: stop it, or they run until the process ends.
     @discardableResult
     public func stop() -> Record {
         if !stopping.exchange(true, ordering: .relaxed) { finished.wait() }
         return record
     }
-
-    deinit { stop() }
 
     /// Sends message `sequence` and waits for its echo; older echoes that
     /// arrive late are skipped.

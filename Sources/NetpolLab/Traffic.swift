@@ -90,6 +90,7 @@ extension Lab {
     /// from 20,000, so that the node tracks `count` connections (for 30 s, the
     /// kernel's UDP timeout).
     public func openUDPFlows(from source: PodID, to destination: PodID, port: Int, count: Int) throws {
+        guard (0...12_000).contains(count) else { throw LabError("at most 12,000 UDP flows (one source port each), not \(count)") }
         let from = try labPod(source), to = try labPod(destination)
         guard let address = to.addresses.first(where: { address in from.addresses.contains { $0.family == address.family } }) else {
             throw LabError("\(source) and \(destination) share no address family")
@@ -101,8 +102,8 @@ extension Lab {
                 let socket = try Sockets.open(.udp, address.family)
                 defer { close(socket) }
                 // A port of its own, below the ephemeral range: a closed socket's port would come back.
-                guard Sockets.withAddress(nil, family: address.family, port: 20_000 + index % 12_000, { bind(socket, $0, $1) }) == 0 else {
-                    throw LabError("cannot bind UDP port \(20_000 + index % 12_000) in \(source): \(String(cString: strerror(errno)))")
+                guard Sockets.withAddress(nil, family: address.family, port: 20_000 + index, { bind(socket, $0, $1) }) == 0 else {
+                    throw LabError("cannot bind UDP port \(20_000 + index) in \(source): \(String(cString: strerror(errno)))")
                 }
                 let message: [UInt8] = [0x6e]
                 _ = Sockets.withAddress(address, family: address.family, port: port) { sendto(socket, message, 1, 0, $0, $1) }

@@ -87,10 +87,12 @@ public enum IptablesRenderer {
     }
 
     // What a member change does to the rules: a peer set is only ever matched by
-    // rules that let traffic through, and a binding set only by dispatch rules
-    // that send a pod to a chain ending in DROP. So adding a pod to a binding set
-    // or removing an address from a peer set can only narrow what passes; the
-    // opposite changes can only widen it. An update narrows before the chains
+    // rules that let traffic through, a binding set only by dispatch rules that
+    // send a pod to a chain ending in DROP, and the known-pod set of a pod-range
+    // guard only negated (`! --match-set ... -j DROP`), which makes it act like a
+    // peer set. So adding a pod to a binding set or removing an address from a
+    // peer or known-pod set can only narrow what passes; the opposite changes
+    // can only widen it. An update narrows before the chains
     // change and widens after: every state in between passes no more than the old
     // rules or the new ones would, whenever the agent stops.
 

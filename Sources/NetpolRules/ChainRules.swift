@@ -62,8 +62,8 @@ enum PeerScope: Hashable {
     case block(AddressBlock)
     /// Every pod: a rule without peers, on a named egress port.
     case everyPod
-    /// Every pod on the node with an address, host-network pods included: the
-    /// addresses a pod-range guard knows.
+    /// Every pod on the node holding an address (a terminating one too),
+    /// host-network pods included: the addresses a pod-range guard knows.
     case podsOnNode(String)
 
     /// nil for a peer with nothing to match (an ipBlock whose CIDR does not parse).
@@ -135,6 +135,7 @@ struct SetKey: Hashable {
 
     /// The element `pod` puts in the set when the scope picks it, if any.
     func element(for pod: IndexedPod) -> AddressSet.Element? {
+        if case .podsOnNode = scope { return pod.heldAddresses.first { $0.family == family }.map(AddressSet.Element.address) }
         guard let address = pod.address(family) else { return nil }
         guard let namedPort else { return .address(address) }
         return pod.port(named: namedPort.name, protocol: namedPort.protocol).map { .service(address, namedPort.protocol, $0) }

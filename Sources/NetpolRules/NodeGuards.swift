@@ -29,7 +29,11 @@ public struct NodeGuards: Hashable, Sendable {
 
     /// The sets of addresses held by pods on `node`, one per family with pod ranges.
     func knownPodKeys(node: String) -> [SetKey] {
-        rangesByFamily.map { SetKey(scope: .podsOnNode(node), namedPort: nil, family: $0.family) }
+        rangesByFamily.map { Self.knownPodKey(node: node, family: $0.family) }
+    }
+
+    static func knownPodKey(node: String, family: IPAddress.Family) -> SetKey {
+        SetKey(scope: .podsOnNode(node), namedPort: nil, family: family)
     }
 }
 
@@ -46,7 +50,7 @@ extension RulePlan {
     /// The pod-range guards of the base chain, one per family with ranges.
     public var podRangeGuards: [PodRangeGuard] {
         guards.rangesByFamily.map { family, ranges in
-            PodRangeGuard(family: family, ranges: ranges, knownPods: SetKey(scope: .podsOnNode(node), namedPort: nil, family: family).name)
+            PodRangeGuard(family: family, ranges: ranges, knownPods: NodeGuards.knownPodKey(node: node, family: family).name)
         }
     }
 }

@@ -358,7 +358,7 @@ public struct NodePlanner: Sendable {
         case .podsInNamespaces(_, let namespaces): return namespaces.matches(labels(of: pod.id.namespace)) && picksInNamespace(scope, pod)
         case .block(let block): return pod.address(block.cidr.family).map(block.contains) ?? false
         case .everyPod: return true
-        case .podsOnNode(let node): return pod.pod.spec.nodeName == node && !pod.addresses.isEmpty
+        case .podsOnNode(let node): return pod.pod.spec.nodeName == node && !pod.heldAddresses.isEmpty
         }
     }
 

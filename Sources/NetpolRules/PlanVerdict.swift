@@ -23,25 +23,41 @@ public struct PlanConnection: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension RulePlan {
-    /// Whether this node's rules let `connection` open, as the kernel decides
-    /// for its first packet: the pod-range guards, then the source's egress
-    /// chain and the destination's ingress chain where those are local pods
-    /// bound to one. Binary searches over the sorted plan, nothing built: the
-    /// agent asks it of every tracked connection after a change
-    /// (`--established=recheck`).
+    /// Whether this node's rules let `connection` open: see `ConnectionJudge`.
     public func allows(_ connection: PlanConnection) -> Bool {
-        for rangeGuard in podRangeGuards {
-            for end in [connection.source, connection.destination] where end.family == rangeGuard.family {
-                if rangeGuard.ranges.contains(where: { $0.contains(end) }) && !holds(rangeGuard.knownPods, .address(end)) { return false }
-            }
-        }
-        if let chain = chain(bound: .egress, connection.source), !chain.allows(connection, other: connection.destination, in: self) { return false }
-        if let chain = chain(bound: .ingress, connection.destination), !chain.allows(connection, other: connection.source, in: self) { return false }
-        return true
+        ConnectionJudge(self).allows(connection)
+    }
+}
+
+/// Judges connections as one node's rules judge their first packet: the
+/// pod-range guards, then the source's egress chain and the destination's
+/// ingress chain where those are local pods bound to one. Binary searches over
+/// the sorted plan; only the guards are worked out, once, for the many
+/// connections of an established re-check (`--established=recheck`).
+public struct ConnectionJudge: Sendable {
+    public let plan: RulePlan
+    private let guards: [PodRangeGuard]
+
+    public init(_ plan: RulePlan) {
+        self.plan = plan
+        guards = plan.podRangeGuards
     }
 
+    public func allows(_ connection: PlanConnection) -> Bool {
+        for rangeGuard in guards {
+            for end in [connection.source, connection.destination] where end.family == rangeGuard.family {
+                if rangeGuard.ranges.contains(where: { $0.contains(end) }) && !plan.holds(rangeGuard.knownPods, .address(end)) { return false }
+            }
+        }
+        if let chain = plan.chain(bound: .egress, connection.source), !chain.allows(connection, other: connection.destination, in: plan) { return false }
+        if let chain = plan.chain(bound: .ingress, connection.destination), !chain.allows(connection, other: connection.source, in: plan) { return false }
+        return true
+    }
+}
+
+extension RulePlan {
     /// The chain `address` is bound to in `direction`, if a local pod holds it.
-    private func chain(bound direction: Direction, _ address: IPAddress) -> PlanChain? {
+    fileprivate func chain(bound direction: Direction, _ address: IPAddress) -> PlanChain? {
         let index = bindings.insertionIndex { ($0.direction.rawValue, $0.address) < (direction.rawValue, address) }
         guard index < bindings.count, bindings[index].direction == direction, bindings[index].address == address else { return nil }
         let name = bindings[index].chain

@@ -177,9 +177,16 @@ struct AgentCommand: ParsableCommand {
             guard let ranges = await Self.podRanges(
                 node: configuration.node, isolate: isolateNewPods, given: podCIDRs, client: client, logger: logger) else { return false }
             configuration.guards = NodeGuards(podRanges: ranges, synOnlyOpens: established == .recheck)
+            let recheck = established == .recheck ? ConntrackRecheck(namespace: netns) : nil
+            do {
+                try recheck?.checkReadable()
+            } catch {
+                logger.critical("--established=recheck cannot read the conntrack table", metadata: ["error": "\(error)"])
+                return false
+            }
             let agent = Agent(
                 configuration: configuration, programmer: backend.programmer(InProcessNftRunner(namespace: netns, fallback: runner(netns))),
-                recheck: established == .recheck ? ConntrackRecheck(namespace: netns) : nil,
+                recheck: recheck,
                 logger: logger, metrics: AgentMetrics(factory: factory))
             let started = await Self.serve(agent, source: clusterSource, address: address, logger: logger) { registry.emitToString() }
             await client?.shutdown()
@@ -257,11 +264,6 @@ struct AgentCommand: ParsableCommand {
         await server.close()
         return true
     }
-}
-
-/// What happens to established connections a change denies.
-enum EstablishedMode: String, ExpressibleByArgument, CaseIterable {
-    case keep, recheck
 }
 
 /// Runs `body` on the concurrency pool until it returns, cancelling it on

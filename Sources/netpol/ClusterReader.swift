@@ -49,15 +49,15 @@ enum ClusterReader {
             return KubeError(.transport, "cannot list \(plural(kind))", location: server, cause: error)
         }
         let hint = switch error.code {
-        case .status(401): "; the server does not accept the credentials of the kubeconfig's user"
-        case .status(403): "; netpol needs get and list on namespaces, pods and networkpolicies.networking.k8s.io in every namespace"
+        case .status(401): "; the server refuses the credentials (the kubeconfig user's token or certificate, or the pod's service account)"
+        case .status(403): "; netpol needs list on namespaces, pods and networkpolicies.networking.k8s.io in every namespace, as the ClusterRole in deploy/netpol.yaml grants"
         default: ""
         }
         return KubeError(error.code, "cannot list \(plural(kind)): \(error.message)\(hint)", location: server, cause: error.cause)
     }
 
     /// `Namespaces`, `Pods`, `NetworkPolicies`.
-    static func plural(_ kind: ResourceKind) -> String {
+    private static func plural(_ kind: ResourceKind) -> String {
         kind.kind.hasSuffix("y") ? kind.kind.dropLast() + "ies" : kind.kind + "s"
     }
 }

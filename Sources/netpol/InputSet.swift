@@ -33,11 +33,6 @@ struct InputSet {
             case .cluster: Validator.problems(object)
             }
         }
-
-        var isLive: Bool {
-            if case .cluster = origin { return true }
-            return false
-        }
     }
 
     /// Where messages place a live object.

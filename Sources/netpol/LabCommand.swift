@@ -54,6 +54,13 @@ struct LabCommand: ReadsManifests {
     @OptionGroup var manifests: ManifestOptions
     @OptionGroup var query: MatrixOptions
 
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case table, json
+    }
+
+    @Option(name: .shortAndLong, help: "Output format: table or json.")
+    var output: Format = .table
+
     @Option(help: "How long a probe waits for an answer, in milliseconds (a silent probe is tried once more).")
     var timeout = 750
 
@@ -84,7 +91,7 @@ struct LabCommand: ReadsManifests {
             throw ExitStatus.usageOrInput.exitCode
         }
         Self.leaveToTheSignalHandlerIfStopping()
-        switch query.output {
+        switch output {
         case .table: print(Self.report(result, nodes: lab.nodes, colour: Terminal.supportsColour), terminator: "")
         case .json: print(Self.json(result))
         }

@@ -8,7 +8,8 @@ struct ManifestOptions: ParsableArguments {
         name: [.customShort("f"), .customLong("filename")],
         help: ArgumentHelp(
             "A manifest file, a directory (read recursively: *.yaml, *.yml, *.json) or - for standard input. Repeat for more.",
-            valueName: "path"))
+            valueName: "path"),
+        completion: .file(extensions: Array(ManifestLoader.extensions).sorted()))
     var paths: [String] = []
 
     func validate() throws {

@@ -27,23 +27,47 @@ struct MatrixCommand: ReadsClusters {
                "allowed":[[true,false,...],...]}
             where allowed[i][j] tells whether pods[i] may open a connection to pods[j].
 
+            -o html prints one self-contained page (nothing fetched): the matrix as \
+            a coloured grid grouped by namespace, for --port and every port a pod \
+            declares, with a filter on names and labels; a click on a cell shows \
+            what `netpol explain` says of it. Only the visible cells are drawn, so \
+            10,000 pods stay usable.
+
             Examples:
               netpol matrix -f examples/three-tier --port 9000
               netpol matrix -f cluster.yaml --port http -o json
               netpol matrix --context prod -f proposed-policy.yaml --port 5432
+              netpol matrix -f cluster.yaml -o html > report.html
             """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case table, json, html
+    }
 
     @OptionGroup var manifests: ManifestOptions
     @OptionGroup var cluster: ClusterOptions
     @OptionGroup var query: MatrixOptions
 
+    @Option(name: .shortAndLong, help: "Output format: table, json or html.")
+    var output: Format = .table
+
+    func validate() throws {
+        if output == .html && query.family != nil {
+            throw ValidationError("-o html judges each pair over the destination's first address family: leave out --family.")
+        }
+    }
+
     func run() throws {
         let engine = Engine(snapshot: try cluster.snapshot(with: manifests))
-        let matrix = engine.matrix(port: query.port.value, protocol: query.proto, family: query.family)
-        switch query.output {
-        case .table: print(Self.table(matrix, colour: Terminal.supportsColour), terminator: "")
-        case .json: print(Self.json(matrix))
+        switch output {
+        case .table: print(Self.table(matrix(engine), colour: Terminal.supportsColour), terminator: "")
+        case .json: print(Self.json(matrix(engine)))
+        case .html: print(try HTMLReport.page(engine: engine, ports: HTMLReport.ports(asked: query.port.value, protocol: query.proto, engine: engine)))
         }
+    }
+
+    private func matrix(_ engine: Engine) -> Matrix {
+        engine.matrix(port: query.port.value, protocol: query.proto, family: query.family)
     }
 
     /// A pair of the matrix: `row` connects to `column`.
@@ -86,12 +110,8 @@ struct MatrixCommand: ReadsClusters {
     }
 }
 
-/// What a matrix is about and how to print it; shared by `matrix` and `lab`.
+/// What a matrix is about; shared by `matrix` and `lab`.
 struct MatrixOptions: ParsableArguments {
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case table, json
-    }
-
     @Option(
         help: ArgumentHelp("Destination port: a number, or a container port name (looked up on each destination). (default: 80)", valueName: "port"),
         transform: PortArgument.parse)
@@ -102,9 +122,6 @@ struct MatrixOptions: ParsableArguments {
 
     @Option(help: "Judge connections over this address family (ipv4 or ipv6); by default each destination's first address family.")
     var family: IPAddress.Family?
-
-    @Option(name: .shortAndLong, help: "Output format: table or json.")
-    var output: Format = .table
 }
 
 /// Whether standard output is a terminal that shows colour (and `NO_COLOR` is unset).

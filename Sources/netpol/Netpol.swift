@@ -18,22 +18,28 @@ struct Netpol: ParsableCommand {
             as `kubectl get -o yaml` prints them), judged exactly as the API server \
             does: `validate` checks them; `lint` finds policies that are valid but \
             almost certainly not what was meant; `explain` and `matrix` say what the policies \
-            allow, and why; `compile` prints the rules one node would get, `apply` \
+            allow, and why; `diff` what a change opens and closes; `compile` prints \
+            the rules one node would get, `apply` \
             programs a kernel with them and `cleanup` removes them; `lab` proves the \
             rules on a real kernel with real packets between network namespaces; \
-            `gen` writes synthetic clusters for scale tests.
+            `gen` writes synthetic clusters for scale tests. `validate`, `lint`, `explain`, \
+            `matrix`, `diff` and `compile` also read a live cluster (--kubeconfig, --context, \
+            --live-cluster) with the manifests laid over it; linked as \
+            `kubectl-netpol`, netpol is a kubectl plugin that reads the cluster \
+            kubectl reads (`kubectl netpol explain ...`).
 
             Exit status, the same scheme for every command:
               0  success: explain and matrix whatever the verdicts, the agent when
                  stopped by SIGTERM or SIGINT
               1  findings: validate found invalid objects, lint found warnings,
-                 lab saw the kernel differ from the engine
-              2  the command line is wrong; input cannot be read (or, for every
-                 command but validate, has invalid objects); the kernel refused or
-                 does not hold what apply wrote; the lab cannot run (not root, a
-                 tool missing); the agent cannot start
+                 lab saw the kernel differ from the engine, diff found connections
+                 opened or closed
+              2  the command line is wrong; input cannot be read, nor the cluster
+                 listed (or, for every command but validate, input has invalid
+                 objects); the kernel refused or does not hold what apply wrote;
+                 the lab cannot run (not root, a tool missing); the agent cannot start
             """,
-        subcommands: [ValidateCommand.self, LintCommand.self, ExplainCommand.self, MatrixCommand.self, CompileCommand.self, ApplyCommand.self, CleanupCommand.self, AgentCommand.self, LabCommand.self, GenCommand.self])
+        subcommands: [ValidateCommand.self, LintCommand.self, ExplainCommand.self, MatrixCommand.self, DiffCommand.self, CompileCommand.self, ApplyCommand.self, CleanupCommand.self, AgentCommand.self, LabCommand.self, GenCommand.self])
 
     /// A flag of its own rather than the configuration's `version`, which is built
     /// on every parse: the commit is looked up only when asked for.

@@ -20,6 +20,11 @@ struct BackendOptions: ParsableArguments {
     }
 }
 
+/// What happens to established connections a change denies (`--established`).
+enum EstablishedMode: String, ExpressibleByArgument, CaseIterable {
+    case keep, recheck
+}
+
 /// `--node` and the backend, shared by the commands that compile rules.
 struct NodeOptions: ParsableArguments {
     @Option(help: "The node whose rules to compute (the pods with this spec.nodeName).")

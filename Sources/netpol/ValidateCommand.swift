@@ -34,7 +34,8 @@ struct ValidateCommand: ReadsClusters {
             the check.
 
             Exit status: 0 all valid, 1 some object is invalid, 2 some input could not \
-            be read, parsed or decoded (also reported, one line each).
+            be read, parsed or decoded (also reported, one line each) or the cluster \
+            could not be listed.
 
             Examples:
               netpol validate -f examples/three-tier

@@ -87,7 +87,9 @@ struct PodLifecycleLabTests {
     func aPolicyChangeCutsOrKeepsEstablishedFlows(backend: Backend, recheck: Bool) async throws {
         try await onAgentThreads {
             var cluster = ConformanceModel.cluster()
-            let (lab, agent) = try await start(cluster, objects: Self.objects(cluster.snapshot), backend: backend, recheck: recheck)
+            // As `netpol agent --established` sets them: only a SYN opens TCP under recheck.
+            let (lab, agent) = try await start(
+                cluster, objects: Self.objects(cluster.snapshot), backend: backend, guards: NodeGuards(synOnlyOpens: recheck), recheck: recheck)
             defer { lab.teardown() }
             try await waitUntil { agent.status.isReady }
             let (xa, xb, yb) = (Self.id("x", "a"), Self.id("x", "b"), Self.id("y", "b"))

@@ -7,8 +7,7 @@ import Testing
 struct LiveCluster {
     let server: FakeAPIServer
     let directory: URL
-    /// Its current context, `fake`, reaches the server with the right token;
-    /// `stranger` presents a token the server refuses.
+    /// Its current context, `fake`, reaches the server with the right token.
     var kubeconfig: String { directory.appendingPathComponent("config").path }
 
     /// A cluster holding the objects of `manifests` (a path under the package root).
@@ -19,34 +18,8 @@ struct LiveCluster {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netpol-live-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let cluster = LiveCluster(server: server, directory: directory)
-        try Data(kubeconfig(server: server.url, authority: server.certificates.authority, token: server.token).utf8)
-            .write(to: URL(fileURLWithPath: cluster.kubeconfig))
+        _ = try cluster.file("config", server.kubeconfig)
         return cluster
-    }
-
-    static func kubeconfig(server: String, authority: String, token: String) -> String {
-        """
-        apiVersion: v1
-        kind: Config
-        current-context: fake
-        clusters:
-        - name: fake
-          cluster:
-            server: \(server)
-            certificate-authority: \(authority)
-        users:
-        - name: fake
-          user:
-            token: \(token)
-        - name: stranger
-          user:
-            token: not-\(token)
-        contexts:
-        - name: fake
-          context: {cluster: fake, user: fake}
-        - name: stranger
-          context: {cluster: fake, user: stranger}
-        """
     }
 
     /// Writes `text` into the cluster's directory and returns its path.
@@ -180,17 +153,18 @@ struct LiveClusterTests {
             let result = try cluster.run(["explain", "--kubeconfig", cluster.kubeconfig, "--from", "shop/web", "--to", "shop/db", "--port", "5432"])
             #expect(result.status == 2)
             #expect(result.errors.contains("netpol: \(cluster.server.url): cannot list Pods: 403 Forbidden: pods is forbidden: "), "\(result.errors)")
-            #expect(result.errors.contains("netpol needs get and list on namespaces, pods and networkpolicies"))
+            #expect(result.errors.contains("netpol needs list on namespaces, pods and networkpolicies"))
             #expect(result.output.isEmpty)
         }
     }
 
     @Test func namesRefusedCredentials() async throws {
         try await LiveCluster.with { cluster in
-            let result = try cluster.run(["validate", "--kubeconfig", cluster.kubeconfig, "--context", "stranger"])
+            let stranger = try cluster.file("stranger", cluster.server.kubeconfig.replacingOccurrences(of: "token: \(cluster.server.token)", with: "token: not-the-token"))
+            let result = try cluster.run(["validate", "--kubeconfig", stranger])
             #expect(result.status == 2)
             #expect(result.errors.contains("cannot list Namespaces: 401 Unauthorized"), "\(result.errors)")
-            #expect(result.errors.contains("does not accept the credentials"))
+            #expect(result.errors.contains("the server refuses the credentials"))
         }
     }
 
@@ -208,6 +182,19 @@ struct LiveClusterTests {
             #expect(fromEnvironment.errors == "netpol: \(cluster.kubeconfig): context \"nowhere\" is not defined\n")
             #expect(cluster.server.requests.isEmpty)
         }
+    }
+
+    /// In a pod (its environment; the service account's files are absent here),
+    /// --live-cluster uses the service account, and --context the kubeconfig.
+    @Test(.enabled(if: !FileManager.default.fileExists(atPath: "/var/run/secrets/kubernetes.io"), "runs in a pod"))
+    func inAPodUsesTheServiceAccount() throws {
+        let pod = ["KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": "6443", "KUBECONFIG": "/nonexistent/config"]
+        let inCluster = try CLIRunner.run(["matrix", "--live-cluster"], environment: pod)
+        #expect(inCluster.status == 2)
+        #expect(inCluster.errors == "netpol: cannot read service-account CA /var/run/secrets/kubernetes.io/serviceaccount/ca.crt\n")
+        let context = try CLIRunner.run(["matrix", "--context", "fake"], environment: pod)
+        #expect(context.status == 2)
+        #expect(context.errors == "netpol: cannot read kubeconfig /nonexistent/config\n")
     }
 
     @Test func withoutFilesOrClusterNamesBoth() throws {

@@ -19,7 +19,7 @@ struct PlanVerdictTests {
             let snapshot = churn.cluster.snapshot
             let engine = Engine(snapshot: snapshot)
             let plans = Dictionary(uniqueKeysWithValues: ClusterChurn.nodes.map { ($0, RuleCompiler.plan(node: $0, snapshot: snapshot)) })
-            let pods = snapshot.pods.filter { !$0.spec.hostNetwork && !$0.status.addresses.isEmpty && $0.metadata.deletionTimestamp == nil && $0.status.phase != "Succeeded" }
+            let pods = snapshot.pods.filter { !$0.spec.hostNetwork && !$0.status.addresses.isEmpty && $0.metadata.deletionTimestamp == nil && !["Succeeded", "Failed"].contains($0.status.phase) }
             for source in pods {
                 for destination in pods where destination.name != source.name || destination.namespace != source.namespace {
                     for (proto, port) in [(PortProtocol.tcp, 80), (.tcp, 443), (.udp, 53)] {
@@ -50,5 +50,31 @@ struct PlanVerdictTests {
         #expect(!plan.allows(PlanConnection(source: outside, destination: unknown, protocol: .udp, port: 80)))
         #expect(plan.allows(PlanConnection(source: known, destination: outside, protocol: .tcp, port: 80)))
         #expect(plan.allows(PlanConnection(source: outside, destination: IPAddress("10.0.2.1")!, protocol: .tcp, port: 80)))
+
+        // A terminating pod still holds its address (and its connections) until it finishes.
+        cluster.update(pod: "a", in: "x") { $0.metadata.deletionTimestamp = "2026-11-30T00:00:00Z" }
+        let draining = RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot, guards: NodeGuards(podRanges: [CIDR("10.0.1.0/24")!]))
+        #expect(draining.allows(PlanConnection(source: known, destination: outside, protocol: .tcp, port: 80)))
+        cluster.update(pod: "a", in: "x") { $0.status.phase = "Succeeded" }
+        let finished = RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot, guards: NodeGuards(podRanges: [CIDR("10.0.1.0/24")!]))
+        #expect(!finished.allows(PlanConnection(source: known, destination: outside, protocol: .tcp, port: 80)))
+    }
+
+    /// Only a difference that can take something away asks for a re-check.
+    @Test func onlyADifferenceThatCanDenyAsksForARecheck() throws {
+        var cluster = ConformanceModel.cluster()
+        cluster.apply(networkPolicy("from-y", in: "x", selecting: .everything, ingress: [.init(from: [.namespaces(.labels(["ns": "y"]))])]))
+        let before = RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot)
+        var widened = cluster
+        widened.relabel(namespace: "z", ["ns": "y"])
+        #expect(!RuleCompiler.plan(node: "node-1", snapshot: widened.snapshot).diff(from: before).mayDeny, "z's pods join a peer set")
+        #expect(RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot).diff(from: RuleCompiler.plan(node: "node-1", snapshot: widened.snapshot)).mayDeny,
+                "z's pods leave it")
+        var isolated = cluster
+        isolated.apply(networkPolicy("deny-z", in: "z", types: [.ingress]))
+        #expect(RuleCompiler.plan(node: "node-1", snapshot: isolated.snapshot).diff(from: before).mayDeny, "z's pods become isolated")
+        var opened = cluster
+        opened.delete(policy: "from-y", in: "x")
+        #expect(!RuleCompiler.plan(node: "node-1", snapshot: opened.snapshot).diff(from: before).mayDeny, "x is no longer isolated")
     }
 }

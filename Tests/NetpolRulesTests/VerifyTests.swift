@@ -286,8 +286,6 @@ struct KernelVerifyTests {
         }
     }
 
-    /// The fake kernel against the real one: the same plans and scripts are
-    /// accepted or refused alike, and verify finds the same drift in both.
     /// The base chain's guards read back as written, on both backends and the
     /// fake, whole and after a pod left the known-pod set.
     @Test func guardsVerifyClean() throws {
@@ -310,6 +308,8 @@ struct KernelVerifyTests {
         }
     }
 
+    /// The fake kernel against the real one: the same plans and scripts are
+    /// accepted or refused alike, and verify finds the same drift in both.
     @Test func theFakeKernelBehavesLikeTheRealOne() throws {
         try withNamespaces { names in
             let real = NetnsRunner(namespace: names[0])

@@ -48,6 +48,11 @@ struct netpol_ct_flow {
     unsigned short original_destination_port;
     unsigned short reply_source_port;
     unsigned short reply_destination_port;
+    /// The kernel's id of the entry (CTA_ID), sent back with a delete.
+    unsigned int id;
+    unsigned char has_id;
+    /// A connection a helper opened for another (it has a master tuple).
+    unsigned char related;
     /// The original tuple's attributes as the kernel sent them: what a delete sends back.
     unsigned short original_tuple_length;
     unsigned char original_tuple[160];
