@@ -12,7 +12,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "netpol-bench",
         abstract: "Measure netpol at a cluster size: parse, matrix, compile, render, kernel apply, incremental updates, memory.",
         usage: """
-            netpol-bench [--size <size>] [--runs <runs>] [--datapath] [--agent]
+            netpol-bench [--size <size>] [--runs <runs>] [--datapath] [--agent] [--decode]
               [--changes <changes>] [--burst <burst>] [--netpol <path>]
               [--output <output>]
             """,
@@ -38,8 +38,14 @@ struct BenchCommand: AsyncParsableCommand {
             second (until the kernel holds the final state, checked by reading \
             the table back), the agent's CPU per change and its peak memory.
 
+            With --decode, manifest decoding alone (bytes to objects, as \
+            `netpol validate -f` reads them) at --size: the cluster as YAML (as \
+            `netpol gen` writes it) and as JSON (one `kind: List`, as `kubectl get \
+            -A -o json` answers), in MB/s.
+
             Examples:
               netpol-bench --size L
+              netpol-bench --decode --size XL --runs 5
               netpol-bench --agent --size L --changes 200
             """)
 
@@ -54,6 +60,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Flag(help: "Measure the agent instead, at --size: the netpol binary (--netpol) against a TLS API server on loopback, programming nftables in a fresh network namespace (root): start to ready, event-to-kernel latency of --changes single changes, a burst of --burst changes in one second, CPU per change, peak memory.")
     var agent = false
+
+    @Flag(help: "Measure manifest decoding instead, at --size: the cluster as YAML and as a JSON List, in MB/s.")
+    var decode = false
 
     @Option(help: "With --agent: how many single changes to time, one at a time.")
     var changes = 1_000
@@ -82,6 +91,10 @@ struct BenchCommand: AsyncParsableCommand {
         if datapath { return try runDatapath() }
         if agent { return try await runAgent() }
         guard let size = BenchmarkSize.named(size) else { return }
+        if decode {
+            let results = try DecodeBenchmark(size: size).run(runs: runs)
+            return show(results, heading: "Manifest decoding, size \(size.name) (medians of \(runs) runs)", size: size, benchmark: "decode")
+        }
         let results = try ScaleBenchmark(size: size).run(runs: runs)
         let cluster = size.generator
         let heading = "Size \(size.name): \(cluster.namespaces) namespaces, \(cluster.pods) pods, \(cluster.policies) policies, "
@@ -113,7 +126,7 @@ struct BenchCommand: AsyncParsableCommand {
             let width = results.map(\.name.count).max() ?? 0
             for result in results {
                 let value = switch result.unit {
-                case "ms", "MiB": String(format: "%.1f", result.value)
+                case "ms", "MiB", "MB", "MB/s": String(format: "%.1f", result.value)
                 case "s": String(format: "%.2f", result.value)
                 default: String(Int(result.value))
                 }
