@@ -12,9 +12,9 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "netpol-bench",
         abstract: "Measure netpol at a cluster size: parse, matrix, compile, render, kernel apply, incremental updates, memory.",
         usage: """
-            netpol-bench [--size <size>] [--runs <runs>] [--datapath] [--agent] [--decode]
+            netpol-bench [--size <size>] [--runs <runs>] [--datapath] [--agent]
               [--changes <changes>] [--burst <burst>] [--netpol <path>]
-              [--output <output>]
+              [--decode] [--output <output>]
             """,
         discussion: """
             Sizes (generated as `netpol gen` would, seed 42):

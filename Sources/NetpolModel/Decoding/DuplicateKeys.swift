@@ -8,8 +8,13 @@ enum DuplicateKeys {
         // Most mappings have a handful of keys: comparing pairs costs less than hashing.
         if keys.count <= 16 {
             var repeated: [Int] = []
-            for first in keys.indices where !repeated.contains(where: { keys[$0] == keys[first] }) {
-                if keys[(first + 1)...].contains(keys[first]) { repeated.append(first) }
+            for first in keys.indices {
+                let key = keys[first]
+                for later in (first + 1)..<keys.endIndex where keys[later] == key {
+                    // Only the first occurrence: an earlier one would already be listed.
+                    if !repeated.contains(where: { keys[$0] == key }) { repeated.append(first) }
+                    break
+                }
             }
             return repeated
         }

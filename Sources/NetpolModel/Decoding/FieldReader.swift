@@ -101,6 +101,7 @@ struct FieldReader {
     func stringMap() throws(ManifestError) -> [String: String] {
         guard case .map(let pairs) = node.value else { throw mismatch(expected: "an object of strings") }
         var result: [String: String] = [:]
+        let path = path
         for (key, value) in pairs {
             let entry = FieldReader(node: value, parentPath: path, step: .key(key), findings: findings)
             if case .null = value.value {

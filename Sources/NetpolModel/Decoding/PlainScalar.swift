@@ -48,6 +48,7 @@ enum PlainScalar {
     }
 
     private static func integer(_ text: String) -> Int? {
+        if let decimal = plainDecimal(text) { return decimal }
         var digits = Substring(text)
         var negative = false
         if let sign = digits.first, sign == "-" || sign == "+" {
@@ -71,6 +72,17 @@ enum PlainScalar {
             magnitude = nil
         }
         return magnitude.map { negative ? -$0 : $0 }
+    }
+
+    /// The common case without a copy: an optional sign, then digits with no
+    /// leading zero (`0777` is octal) and no `_`.
+    private static func plainDecimal(_ text: String) -> Int? {
+        var digits = text.utf8[...]
+        if let sign = digits.first, sign == UInt8(ascii: "-") || sign == UInt8(ascii: "+") { digits = digits.dropFirst() }
+        guard let first = digits.first, first != UInt8(ascii: "0") || digits.count == 1,
+              digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+        else { return nil }
+        return Int(text)
     }
 
     private static func float(_ text: String) -> Double? {
