@@ -159,7 +159,11 @@ struct JSONParser {
             position += 1
             switch byte {
             case UInt8(ascii: "\""):
-                return try text(scalars, beyondASCII: beyondASCII)
+                // Escapes may have written any character: check as if beyond ASCII.
+                let result = scalars.withUnsafeBufferPointer { buffer in
+                    Result { () throws(ManifestError) in try text(buffer, beyondASCII: true) }
+                }
+                return try result.get()
             case UInt8(ascii: "\\"):
                 try escape(into: &scalars)
             default:
@@ -220,9 +224,11 @@ struct JSONParser {
         return code
     }
 
-    private func text(_ utf8: some Collection<UInt8>, beyondASCII: Bool) throws(ManifestError) -> String {
+    /// The string of `utf8`; ASCII (most strings) is valid without a check.
+    private func text(_ utf8: UnsafeBufferPointer<UInt8>, beyondASCII: Bool) throws(ManifestError) -> String {
+        guard beyondASCII else { return String(decoding: utf8, as: UTF8.self) }
         guard let text = String(validating: utf8, as: UTF8.self) else { throw error("not UTF-8 text (binary data?)", code: .notText) }
-        if beyondASCII, dialect == .manifest, text.unicodeScalars.contains(where: Self.yamlReadsOtherwise) {
+        if dialect == .manifest, text.unicodeScalars.contains(where: Self.yamlReadsOtherwise) {
             throw error("a character in a string that YAML reads otherwise (a line break such as U+2028, or a control character)")
         }
         return text

@@ -28,7 +28,11 @@ public struct FieldPath: Hashable, Sendable, CustomStringConvertible {
     }
 
     func appending(step: Step) -> FieldPath {
-        FieldPath(steps: steps + [step])
+        var longer: [Step] = []
+        longer.reserveCapacity(steps.count + 1)
+        longer += steps
+        longer.append(step)
+        return FieldPath(steps: longer)
     }
 
     /// This path with `other` appended, for paths relative to a list item.
