@@ -59,12 +59,13 @@ demo: deps build
 	 elif command -v sudo >/dev/null; then sudo sh scripts/demo-agent.sh $(NETPOL) $(LAB_EXAMPLE); \
 	 else echo "netpol agent needs root: run 'make demo' as root"; exit 2; fi
 
-## bench: netpol-bench, the benchmark suite, in a release build (kernel parts need root): every size, then the datapath, then the agent.
+## bench: netpol-bench, the benchmark suite, in a release build (kernel parts need root): every size, manifest decoding, the datapath, then the agent.
 BENCH_SIZES ?= S M L XL
 bench: deps
 	$(SWIFT) build -c release --product netpol-bench
 	$(SWIFT) build -c release --product netpol
 	@for size in $(BENCH_SIZES); do .build/release/netpol-bench --size $$size || exit 1; echo; done
+	.build/release/netpol-bench --decode --size L --runs 5
 	.build/release/netpol-bench --datapath
 	.build/release/netpol-bench --agent --size M
 	.build/release/netpol-bench --agent --size L --changes 200

@@ -14,7 +14,7 @@ struct BenchCommand: AsyncParsableCommand {
         usage: """
             netpol-bench [--size <size>] [--runs <runs>] [--datapath] [--agent]
               [--changes <changes>] [--burst <burst>] [--netpol <path>]
-              [--recheck] [--flows <flows>] [--output <output>]
+              [--recheck] [--flows <flows>] [--decode] [--output <output>]
             """,
         discussion: """
             Sizes (generated as `netpol gen` would, seed 42):
@@ -38,8 +38,14 @@ struct BenchCommand: AsyncParsableCommand {
             second (until the kernel holds the final state, checked by reading \
             the table back), the agent's CPU per change and its peak memory.
 
+            With --decode, manifest decoding alone (bytes to objects, as \
+            `netpol validate -f` reads them) at --size: the cluster as YAML (as \
+            `netpol gen` writes it) and as JSON (one `kind: List`, as `kubectl get \
+            -A -o json` answers), in MB/s.
+
             Examples:
               netpol-bench --size L
+              netpol-bench --decode --size XL --runs 5
               netpol-bench --agent --size L --changes 200
             """)
 
@@ -60,6 +66,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(help: "With --recheck: how many tracked flows the node has.")
     var flows = 10_000
+
+    @Flag(help: "Measure manifest decoding instead, at --size: the cluster as YAML and as a JSON List, in MB/s.")
+    var decode = false
 
     @Option(help: "With --agent: how many single changes to time, one at a time.")
     var changes = 1_000
@@ -90,6 +99,10 @@ struct BenchCommand: AsyncParsableCommand {
         if agent { return try await runAgent() }
         if recheck { return try runRecheck() }
         guard let size = BenchmarkSize.named(size) else { return }
+        if decode {
+            let results = try DecodeBenchmark(size: size).run(runs: runs)
+            return show(results, heading: "Manifest decoding, size \(size.name) (medians of \(runs) runs)", size: size, benchmark: "decode")
+        }
         let results = try ScaleBenchmark(size: size).run(runs: runs)
         let cluster = size.generator
         let heading = "Size \(size.name): \(cluster.namespaces) namespaces, \(cluster.pods) pods, \(cluster.policies) policies, "
@@ -121,7 +134,7 @@ struct BenchCommand: AsyncParsableCommand {
             let width = results.map(\.name.count).max() ?? 0
             for result in results {
                 let value = switch result.unit {
-                case "ms", "MiB": String(format: "%.1f", result.value)
+                case "ms", "MiB", "MB", "MB/s": String(format: "%.1f", result.value)
                 case "s": String(format: "%.2f", result.value)
                 default: String(Int(result.value))
                 }

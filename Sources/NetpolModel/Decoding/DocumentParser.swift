@@ -1,8 +1,12 @@
 import Foundation
-import Yams
 
 /// Splits a YAML or JSON text into documents (`---` separated) and parses each
-/// into a `ManifestNode` tree. JSON is read by the same parser: it is YAML.
+/// into a `ManifestNode` tree.
+///
+/// A text that starts like JSON (`{` or `[`) is read by `JSONParser`, many
+/// times faster than YAML; when that parser refuses it (invalid JSON, more than
+/// one document, or JSON that YAML would read otherwise), the YAML reader
+/// reads it, so that every text reads, and fails, exactly as YAML.
 ///
 /// Nesting deeper than libyaml's limit (1,000 levels) and alias bombs are errors,
 /// not crashes; invalid UTF-8 is rejected before parsing.
@@ -13,64 +17,52 @@ enum DocumentParser {
         var root: ManifestNode?
     }
 
+    /// The documents of one text, and how they were read.
+    struct Parsed {
+        var documents: [Document]
+        /// Why the JSON parser handed a JSON-looking text to the YAML reader;
+        /// nil when the text was read by the reader its first byte chose.
+        var jsonRefusal: ManifestError?
+    }
+
     /// Parses every document of `data`. Throws at the first syntax error, naming the
     /// document it is in.
     static func documents(in data: Data) throws(ManifestError) -> [Document] {
-        guard let text = String(validating: data, as: UTF8.self) else {
-            throw ManifestError(.notText, "not UTF-8 text (binary data?)")
-        }
-        if let zero = text.utf8.firstIndex(of: 0) {
-            let line = text.utf8[..<zero].lazy.filter { $0 == UInt8(ascii: "\n") }.count + 1
-            throw ManifestError(.notText, "contains a NUL byte (binary data?)", line: line)
-        }
-        let parser: Parser
-        do {
-            parser = try Parser(yaml: text, resolver: .basic)
-        } catch {
-            throw syntaxError(error, text: text, document: 1)
-        }
-        var documents: [Document] = []
-        var converter = NodeConverter(sourceBytes: data.count)
-        while true {
-            let number = documents.count + 1
-            let root: Node?
-            do {
-                root = try parser.nextRoot()
-            } catch {
-                throw syntaxError(error, text: text, document: number)
-            }
-            guard let root else { break }
-            do {
-                documents.append(Document(number: number, root: try converter.convert(root)))
-            } catch var failure {
-                failure.document = number
-                throw failure
-            }
-        }
-        return documents.map { document in
-            // An empty document (`---` followed by nothing) parses as a null scalar.
-            guard let root = document.root, case .null = root.value else { return document }
-            return Document(number: document.number, root: nil)
-        }
+        try parse(data).documents
     }
 
-    private static func syntaxError(_ error: Error, text: String, document: Int) -> ManifestError {
-        guard let yamlError = error as? YamlError else {
-            return ManifestError(.syntax, "\(error)", document: document)
+    /// Parses every document of `data`, saying whether JSON took the slow path.
+    static func parse(_ data: Data) throws(ManifestError) -> Parsed {
+        let result = data.withUnsafeBytes { raw in
+            Result { () throws(ManifestError) in try parse(raw.bindMemory(to: UInt8.self)) }
         }
-        switch yamlError {
-        case .scanner(let context, let problem, let mark, _),
-             .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
-            let prefix = context.map { "\($0.text): " } ?? ""
-            return ManifestError(.syntax, "invalid YAML: \(prefix)\(problem) at column \(mark.column)", document: document, line: mark.line)
-        case .reader(let problem, let offset, _, _):
-            let line = offset.map { offset in text.utf8.prefix(offset).lazy.filter { $0 == UInt8(ascii: "\n") }.count + 1 }
-            return ManifestError(.notText, "cannot read text: \(problem)", document: document, line: line)
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            return ManifestError(.syntax, "duplicate keys in one mapping: \(duplicates.joined(separator: ", "))", document: document, line: context.mark.line)
-        default:
-            return ManifestError(.syntax, "invalid YAML: \(yamlError)", document: document)
+        return try result.get()
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(ManifestError) -> Parsed {
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw ManifestError(.notText, "not UTF-8 text (binary data?)")
         }
+        if let zero = bytes.firstIndex(of: 0) {
+            let line = bytes[..<zero].lazy.filter { $0 == UInt8(ascii: "\n") }.count + 1
+            throw ManifestError(.notText, "contains a NUL byte (binary data?)", line: line)
+        }
+        var refusal: ManifestError?
+        if startsLikeJSON(bytes) {
+            do {
+                return Parsed(documents: [Document(number: 1, root: try JSONParser.parse(bytes, dialect: .manifest))], jsonRefusal: nil)
+            } catch {
+                refusal = error
+            }
+        }
+        return Parsed(documents: try YAMLReader(input: bytes).documents(), jsonRefusal: refusal)
+    }
+
+    /// Whether the first byte after blanks opens a JSON object or array.
+    private static func startsLikeJSON(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let first = bytes.first { byte in
+            byte != UInt8(ascii: " ") && byte != UInt8(ascii: "\t") && byte != UInt8(ascii: "\r") && byte != UInt8(ascii: "\n")
+        }
+        return first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
     }
 }

@@ -3,7 +3,28 @@
 /// 32-bit field rejects what does not fit. Every failure names the field and line.
 struct FieldReader {
     let node: ManifestNode
-    let path: FieldPath
+    /// Where the node sits, kept as its parent's path and its own step and
+    /// joined only when asked (an error, a nested object or list), so that
+    /// reading a scalar field allocates no path.
+    private let parentPath: FieldPath
+    private let step: FieldPath.Step?
+    /// Where to note retyped scalars that decoding accepts; nil when nobody asks.
+    fileprivate let findings: DecodingFindings?
+
+    init(node: ManifestNode, path: FieldPath) {
+        self.init(node: node, parentPath: path, step: nil, findings: nil)
+    }
+
+    fileprivate init(node: ManifestNode, parentPath: FieldPath, step: FieldPath.Step?, findings: DecodingFindings?) {
+        self.node = node
+        self.parentPath = parentPath
+        self.step = step
+        self.findings = findings
+    }
+
+    var path: FieldPath {
+        step.map { parentPath.appending(step: $0) } ?? parentPath
+    }
 
     func failure(_ message: String) -> ManifestError {
         ManifestError(.decoding, message, path: path, line: node.line)
@@ -47,15 +68,20 @@ struct FieldReader {
         return number
     }
 
+    /// A port number or name. A plain YAML number written otherwise than its
+    /// value (`0777` is 511, `0x50` is 80) is noted as retyped.
     func intOrString() throws(ManifestError) -> IntOrString {
         if case .string(let text) = node.value { return .string(text) }
         guard case .int = node.value else { throw mismatch(expected: "a port number or name") }
-        return .int(try int32())
+        let number = try int32()
+        if let written = node.retypedText, written != String(number) { noteRetyped() }
+        return .int(number)
     }
 
     func list() throws(ManifestError) -> [FieldReader] {
         guard case .list(let items) = node.value else { throw mismatch(expected: "a list") }
-        return items.enumerated().map { FieldReader(node: $1, path: path.index($0)) }
+        let path = path
+        return items.enumerated().map { FieldReader(node: $1, parentPath: path, step: .index($0), findings: findings) }
     }
 
     func list<T>(_ element: (FieldReader) throws(ManifestError) -> T) throws(ManifestError) -> [T] {
@@ -66,43 +92,80 @@ struct FieldReader {
 
     func object() throws(ManifestError) -> ObjectReader {
         guard case .map(let pairs) = node.value else { throw mismatch(expected: "an object") }
-        return ObjectReader(pairs: pairs, path: path)
+        return ObjectReader(pairs: pairs, path: path, findings: findings)
     }
 
-    /// A `map[string]string` such as labels: every value must be a string.
+    /// A `map[string]string` such as labels: every value must be a string. A
+    /// null value is left out, as Go leaves it out; written as a plain `~`,
+    /// `null` or nothing, it is noted as retyped.
     func stringMap() throws(ManifestError) -> [String: String] {
         guard case .map(let pairs) = node.value else { throw mismatch(expected: "an object of strings") }
         var result: [String: String] = [:]
+        let path = path
         for (key, value) in pairs {
-            if case .null = value.value { continue }
-            result[key] = try FieldReader(node: value, path: path.child(key)).string()
+            let entry = FieldReader(node: value, parentPath: path, step: .key(key), findings: findings)
+            if case .null = value.value {
+                entry.noteRetyped()
+                continue
+            }
+            result[key] = try entry.string()
         }
         return result
     }
+
+    /// Notes this node as a retyped scalar, if YAML retyped it and someone asks.
+    fileprivate func noteRetyped() {
+        guard let findings, let written = node.retypedText else { return }
+        findings.retypedScalars.append(RetypedScalar(path: path, text: written, readAs: node.reading, line: node.line))
+    }
 }
 
-/// The fields of one JSON object. Remembers which keys were read, so that strict
-/// decoding can report the ones no reader asked for (typos such as `podSelecter`).
+/// The fields of one JSON object. Strict decoding asks which keys no reader
+/// asked for (typos such as `podSelecter`).
 struct ObjectReader {
-    private var fields: [String: ManifestNode] = [:]
-    private let keys: [String]
+    private let pairs: [(key: String, value: ManifestNode)]
     let path: FieldPath
+    private let findings: DecodingFindings?
 
-    init(pairs: [(key: String, value: ManifestNode)], path: FieldPath) {
+    init(pairs: [(key: String, value: ManifestNode)], path: FieldPath, findings: DecodingFindings? = nil) {
+        self.pairs = pairs
         self.path = path
-        self.keys = pairs.map(\.key)
-        for (key, value) in pairs { fields[key] = value }
+        self.findings = findings
+    }
+
+    /// This object, noting retyped scalars that decoding accepts in `findings`.
+    func noting(into findings: DecodingFindings) -> ObjectReader {
+        ObjectReader(pairs: pairs, path: path, findings: findings)
     }
 
     /// The field, or nil when it is absent or `null`.
     func field(_ key: String) -> FieldReader? {
-        guard let node = fields[key] else { return nil }
-        if case .null = node.value { return nil }
-        return FieldReader(node: node, path: path.child(key))
+        guard let reader = present(key) else { return nil }
+        if case .null = reader.node.value { return nil }
+        return reader
     }
 
+    /// The field as written, `null` included. A repeated key (JSON from the API
+    /// may repeat one; YAML refuses it) reads as its last value.
+    private func present(_ key: String) -> FieldReader? {
+        guard let index = pairs.lastIndex(where: { $0.key == key }) else { return nil }
+        return FieldReader(node: pairs[index].value, parentPath: path, step: .key(key), findings: findings)
+    }
+
+    /// A string field; absent or `null` is "". A plain `~`, `null` or empty
+    /// scalar is noted as retyped: YAML read as absent what may have been meant as text.
     func string(_ key: String) throws(ManifestError) -> String {
-        try field(key)?.string() ?? ""
+        try optionalString(key) ?? ""
+    }
+
+    /// A string field that may be absent (nil), noted as `string(_:)` notes it.
+    func optionalString(_ key: String) throws(ManifestError) -> String? {
+        guard let reader = present(key) else { return nil }
+        if case .null = reader.node.value {
+            reader.noteRetyped()
+            return nil
+        }
+        return try reader.string()
     }
 
     func stringMap(_ key: String) throws(ManifestError) -> [String: String] {
@@ -115,6 +178,43 @@ struct ObjectReader {
 
     /// Keys present here that are not in `known`, as paths, in document order.
     func unknownFields(known: Set<String>) -> [FieldPath] {
-        keys.filter { !known.contains($0) }.map { path.child($0) }
+        pairs.filter { !known.contains($0.key) }.map { path.child($0.key) }
+    }
+}
+
+/// What decoding one object finds beyond the object itself: fields strict
+/// decoding does not know, and scalars YAML retyped.
+final class DecodingFindings {
+    var unknownFields: [FieldPath] = []
+    var retypedScalars: [RetypedScalar] = []
+}
+
+/// A plain (unquoted) YAML scalar in a field that holds text, which YAML 1.1
+/// read as something else and decoding accepted as that: `tier: ~` in labels or
+/// matchLabels (null: the entry is dropped), `namespace: null` (absent, so
+/// `default`), `port: 0777` (the number 511). A retyped scalar that decoding
+/// refuses (`enabled: yes` as a label value) is an error instead, whose message
+/// ends "quote it to keep it text". JSON never retypes: its `null` and numbers
+/// are what they say.
+public struct RetypedScalar: Hashable, Sendable, CustomStringConvertible {
+    /// Path from the object's root, as in `LoadedObject.unknownFields`.
+    public var path: FieldPath
+    /// The scalar as written: `~`, `0777`, or "" for nothing at all.
+    public var text: String
+    /// What YAML 1.1 read it as: `null`, `511`.
+    public var readAs: String
+    /// 1-based line in the file.
+    public var line: Int?
+
+    public init(path: FieldPath, text: String, readAs: String, line: Int? = nil) {
+        self.path = path
+        self.text = text
+        self.readAs = readAs
+        self.line = line
+    }
+
+    /// `spec.podSelector.matchLabels.tier: ~ reads as null (line 9)`.
+    public var description: String {
+        "\(path): \(text.isEmpty ? "(nothing)" : text) reads as \(readAs)" + (line.map { " (line \($0))" } ?? "")
     }
 }

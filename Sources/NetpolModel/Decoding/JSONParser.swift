@@ -1,35 +1,61 @@
 import Foundation
 
-/// Parses JSON, what the API server answers with, straight into a
-/// `ManifestNode` tree, over UTF-8 bytes.
+/// Parses JSON straight into a `ManifestNode` tree, over UTF-8 bytes: the API
+/// server's answers, and manifest files that are JSON.
 ///
-/// JSON is YAML too, and manifests go through the YAML parser; but a list of
-/// 10,000 pods takes the YAML parser seconds and this one a small fraction of
-/// that, which is most of an agent's start-up. Types come out as the YAML path
-/// gives them for JSON input: quoted text is a string, numbers without a
-/// fraction or exponent are integers.
+/// JSON is YAML too, and the YAML reader reads it; but a list of 10,000 pods
+/// takes the YAML reader many times longer than this parser. Types come out as
+/// the YAML reader gives them for JSON input: quoted text is a string, numbers
+/// without a fraction or exponent are integers.
 struct JSONParser {
+    /// What is being read, which decides what is refused.
+    enum Dialect {
+        /// An API server's answer: any JSON.
+        case api
+        /// A manifest file, which the YAML reader would read otherwise. Refused
+        /// besides invalid JSON, so that the caller hands the file to the YAML
+        /// reader and gets exactly its reading and its errors: JSON that YAML
+        /// reads differently or refuses (duplicate keys, UTF-16 surrogate
+        /// escapes, U+2028 and other YAML line breaks or control characters in
+        /// strings, a key whose `:` is a line or 1,000 bytes away, tabs outside
+        /// the root value, nesting deeper than 200 levels).
+        case manifest
+    }
+
     /// Deeper nesting is refused, as the YAML path refuses it: no real object comes close.
     static let maximumDepth = 1_000
+    /// A manifest nested deeper goes to the YAML reader, whose own limit (near
+    /// 1,000 levels, counted its way) then decides.
+    static let maximumManifestDepth = 200
 
-    private let bytes: [UInt8]
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private let dialect: Dialect
     private var position = 0
     private var line = 1
     private var depth = 0
 
-    /// The single JSON value in `data`.
+    /// The single JSON value of an API answer.
     static func parse(_ data: Data) throws(ManifestError) -> ManifestNode {
-        var parser = JSONParser(bytes: [UInt8](data))
-        parser.skipWhitespace()
-        guard parser.position < parser.bytes.count else { throw ManifestError(.empty, "empty answer") }
+        let result = data.withUnsafeBytes { raw in
+            Result { () throws(ManifestError) in try parse(raw.bindMemory(to: UInt8.self), dialect: .api) }
+        }
+        return try result.get()
+    }
+
+    /// The single JSON value in `bytes`.
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, dialect: Dialect) throws(ManifestError) -> ManifestNode {
+        var parser = JSONParser(bytes: bytes, dialect: dialect)
+        try parser.skipWhitespace(outsideTheRoot: true)
+        guard parser.position < bytes.count else { throw ManifestError(.empty, "empty answer") }
         let value = try parser.value()
-        parser.skipWhitespace()
-        guard parser.position == parser.bytes.count else { throw parser.error("text after the JSON value") }
+        try parser.skipWhitespace(outsideTheRoot: true)
+        guard parser.position == bytes.count else { throw parser.error("text after the JSON value") }
         return value
     }
 
-    private init(bytes: [UInt8]) {
+    private init(bytes: UnsafeBufferPointer<UInt8>, dialect: Dialect) {
         self.bytes = bytes
+        self.dialect = dialect
     }
 
     private mutating func value() throws(ManifestError) -> ManifestNode {
@@ -52,22 +78,30 @@ struct JSONParser {
         defer { depth -= 1 }
         position += 1
         var pairs: [(key: String, value: ManifestNode)] = []
-        skipWhitespace()
+        try skipWhitespace()
         if peek() == UInt8(ascii: "}") {
             position += 1
             return .map(pairs)
         }
         while true {
-            skipWhitespace()
+            try skipWhitespace()
             guard peek() == UInt8(ascii: "\"") else { throw error("expected a quoted key") }
+            let keyStart = (position, line)
             let key = try string()
-            skipWhitespace()
+            try skipWhitespace()
             try expect(UInt8(ascii: ":"))
-            skipWhitespace()
+            if dialect == .manifest, line != keyStart.1 || position - keyStart.0 > 1_000 {
+                throw error("a key and its ':' on different lines or 1,000 bytes apart (YAML reads that otherwise)")
+            }
+            try skipWhitespace()
             pairs.append((key, try value()))
-            skipWhitespace()
-            if try endOfContainer(UInt8(ascii: "}")) { return .map(pairs) }
+            try skipWhitespace()
+            if try endOfContainer(UInt8(ascii: "}")) { break }
         }
+        if dialect == .manifest, let repeated = DuplicateKeys.firstOccurrences(pairs.lazy.map(\.key)).first {
+            throw error("duplicate key \(goQuoted(pairs[repeated].key))")
+        }
+        return .map(pairs)
     }
 
     private mutating func list() throws(ManifestError) -> ManifestNode.Value {
@@ -75,15 +109,15 @@ struct JSONParser {
         defer { depth -= 1 }
         position += 1
         var items: [ManifestNode] = []
-        skipWhitespace()
+        try skipWhitespace()
         if peek() == UInt8(ascii: "]") {
             position += 1
             return .list(items)
         }
         while true {
-            skipWhitespace()
+            try skipWhitespace()
             items.append(try value())
-            skipWhitespace()
+            try skipWhitespace()
             if try endOfContainer(UInt8(ascii: "]")) { return .list(items) }
         }
     }
@@ -99,21 +133,24 @@ struct JSONParser {
 
     private mutating func enter() throws(ManifestError) {
         depth += 1
-        guard depth <= Self.maximumDepth else { throw error("nesting deeper than \(Self.maximumDepth) levels") }
+        let limit = dialect == .manifest ? Self.maximumManifestDepth : Self.maximumDepth
+        guard depth <= limit else { throw error("nesting deeper than \(limit) levels") }
     }
 
     private mutating func string() throws(ManifestError) -> String {
         position += 1
         let start = position
+        var beyondASCII = false
         // Most strings have no escapes: one pass to find the end, one copy.
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 defer { position += 1 }
-                return try text(bytes[start..<position])
+                return try text(UnsafeBufferPointer(rebasing: bytes[start..<position]), beyondASCII: beyondASCII)
             }
             if byte == UInt8(ascii: "\\") { break }
-            if byte < 0x20 { throw error("a control character inside a string") }
+            try check(byte)
+            beyondASCII = beyondASCII || byte >= 0x80
             position += 1
         }
         var scalars = Array(bytes[start..<position])
@@ -122,32 +159,48 @@ struct JSONParser {
             position += 1
             switch byte {
             case UInt8(ascii: "\""):
-                return try text(scalars[...])
+                // Escapes may have written any character: check as if beyond ASCII.
+                let result = scalars.withUnsafeBufferPointer { buffer in
+                    Result { () throws(ManifestError) in try text(buffer, beyondASCII: true) }
+                }
+                return try result.get()
             case UInt8(ascii: "\\"):
                 try escape(into: &scalars)
-            case ..<0x20:
-                throw error("a control character inside a string")
             default:
+                try check(byte)
+                beyondASCII = beyondASCII || byte >= 0x80
                 scalars.append(byte)
             }
         }
         throw error("a string that never ends")
     }
 
+    /// A byte inside a string: no control characters (and, for YAML, no DEL).
+    private func check(_ byte: UInt8) throws(ManifestError) {
+        if byte < 0x20 { throw error("a control character inside a string") }
+        if byte == 0x7F, dialect == .manifest { throw error("a DEL character inside a string (YAML refuses it)") }
+    }
+
     private mutating func escape(into output: inout [UInt8]) throws(ManifestError) {
         guard let byte = peek() else { throw error("a string that never ends") }
         position += 1
-        let simple: [UInt8: UInt8] = [
-            UInt8(ascii: "\""): 0x22, UInt8(ascii: "\\"): 0x5C, UInt8(ascii: "/"): 0x2F, UInt8(ascii: "b"): 0x08,
-            UInt8(ascii: "f"): 0x0C, UInt8(ascii: "n"): 0x0A, UInt8(ascii: "r"): 0x0D, UInt8(ascii: "t"): 0x09,
-        ]
-        if let plain = simple[byte] {
-            output.append(plain)
-            return
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): output.append(byte)
+        case UInt8(ascii: "b"): output.append(0x08)
+        case UInt8(ascii: "f"): output.append(0x0C)
+        case UInt8(ascii: "n"): output.append(0x0A)
+        case UInt8(ascii: "r"): output.append(0x0D)
+        case UInt8(ascii: "t"): output.append(0x09)
+        case UInt8(ascii: "u"): try unicodeEscape(into: &output)
+        default: throw error("unknown escape \\\(Self.show(byte))")
         }
-        guard byte == UInt8(ascii: "u") else { throw error("unknown escape \\\(Self.show(byte))") }
+    }
+
+    private mutating func unicodeEscape(into output: inout [UInt8]) throws(ManifestError) {
         var code = try hex4()
         if (0xD800..<0xDC00).contains(code) {
+            // libyaml refuses surrogate escapes: leave such a file to it.
+            if dialect == .manifest { throw error("a UTF-16 surrogate escape (YAML refuses it)") }
             // A UTF-16 surrogate pair: \uD83D\uDE00.
             guard peek() == UInt8(ascii: "\\"), position + 1 < bytes.count, bytes[position + 1] == UInt8(ascii: "u") else {
                 throw error("a lone UTF-16 surrogate")
@@ -158,49 +211,91 @@ struct JSONParser {
             code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
         }
         guard let scalar = Unicode.Scalar(code) else { throw error("a lone UTF-16 surrogate") }
-        output.append(contentsOf: Array(String(Character(scalar)).utf8))
+        output.append(contentsOf: String(scalar).utf8)
     }
 
     private mutating func hex4() throws(ManifestError) -> UInt32 {
-        guard position + 4 <= bytes.count, let code = UInt32(String(decoding: bytes[position..<position + 4], as: UTF8.self), radix: 16) else {
+        guard position + 4 <= bytes.count,
+              let code = UInt32(String(decoding: UnsafeBufferPointer(rebasing: bytes[position..<position + 4]), as: UTF8.self), radix: 16)
+        else {
             throw error("\\u must be followed by four hex digits")
         }
         position += 4
         return code
     }
 
-    private func text(_ utf8: ArraySlice<UInt8>) throws(ManifestError) -> String {
+    /// The string of `utf8`; ASCII (most strings) is valid without a check.
+    private func text(_ utf8: UnsafeBufferPointer<UInt8>, beyondASCII: Bool) throws(ManifestError) -> String {
+        guard beyondASCII else { return String(decoding: utf8, as: UTF8.self) }
         guard let text = String(validating: utf8, as: UTF8.self) else { throw error("not UTF-8 text (binary data?)", code: .notText) }
+        if dialect == .manifest, text.unicodeScalars.contains(where: Self.yamlReadsOtherwise) {
+            throw error("a character in a string that YAML reads otherwise (a line break such as U+2028, or a control character)")
+        }
         return text
     }
 
-    private mutating func number() throws(ManifestError) -> ManifestNode.Value {
-        let start = position
-        var integral = true
-        while let byte = peek() {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"):
-                position += 1
-            case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"):
-                integral = false
-                position += 1
-            default:
-                return try numberValue(start, integral)
-            }
-        }
-        return try numberValue(start, integral)
+    /// Characters libyaml refuses (C1 controls, U+FFFE, U+FFFF) or folds as line
+    /// breaks inside a quoted scalar (U+0085, U+2028, U+2029).
+    private static func yamlReadsOtherwise(_ scalar: Unicode.Scalar) -> Bool {
+        (0x80...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
+            || scalar.value == 0xFFFE || scalar.value == 0xFFFF
     }
 
-    private func numberValue(_ start: Int, _ integral: Bool) throws(ManifestError) -> ManifestNode.Value {
-        let text = String(decoding: bytes[start..<position], as: UTF8.self)
+    /// A number as RFC 8259 spells it: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+    private mutating func number() throws(ManifestError) -> ManifestNode.Value {
+        let start = position
+        while let byte = peek(), Self.isNumberByte(byte) { position += 1 }
+        let token = UnsafeBufferPointer(rebasing: bytes[start..<position])
+        guard let integral = Self.numberShape(token) else {
+            throw error("not a number: \(String(decoding: token, as: UTF8.self))")
+        }
+        let text = String(decoding: token, as: UTF8.self)
         if integral, let number = Int(text) { return .int(number) }
         guard let number = Double(text) else { throw error("not a number: \(text)") }
         return .float(number)
     }
 
-    private mutating func literal(_ word: String) throws(ManifestError) {
-        let count = word.utf8.count
-        guard position + count <= bytes.count, bytes[position..<position + count].elementsEqual(word.utf8) else {
+    private static func isNumberByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Whether `token` is a JSON number, and if so whether it is whole
+    /// (no fraction, no exponent); nil when it is not a number.
+    private static func numberShape(_ token: UnsafeBufferPointer<UInt8>) -> Bool? {
+        var index = 0
+        func digits() -> Int {
+            let start = index
+            while index < token.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(token[index]) { index += 1 }
+            return index - start
+        }
+        if index < token.count, token[index] == UInt8(ascii: "-") { index += 1 }
+        let leadingZero = index < token.count && token[index] == UInt8(ascii: "0")
+        let whole = digits()
+        guard whole > 0, !leadingZero || whole == 1 else { return nil }
+        var integral = true
+        if index < token.count, token[index] == UInt8(ascii: ".") {
+            index += 1
+            guard digits() > 0 else { return nil }
+            integral = false
+        }
+        if index < token.count, token[index] == UInt8(ascii: "e") || token[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < token.count, token[index] == UInt8(ascii: "+") || token[index] == UInt8(ascii: "-") { index += 1 }
+            guard digits() > 0 else { return nil }
+            integral = false
+        }
+        return index == token.count ? integral : nil
+    }
+
+    private mutating func literal(_ word: StaticString) throws(ManifestError) {
+        let count = word.utf8CodeUnitCount
+        let expected = UnsafeBufferPointer(start: word.utf8Start, count: count)
+        guard position + count <= bytes.count, bytes[position..<position + count].elementsEqual(expected) else {
             throw error("expected \(word)")
         }
         position += count
@@ -215,12 +310,21 @@ struct JSONParser {
         position < bytes.count ? bytes[position] : nil
     }
 
-    private mutating func skipWhitespace() {
+    /// Skips JSON whitespace, counting lines as YAML does (`\r\n`, `\n` or a lone
+    /// `\r`). A manifest refuses tabs outside its root value, where YAML refuses them.
+    private mutating func skipWhitespace(outsideTheRoot: Bool = false) throws(ManifestError) {
         while position < bytes.count {
             switch bytes[position] {
-            case UInt8(ascii: "\n"): line += 1
-            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"): break
-            default: return
+            case UInt8(ascii: "\n"):
+                line += 1
+            case UInt8(ascii: "\r"):
+                if position + 1 == bytes.count || bytes[position + 1] != UInt8(ascii: "\n") { line += 1 }
+            case UInt8(ascii: "\t"):
+                if outsideTheRoot, dialect == .manifest { throw error("a tab outside the root value (YAML refuses it)") }
+            case UInt8(ascii: " "):
+                break
+            default:
+                return
             }
             position += 1
         }

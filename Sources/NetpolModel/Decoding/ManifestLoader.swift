@@ -11,6 +11,10 @@ public struct LoadedObject: Hashable, Sendable {
     public var pathInDocument: FieldPath
     /// Fields the API does not define, found by strict decoding (NetworkPolicy only).
     public var unknownFields: [FieldPath]
+    /// Plain YAML scalars in text fields that YAML 1.1 read as something else
+    /// and decoding accepted (`tier: ~` drops a label, `port: 0777` is 511),
+    /// in document order; see `RetypedScalar`.
+    public var retypedScalars: [RetypedScalar] = []
 
     /// `FILE:DOC`, the prefix of every message about this object.
     public var location: String { "\(file):\(document)" }
@@ -24,6 +28,11 @@ public struct ManifestSet: Sendable {
     public var errors: [ManifestError] = []
     /// The files read, in order.
     public var files: [String] = []
+    /// Files that start like JSON but that the JSON parser handed to the YAML
+    /// reader (several documents, comments, or JSON that YAML reads otherwise,
+    /// such as a duplicate key): read as YAML reads them, at YAML's speed. Each
+    /// names the file and what the JSON parser met, and where.
+    public var jsonFallbacks: [ManifestError] = []
 
     public init() {}
 }
@@ -61,7 +70,12 @@ public enum ManifestLoader {
         set.files.append(file)
         let documents: [DocumentParser.Document]
         do {
-            documents = try DocumentParser.documents(in: data)
+            let parsed = try DocumentParser.parse(data)
+            if var refusal = parsed.jsonRefusal {
+                refusal.file = file
+                set.jsonFallbacks.append(refusal)
+            }
+            documents = parsed.documents
         } catch var failure {
             failure.file = file
             set.errors.append(failure)
@@ -78,7 +92,8 @@ public enum ManifestLoader {
                 case .success(let decoded):
                     set.objects.append(LoadedObject(
                         object: decoded.object, file: file, document: document.number,
-                        pathInDocument: decoded.pathInDocument, unknownFields: decoded.unknownFields))
+                        pathInDocument: decoded.pathInDocument, unknownFields: decoded.unknownFields,
+                        retypedScalars: decoded.retypedScalars))
                 case .failure(var failure):
                     failure.file = file
                     failure.document = document.number

@@ -6,21 +6,18 @@
 /// field the API does not have is reported, because a misspelt `podSelector`
 /// would otherwise silently select every pod.
 struct ObjectDecoder {
-    /// A decoded object with the fields strict decoding did not recognise
-    /// (paths relative to the object).
+    /// A decoded object with the fields strict decoding did not recognise and
+    /// the scalars YAML retyped (paths relative to the object).
     struct Decoded {
         var object: KubeObject
         var unknownFields: [FieldPath]
+        var retypedScalars: [RetypedScalar]
         /// Path of the object inside its document: root, or `items[N]`.
         var pathInDocument: FieldPath
     }
 
-    /// Collects strict-decoding findings while the readers below walk the object.
-    private final class UnknownFields {
-        var paths: [FieldPath] = []
-    }
-
-    private let unknown = UnknownFields()
+    /// Collects what the readers below find while they walk the object.
+    private let findings = DecodingFindings()
 
     /// Every object of interest in one document, in document order. A List item
     /// that fails to decode is one failure; the other items are still returned.
@@ -54,15 +51,16 @@ struct ObjectDecoder {
             namespace: written.isEmpty && kind != "Namespace" ? "default" : written,
             name: (try? metadata?.string("name")) ?? "")
         let decoder = ObjectDecoder()
+        let fields = fields.noting(into: decoder.findings)
         do throws(ManifestError) {
+            let object: KubeObject
             switch (kind, apiVersion) {
             case ("Namespace", "v1"):
-                return Decoded(object: .namespace(try decoder.namespace(fields)), unknownFields: [], pathInDocument: .root)
+                object = .namespace(try decoder.namespace(fields))
             case ("Pod", "v1"):
-                return Decoded(object: .pod(try decoder.pod(fields)), unknownFields: [], pathInDocument: .root)
+                object = .pod(try decoder.pod(fields))
             case ("NetworkPolicy", "networking.k8s.io/v1"):
-                let policy = try decoder.networkPolicy(fields)
-                return Decoded(object: .networkPolicy(policy), unknownFields: decoder.unknown.paths, pathInDocument: .root)
+                object = .networkPolicy(try decoder.networkPolicy(fields))
             case ("NetworkPolicy", let version) where version.hasPrefix("networking.k8s.io/") || version.hasPrefix("extensions/"):
                 throw ManifestError(.unsupportedVersion, "\(goQuoted(version)) is not read by netpol; use networking.k8s.io/v1", path: FieldPath("apiVersion"))
             case ("Namespace", _), ("Pod", _):
@@ -70,6 +68,9 @@ struct ObjectDecoder {
             default:
                 return nil
             }
+            return Decoded(
+                object: object, unknownFields: decoder.findings.unknownFields,
+                retypedScalars: decoder.findings.retypedScalars, pathInDocument: .root)
         } catch var failure {
             failure.object = reference
             throw failure
@@ -90,7 +91,7 @@ struct ObjectDecoder {
             labels: try meta.stringMap("labels"),
             annotations: try meta.stringMap("annotations"),
             generateName: try meta.string("generateName"),
-            deletionTimestamp: try meta.field("deletionTimestamp")?.string(),
+            deletionTimestamp: try meta.optionalString("deletionTimestamp"),
             resourceVersion: try meta.string("resourceVersion"),
             uid: try meta.string("uid"))
     }
@@ -127,7 +128,7 @@ struct ObjectDecoder {
         return ContainerPort(
             name: try fields.string("name"),
             containerPort: number,
-            protocol: try fields.field("protocol").map { reader throws(ManifestError) in PortProtocol(rawValue: try reader.string()) } ?? .tcp)
+            protocol: try fields.optionalString("protocol").map(PortProtocol.init(rawValue:)) ?? .tcp)
     }
 
     private func networkPolicy(_ fields: ObjectReader) throws(ManifestError) -> NetworkPolicy {
@@ -165,7 +166,7 @@ struct ObjectDecoder {
     private func port(_ reader: FieldReader) throws(ManifestError) -> NetworkPolicyPort {
         let fields = try strict(reader, known: ["protocol", "port", "endPort"])
         return NetworkPolicyPort(
-            protocol: try fields.field("protocol").map { reader throws(ManifestError) in PortProtocol(rawValue: try reader.string()) },
+            protocol: try fields.optionalString("protocol").map(PortProtocol.init(rawValue:)),
             port: try fields.field("port")?.intOrString(),
             endPort: try fields.field("endPort")?.int32())
     }
@@ -186,7 +187,7 @@ struct ObjectDecoder {
     /// Reads an object and records the keys it has beyond `known`.
     private func strict(_ reader: FieldReader, known: Set<String>) throws(ManifestError) -> ObjectReader {
         let fields = try reader.object()
-        unknown.paths += fields.unknownFields(known: known)
+        findings.unknownFields += fields.unknownFields(known: known)
         return fields
     }
 }

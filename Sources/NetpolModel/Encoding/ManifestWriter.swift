@@ -12,6 +12,13 @@ public enum ManifestWriter {
     public static func json(_ object: KubeObject) -> String {
         WrittenValue.object(object).json
     }
+
+    /// Every object in one `kind: List`, an item a line, in the shape of
+    /// `kubectl get -A -o json`.
+    public static func jsonList(_ objects: [KubeObject]) -> String {
+        "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"metadata\": {\"resourceVersion\": \"\"}, \"items\": [\n"
+            + objects.map(json).joined(separator: ",\n") + "\n]}\n"
+    }
 }
 
 /// A JSON value with ordered keys: what an object is written as.

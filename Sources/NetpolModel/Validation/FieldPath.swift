@@ -20,11 +20,19 @@ public struct FieldPath: Hashable, Sendable, CustomStringConvertible {
     }
 
     public func child(_ key: String) -> FieldPath {
-        FieldPath(steps: steps + [.key(key)])
+        appending(step: .key(key))
     }
 
     public func index(_ index: Int) -> FieldPath {
-        FieldPath(steps: steps + [.index(index)])
+        appending(step: .index(index))
+    }
+
+    func appending(step: Step) -> FieldPath {
+        var longer: [Step] = []
+        longer.reserveCapacity(steps.count + 1)
+        longer += steps
+        longer.append(step)
+        return FieldPath(steps: longer)
     }
 
     /// This path with `other` appended, for paths relative to a list item.
