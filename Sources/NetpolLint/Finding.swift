@@ -27,6 +27,7 @@ public enum LintCode: String, Hashable, Sendable, CaseIterable, Comparable {
     case everyNamespace = "NP015"
     case splitPeer = "NP016"
     case oneSidedRule = "NP017"
+    case retypedScalar = "NP018"
 
     public static func < (lhs: LintCode, rhs: LintCode) -> Bool { lhs.rawValue < rhs.rawValue }
 
@@ -58,6 +59,7 @@ public enum LintCode: String, Hashable, Sendable, CaseIterable, Comparable {
         case .everyNamespace: return "namespaceSelector {}: every namespace"
         case .splitPeer: return "namespaceSelector and podSelector in two peers (OR)"
         case .oneSidedRule: return "a rule whose every connection the other end refuses"
+        case .retypedScalar: return "an unquoted YAML value read as other than its text (~, 0777)"
         }
     }
 }

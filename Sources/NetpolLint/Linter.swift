@@ -13,15 +13,18 @@ public struct Linter: Sendable {
     let view: ClusterView
     /// Verdicts on connections, for checks that need both ends' policies.
     let engine: Engine
+    /// The objects with YAML values read as other than their text, any kind.
+    let retyped: [LocatedObject]
 
     public init(objects: [LocatedObject]) {
         view = ClusterView(objects)
         engine = Engine(snapshot: view.snapshot)
+        retyped = objects.filter { !$0.retypedScalars.isEmpty }
     }
 
     /// Lints objects read from manifests, each placed at its `FILE:DOC`.
     public init(objects: [LoadedObject]) {
-        self.init(objects: objects.map { LocatedObject($0.object, at: $0.location) })
+        self.init(objects: objects.map { LocatedObject($0.object, at: $0.location, retypedScalars: $0.retypedScalars) })
     }
 
     /// Every finding, in the order of the policies (namespace, name), then by code and field.
@@ -36,6 +39,7 @@ public struct Linter: Sendable {
             findings += oneSidedFindings(subject)
         }
         findings += dnsFindings()
+        findings += retypedScalarFindings()
         return findings.sorted { lhs, rhs in
             (lhs.object.namespace, lhs.object.name, lhs.code, lhs.field.description) < (rhs.object.namespace, rhs.object.name, rhs.code, rhs.field.description)
         }
@@ -47,10 +51,14 @@ public struct Linter: Sendable {
 public struct LocatedObject: Sendable {
     public var object: KubeObject
     public var location: String
+    /// Unquoted YAML scalars that decoding read as something other than the
+    /// text they look like (`LoadedObject.retypedScalars`).
+    public var retypedScalars: [RetypedScalar]
 
-    public init(_ object: KubeObject, at location: String) {
+    public init(_ object: KubeObject, at location: String, retypedScalars: [RetypedScalar] = []) {
         self.object = object
         self.location = location
+        self.retypedScalars = retypedScalars
     }
 }
 
@@ -95,4 +103,21 @@ struct RuleSubject {
 
     /// Neither peers nor ports: every packet of the direction.
     var allowsEverything: Bool { peers.isEmpty && ports.isEmpty }
+}
+
+extension Linter {
+    /// NP018: an unquoted value YAML 1.1 reads as something else and decoding
+    /// accepted: `~` or nothing in a text field or label (read as absent), a
+    /// port in octal or hex (`0777` is 511). Values that decoding refuses
+    /// (`yes` as a label) are already errors of `netpol validate`.
+    func retypedScalarFindings() -> [Finding] {
+        retyped.flatMap { located in
+            located.retypedScalars.map { scalar in
+                let written = scalar.text.isEmpty ? "nothing" : "`\(scalar.text)`"
+                return Finding(
+                    code: .retypedScalar, object: ClusterView.reference(located.object), location: located.location, field: scalar.path,
+                    message: "YAML reads \(written) as \(scalar.readAs), not as the text it looks like; quote it if text was meant")
+            }
+        }
+    }
 }

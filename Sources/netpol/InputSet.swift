@@ -25,6 +25,13 @@ struct InputSet {
             }
         }
 
+        /// Unquoted YAML scalars decoding read as something other than the
+        /// text they look like (none for a live object: the API server sent JSON).
+        var retypedScalars: [RetypedScalar] {
+            if case .manifest(let loaded) = origin { return loaded.retypedScalars }
+            return []
+        }
+
         /// The API server's objections, and for a manifest the fields strict
         /// decoding found that the API does not define.
         var problems: [FieldProblem] {

@@ -56,7 +56,7 @@ struct LintCommand: ReadsClusters {
     }
 
     func run() throws {
-        let objects = try cluster.inputs(with: manifests).validObjects().map { LocatedObject($0.object, at: $0.location) }
+        let objects = try cluster.inputs(with: manifests).validObjects().map { LocatedObject($0.object, at: $0.location, retypedScalars: $0.retypedScalars) }
         let findings = Linter(objects: objects).findings()
         switch output {
         case .text:
