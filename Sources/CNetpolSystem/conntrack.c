@@ -225,6 +225,15 @@ long netpol_conntrack_judge(netpol_ct_judge judge, void *context, struct netpol_
     return result;
 }
 
+/// Appends one attribute at `*length` in `message` and moves `*length` past it.
+static void append_attribute(char *message, size_t *length, unsigned short type, const void *data, unsigned short size) {
+    struct nlattr *attribute = (struct nlattr *)(message + *length);
+    attribute->nla_type = type;
+    attribute->nla_len = (unsigned short)(NLA_HDRLEN + size);
+    memcpy(payload(attribute), data, size);
+    *length += NLA_ALIGN(attribute->nla_len);
+}
+
 long netpol_conntrack_delete(const struct netpol_ct_flow *flows, long count) {
     int fd = open_socket();
     if (fd < 0) return -1;
@@ -245,27 +254,15 @@ long netpol_conntrack_delete(const struct netpol_ct_flow *flows, long count) {
         netfilter->nfgen_family = flow->family;
         netfilter->version = NFNETLINK_V0;
         size_t length = NLMSG_SPACE(sizeof(struct nfgenmsg));
-        struct nlattr *tuple = (struct nlattr *)(message + length);
-        tuple->nla_type = CTA_TUPLE_ORIG | NLA_F_NESTED;
-        tuple->nla_len = (unsigned short)(NLA_HDRLEN + flow->original_tuple_length);
-        memcpy(payload(tuple), flow->original_tuple, flow->original_tuple_length);
-        length += NLA_ALIGN(tuple->nla_len);
+        append_attribute(message, &length, CTA_TUPLE_ORIG | NLA_F_NESTED, flow->original_tuple, flow->original_tuple_length);
         if (flow->has_id) {
             // The entry the dump saw, not a newer one with the same tuple: the kernel answers ENOENT.
-            struct nlattr *id = (struct nlattr *)(message + length);
-            id->nla_type = CTA_ID;
-            id->nla_len = NLA_HDRLEN + 4;
-            unsigned int value = htonl(flow->id);
-            memcpy(payload(id), &value, 4);
-            length += NLA_ALIGN(id->nla_len);
+            unsigned int id = htonl(flow->id);
+            append_attribute(message, &length, CTA_ID, &id, sizeof id);
         }
         if (flow->zone) {
-            struct nlattr *zone = (struct nlattr *)(message + length);
-            zone->nla_type = CTA_ZONE;
-            zone->nla_len = NLA_HDRLEN + 2;
-            unsigned short value = htons(flow->zone);
-            memcpy(payload(zone), &value, 2);
-            length += NLA_ALIGN(zone->nla_len);
+            unsigned short zone = htons(flow->zone);
+            append_attribute(message, &length, CTA_ZONE, &zone, sizeof zone);
         }
         header->nlmsg_len = (unsigned int)length;
         if (send(fd, message, length, 0) != (ssize_t)length) { deleted = -1; break; }

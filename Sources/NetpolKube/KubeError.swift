@@ -28,4 +28,14 @@ public struct KubeError: NetpolError {
 
     /// `410 Gone`: the resource version asked for is older than the server keeps.
     public var isGone: Bool { code == .status(410) }
+
+    /// A failure that asking again later may get past: no connection, a
+    /// timeout, throttling (429) or a server error (5xx).
+    public var isPassing: Bool {
+        switch code {
+        case .transport: return true
+        case .status(let status): return status == 429 || status >= 500
+        case .configuration, .malformed: return false
+        }
+    }
 }

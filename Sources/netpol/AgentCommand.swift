@@ -206,7 +206,10 @@ struct AgentCommand: ParsableCommand {
             return given
         }
         var problem = "the files source has no Node to read them from"
-        if let client {
+        // Like the lists, the Node is read again while the API server fails for
+        // a while: a passing error must not start the agent without isolation.
+        var backoff = Backoff()
+        while let client {
             do {
                 let texts = try await client.podCIDRs(ofNode: node)
                 let ranges = texts.compactMap { CIDR($0) }
@@ -215,9 +218,15 @@ struct AgentCommand: ParsableCommand {
                     return ranges
                 }
                 problem = texts.isEmpty ? "Node \(node) has no spec.podCIDRs" : "Node \(node) has spec.podCIDRs netpol cannot read: \(texts)"
+            } catch let error as KubeError where error.isPassing {
+                let wait = backoff.next()
+                logger.warning("cannot read the node's pod ranges yet; nothing is written meanwhile", metadata: ["error": "\(error)", "retryIn": "\(wait)"])
+                do { try await Task.sleep(for: wait) } catch { return nil }
+                continue
             } catch {
                 problem = "cannot read Node \(node): \(error)"
             }
+            break
         }
         if isolate == true {
             logger.critical("--isolate-new-pods needs the node's pod ranges; give them with --pod-cidr", metadata: ["problem": "\(problem)"])

@@ -64,14 +64,16 @@ struct AgentCommandTests {
         #expect(try tool("/usr/sbin/ip", ["netns", "exec", namespace, "nft", "list", "table", "inet", "netpol"]).contains("chain "))
     }
 
-    /// The agent, against the fake API server, reads its Node's pod ranges and
-    /// isolates new pods in them; with --established=recheck only a SYN opens
-    /// TCP connections.
+    /// The agent, against the fake API server, reads its Node's pod ranges
+    /// (again, while the server fails) and isolates new pods in them; with
+    /// --established=recheck only a SYN opens TCP connections.
     @Test(.enabled(if: getuid() == 0, "needs root (CI runs as root)"))
     func takesThePodRangesFromItsNode() async throws {
         let server = try await FakeAPIServer(objects: ConformanceModel.cluster().snapshot.pods.map(KubeObject.pod))
         defer { Task { await server.close() } }
         server.setNode("node-1", podCIDRs: ["10.0.1.0/24", "fd00::1:0/112"])
+        // The first reads of the Node fail: the agent asks again rather than start without isolation.
+        server.failNextRequests(2)
         let namespace = "netpol-cli-ranges-\(getpid())"
         try tool("/usr/sbin/ip", ["netns", "add", namespace])
         defer { _ = try? tool("/usr/sbin/ip", ["netns", "delete", namespace]) }
