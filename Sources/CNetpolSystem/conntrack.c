@@ -43,6 +43,24 @@ static void *payload(struct nlattr *attribute) { return (char *)attribute + NLA_
 static int payload_length(const struct nlattr *attribute) { return attribute->nla_len - NLA_HDRLEN; }
 static int type_of(const struct nlattr *attribute) { return attribute->nla_type & NLA_TYPE_MASK; }
 
+/// A big-endian 16-bit payload in host order, when the attribute holds one; 0 when it does not.
+static int read_be16(struct nlattr *attribute, unsigned short *value) {
+    if (payload_length(attribute) < 2) return 0;
+    unsigned short raw;
+    memcpy(&raw, payload(attribute), 2);
+    *value = ntohs(raw);
+    return 1;
+}
+
+/// A big-endian 32-bit payload in host order, when the attribute holds one; 0 when it does not.
+static int read_be32(struct nlattr *attribute, unsigned int *value) {
+    if (payload_length(attribute) < 4) return 0;
+    unsigned int raw;
+    memcpy(&raw, payload(attribute), 4);
+    *value = ntohl(raw);
+    return 1;
+}
+
 /// Reads addresses and ports of one tuple (CTA_TUPLE_ORIG or CTA_TUPLE_REPLY).
 static void read_tuple(struct nlattr *tuple, unsigned char *source, unsigned char *destination,
                        unsigned short *source_port, unsigned short *destination_port, unsigned char *protocol) {
@@ -61,12 +79,10 @@ static void read_tuple(struct nlattr *tuple, unsigned char *source, unsigned cha
             }
         } else if (type_of(part) == CTA_TUPLE_PROTO) {
             for (struct nlattr *proto = first_attribute(payload(part), payload_length(part), &inner_left); attribute_ok(proto, inner_left); proto = next_attribute(proto, &inner_left)) {
-                int length = payload_length(proto);
-                unsigned short port;
                 switch (type_of(proto)) {
-                case CTA_PROTO_NUM: if (length >= 1) *protocol = *(unsigned char *)payload(proto); break;
-                case CTA_PROTO_SRC_PORT: if (length >= 2) { memcpy(&port, payload(proto), 2); *source_port = ntohs(port); } break;
-                case CTA_PROTO_DST_PORT: if (length >= 2) { memcpy(&port, payload(proto), 2); *destination_port = ntohs(port); } break;
+                case CTA_PROTO_NUM: if (payload_length(proto) >= 1) *protocol = *(unsigned char *)payload(proto); break;
+                case CTA_PROTO_SRC_PORT: read_be16(proto, source_port); break;
+                case CTA_PROTO_DST_PORT: read_be16(proto, destination_port); break;
                 }
             }
         }
@@ -95,19 +111,10 @@ static void read_flow(struct nlmsghdr *message, struct netpol_ct_flow *flow) {
             break;
         }
         case CTA_ZONE:
-            if (payload_length(attribute) >= 2) {
-                unsigned short zone;
-                memcpy(&zone, payload(attribute), 2);
-                flow->zone = ntohs(zone);
-            }
+            read_be16(attribute, &flow->zone);
             break;
         case CTA_ID:
-            if (payload_length(attribute) >= 4) {
-                unsigned int id;
-                memcpy(&id, payload(attribute), 4);
-                flow->id = ntohl(id);
-                flow->has_id = 1;
-            }
+            flow->has_id = read_be32(attribute, &flow->id);
             break;
         case CTA_TUPLE_MASTER:
             flow->related = 1;

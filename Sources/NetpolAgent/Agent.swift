@@ -26,15 +26,14 @@ public struct AgentConfiguration: Sendable {
     /// How long a chain no pod uses any more stays in the kernel, so that a pod
     /// relabelled back, or a new pod like the old ones, finds it.
     public var chainRetention: Duration
-    /// What the base chain checks before the pods' chains: the pod ranges whose
-    /// unknown addresses are isolated, and whether only a SYN opens a TCP
-    /// connection (with `--established=recheck`).
-    public var guards: NodeGuards
+    /// The node's pod ranges, whose addresses no known pod holds are isolated
+    /// (`--isolate-new-pods`); empty: no such guard.
+    public var podRanges: [CIDR]
 
     public init(
         node: String, debounce: Duration = .zero, verifyInterval: Duration? = .seconds(60), resync: Duration? = nil,
         retry: Backoff = Backoff(), stallTimeout: Duration = .seconds(120), chainRetention: Duration = .seconds(60),
-        guards: NodeGuards = NodeGuards()
+        podRanges: [CIDR] = []
     ) {
         self.node = node
         self.debounce = debounce
@@ -43,7 +42,7 @@ public struct AgentConfiguration: Sendable {
         self.retry = retry
         self.stallTimeout = stallTimeout
         self.chainRetention = chainRetention
-        self.guards = guards
+        self.podRanges = podRanges
     }
 }
 
@@ -92,6 +91,13 @@ public final class Agent<C: Clock<Duration>> {
         self.metrics = metrics
         self.clock = clock
         born = clock.now
+    }
+
+    /// The base chain's guards: the configured pod ranges, and only a SYN
+    /// opening TCP when the agent cuts established connections (so that a cut
+    /// one cannot be picked up again mid-stream).
+    private var guards: NodeGuards {
+        NodeGuards(podRanges: configuration.podRanges, synOnlyOpens: recheck != nil)
     }
 
     /// Runs the sources and the reconcile loop, on the agent's own threads,
@@ -211,7 +217,7 @@ public final class Agent<C: Clock<Duration>> {
                 let snapshot: Snapshot
                 (snapshot, version) = store.takeSnapshot()
                 let planner = NodePlanner(
-                    node: configuration.node, snapshot: snapshot, guards: configuration.guards, retention: configuration.chainRetention)
+                    node: configuration.node, snapshot: snapshot, guards: guards, retention: configuration.chainRetention)
                 self.planner = planner
                 compiled = clock.now
                 try programmer.replace(planner.plan)

@@ -111,6 +111,16 @@ public final class Lab {
         topology.nodes.firstIndex(of: node).map { NetnsRunner(namespace: topology.names.node($0), base: runner) }
     }
 
+    /// The two lab pods of a connection and the destination's address in a
+    /// family the source has too: what traffic between them is sent to.
+    func path(from source: PodID, to destination: PodID) throws -> (from: LabTopology.LabPod, to: LabTopology.LabPod, address: IPAddress) {
+        let from = try labPod(source), to = try labPod(destination)
+        guard let address = to.addresses.first(where: { address in from.addresses.contains { $0.family == address.family } }) else {
+            throw LabError("\(source) and \(destination) share no address family")
+        }
+        return (from, to, address)
+    }
+
     /// The lab pod `id`, to measure traffic from or to.
     func labPod(_ id: PodID) throws -> LabTopology.LabPod {
         guard let pod = topology.pods.first(where: { $0.id == id }) else { throw LabError("no lab pod \(id)") }

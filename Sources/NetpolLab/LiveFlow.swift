@@ -38,10 +38,7 @@ public final class LiveFlow: Sendable {
         guard proto == .tcp || proto == .udp else { throw LabError("a live flow is TCP or UDP, not \(proto.rawValue)") }
         let kind: Sockets.Kind = proto == .tcp ? .tcp : .udp
         name = "\(proto.rawValue) \(source) -> \(destination):\(port)"
-        let from = try lab.labPod(source), to = try lab.labPod(destination)
-        guard let address = to.addresses.first(where: { address in from.addresses.contains { $0.family == address.family } }) else {
-            throw LabError("\(source) and \(destination) share no address family")
-        }
+        let (from, to, address) = try lab.path(from: source, to: destination)
         let listener = try NetworkNamespace.run(in: to.namespace) { () throws -> Int32 in
             let socket = try Sockets.open(kind, address.family)
             Sockets.setOption(socket, SOL_SOCKET, SO_REUSEADDR, 1)

@@ -10,10 +10,7 @@ extension Lab {
     /// New TCP connections per second from `source` to `destination`:`port`, one
     /// at a time, each closed with a reset so no TIME_WAIT state piles up.
     public func connectionRate(from source: PodID, to destination: PodID, port: Int, duration: Duration) throws -> Double {
-        let from = try labPod(source), to = try labPod(destination)
-        guard let address = to.addresses.first(where: { address in from.addresses.contains { $0.family == address.family } }) else {
-            throw LabError("\(source) and \(destination) share no address family")
-        }
+        let (from, _, address) = try path(from: source, to: destination)
         return try NetworkNamespace.run(in: from.namespace) { () throws -> Double in
             let clock = ContinuousClock()
             let start = clock.now
@@ -34,10 +31,7 @@ extension Lab {
     /// Bytes per second over one TCP connection from `source` to a sink started
     /// on `destination`:`port` for the measurement.
     public func throughput(from source: PodID, to destination: PodID, port: Int, duration: Duration) throws -> Double {
-        let from = try labPod(source), to = try labPod(destination)
-        guard let address = to.addresses.first(where: { address in from.addresses.contains { $0.family == address.family } }) else {
-            throw LabError("\(source) and \(destination) share no address family")
-        }
+        let (from, to, address) = try path(from: source, to: destination)
         let listener = try NetworkNamespace.run(in: to.namespace) { () throws -> Int32 in
             let socket = try Sockets.open(.tcp, address.family)
             Sockets.setOption(socket, SOL_SOCKET, SO_REUSEADDR, 1)
@@ -91,10 +85,7 @@ extension Lab {
     /// kernel's UDP timeout).
     public func openUDPFlows(from source: PodID, to destination: PodID, port: Int, count: Int) throws {
         guard (0...12_000).contains(count) else { throw LabError("at most 12,000 UDP flows (one source port each), not \(count)") }
-        let from = try labPod(source), to = try labPod(destination)
-        guard let address = to.addresses.first(where: { address in from.addresses.contains { $0.family == address.family } }) else {
-            throw LabError("\(source) and \(destination) share no address family")
-        }
+        let (from, _, address) = try path(from: source, to: destination)
         try NetworkNamespace.run(in: from.namespace) { () throws in
             for index in 0..<count {
                 // In bursts the veth queues take without dropping.

@@ -176,7 +176,7 @@ struct AgentCommand: ParsableCommand {
             var configuration = baseConfiguration
             guard let ranges = await Self.podRanges(
                 node: configuration.node, isolate: isolateNewPods, given: podCIDRs, client: client, logger: logger) else { return false }
-            configuration.guards = NodeGuards(podRanges: ranges, synOnlyOpens: established == .recheck)
+            configuration.podRanges = ranges
             let recheck = established == .recheck ? ConntrackRecheck(namespace: netns) : nil
             do {
                 try recheck?.checkReadable()

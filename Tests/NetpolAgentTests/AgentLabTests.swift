@@ -28,7 +28,7 @@ final class AgentHarness: Sendable {
     /// - Parameter failingRequests: how many requests the server fails before the agent starts asking.
     init(
         objects: [KubeObject], node: String, runner: NetnsRunner, backend: Backend = .nftables, failingRequests: Int = 0,
-        verifyInterval: Duration? = nil, guards: NodeGuards = NodeGuards(), recheck: Bool = false
+        verifyInterval: Duration? = nil, podRanges: [CIDR] = [], recheck: Bool = false
     ) async throws {
         server = try await FakeAPIServer(objects: objects)
         server.failNextRequests(failingRequests)
@@ -38,7 +38,7 @@ final class AgentHarness: Sendable {
         task = Task(executorPreference: AgentExecutor.shared) {
             let agent = Agent(
                 configuration: AgentConfiguration(
-                    node: node, verifyInterval: verifyInterval, retry: Backoff(initial: .milliseconds(20), maximum: .milliseconds(200)), guards: guards),
+                    node: node, verifyInterval: verifyInterval, retry: Backoff(initial: .milliseconds(20), maximum: .milliseconds(200)), podRanges: podRanges),
                 programmer: backend.programmer(runner: InProcessNftRunner(namespace: runner.namespace, fallback: runner), iptablesMode: .nft),
                 recheck: recheck ? ConntrackRecheck(namespace: runner.namespace) : nil,
                 store: store, status: status,

@@ -18,13 +18,13 @@ struct PodLifecycleLabTests {
     private static let fromYB = AgentLabTests.fromYB
 
     /// A lab of `cluster` on node-1, and an agent that starts from `objects`.
-    private func start(_ cluster: Cluster, objects: [KubeObject], backend: Backend, guards: NodeGuards = NodeGuards(), recheck: Bool = false)
+    private func start(_ cluster: Cluster, objects: [KubeObject], backend: Backend, podRanges: [CIDR] = [], recheck: Bool = false)
         async throws -> (Lab, AgentHarness) {
         let lab = try Lab(snapshot: cluster.snapshot, backend: backend, iptablesMode: .nft)
         lab.probeTimeout = .milliseconds(400)
         let agent = try await AgentHarness(
             objects: objects, node: "node-1", runner: try #require(lab.runner(node: "node-1") as? NetnsRunner), backend: backend,
-            guards: guards, recheck: recheck)
+            podRanges: podRanges, recheck: recheck)
         return (lab, agent)
     }
 
@@ -47,8 +47,8 @@ struct PodLifecycleLabTests {
                 if pod.namespace == newborn.namespace && pod.name == newborn.name { pod.status = PodStatus(phase: "Pending") }
                 return .pod(pod)
             }
-            let guards = NodeGuards(podRanges: [CIDR("10.0.1.0/24")!, CIDR("10.0.2.0/24")!])
-            let (lab, agent) = try await start(cluster, objects: objects, backend: backend, guards: guards)
+            let ranges = [CIDR("10.0.1.0/24")!, CIDR("10.0.2.0/24")!]
+            let (lab, agent) = try await start(cluster, objects: objects, backend: backend, podRanges: ranges)
             defer { lab.teardown() }
             try await waitUntil { agent.status.isReady }
 
@@ -87,9 +87,7 @@ struct PodLifecycleLabTests {
     func aPolicyChangeCutsOrKeepsEstablishedFlows(backend: Backend, recheck: Bool) async throws {
         try await onAgentThreads {
             var cluster = ConformanceModel.cluster()
-            // As `netpol agent --established` sets them: only a SYN opens TCP under recheck.
-            let (lab, agent) = try await start(
-                cluster, objects: Self.objects(cluster.snapshot), backend: backend, guards: NodeGuards(synOnlyOpens: recheck), recheck: recheck)
+            let (lab, agent) = try await start(cluster, objects: Self.objects(cluster.snapshot), backend: backend, recheck: recheck)
             defer { lab.teardown() }
             try await waitUntil { agent.status.isReady }
             let (xa, xb, yb) = (Self.id("x", "a"), Self.id("x", "b"), Self.id("y", "b"))
