@@ -103,17 +103,11 @@ struct AgentCommand: ParsableCommand {
     @Option(help: ArgumentHelp("How long to wait after a change for more before syncing.", valueName: "duration"))
     var debounce: DurationArgument = DurationArgument(argument: "0ms")!
 
-    @Option(name: .customLong("pod-cidr"), help: ArgumentHelp(
-        "A pod address range of this node, for --isolate-new-pods (repeat for more). Default: the Node's spec.podCIDRs.",
-        valueName: "cidr"))
-    var podCIDRs: [CIDR] = []
+    @OptionGroup var guardOptions: GuardOptions
 
     @Flag(inversion: .prefixedNo, help: ArgumentHelp(
         "Isolate addresses in the node's pod ranges that no known pod holds. Default: on when the ranges are known."))
     var isolateNewPods: Bool?
-
-    @Option(help: ArgumentHelp("keep: connections outlive a change that denies them; recheck: they are cut.", valueName: "mode"))
-    var established: EstablishedMode = .keep
 
     @Option(help: "Log lines as text or json.")
     var logFormat: LogFormat = .text
@@ -129,10 +123,10 @@ struct AgentCommand: ParsableCommand {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
         _ = try sourceKind()
-        if isolateNewPods == true, podCIDRs.isEmpty, case .files = try sourceKind() {
+        if isolateNewPods == true, guardOptions.podCIDRs.isEmpty, case .files = try sourceKind() {
             throw ValidationError("--isolate-new-pods needs --pod-cidr with --source files:DIR (there is no Node to read the ranges from)")
         }
-        if isolateNewPods == false, !podCIDRs.isEmpty {
+        if isolateNewPods == false, !guardOptions.podCIDRs.isEmpty {
             throw ValidationError("--pod-cidr is used only by --isolate-new-pods, which --no-isolate-new-pods turns off")
         }
         guard stallTimeout.value > .zero else {
@@ -171,7 +165,7 @@ struct AgentCommand: ParsableCommand {
         let backend = self.backend
         let netns = self.netns
         let address = metricsAddress
-        let (isolateNewPods, podCIDRs, established) = (self.isolateNewPods, self.podCIDRs, self.established)
+        let (isolateNewPods, podCIDRs, established) = (self.isolateNewPods, guardOptions.podCIDRs, guardOptions.established)
         let started = runUntilSignalled {
             var configuration = baseConfiguration
             guard let ranges = await Self.podRanges(

@@ -25,6 +25,21 @@ enum EstablishedMode: String, ExpressibleByArgument, CaseIterable {
     case keep, recheck
 }
 
+/// `--pod-cidr` and `--established`: what the base chain checks before the
+/// pods' chains, the same for the agent and the commands that show or write
+/// its rules.
+struct GuardOptions: ParsableArguments {
+    @Option(name: .customLong("pod-cidr"), help: ArgumentHelp(
+        "A pod address range of the node: its addresses no known pod holds are isolated (repeat for more). The agent's default: the Node's spec.podCIDRs.",
+        valueName: "cidr"))
+    var podCIDRs: [CIDR] = []
+
+    @Option(help: ArgumentHelp(
+        "keep: connections outlive a change that denies them; recheck: the agent cuts them, and only a TCP SYN opens a connection.",
+        valueName: "mode"))
+    var established: EstablishedMode = .keep
+}
+
 /// `--node` and the backend, shared by the commands that compile rules.
 struct NodeOptions: ParsableArguments {
     @Option(help: "The node whose rules to compute (the pods with this spec.nodeName).")
@@ -32,16 +47,10 @@ struct NodeOptions: ParsableArguments {
 
     @OptionGroup var backend: BackendOptions
 
-    @Option(name: .customLong("pod-cidr"), help: ArgumentHelp(
-        "A pod address range of the node: its addresses no pod holds are isolated, as the agent's --isolate-new-pods does (repeat for more).",
-        valueName: "cidr"))
-    var podCIDRs: [CIDR] = []
-
-    @Option(help: ArgumentHelp("recheck: only a TCP SYN opens a connection, as under the agent's --established=recheck.", valueName: "mode"))
-    var established: EstablishedMode = .keep
+    @OptionGroup var guardOptions: GuardOptions
 
     /// What the base chain checks, as the agent with the same options would write it.
-    var guards: NodeGuards { NodeGuards(podRanges: podCIDRs, synOnlyOpens: established == .recheck) }
+    var guards: NodeGuards { NodeGuards(podRanges: guardOptions.podCIDRs, synOnlyOpens: guardOptions.established == .recheck) }
 
     /// A node without pods gets an empty ruleset; that is legal but usually a typo.
     func warnIfNoLocalPods(_ plan: RulePlan) {
