@@ -130,6 +130,8 @@ public struct NodePlanner: Sendable {
             setPod(PodID(namespace: pod.namespace, name: pod.name), IndexedPod(pod))
         case .upsert(.networkPolicy(let policy)):
             setPolicy(PolicyID(namespace: policy.namespace, name: policy.name), policy)
+        case .upsert(.clusterNetworkPolicy), .upsert(.node):
+            break
         case .delete(let reference):
             switch reference.kind {
             case "Namespace": setNamespace(reference.name, labels: nil)

@@ -69,8 +69,18 @@ public struct Cluster: Sendable {
     public var namespaces: [String: Namespace] = [:]
     public var pods: [PodKey: Pod] = [:]
     public var policies: [PodKey: NetworkPolicy] = [:]
+    public var clusterPolicies: [String: ClusterNetworkPolicy] = [:]
+    public var nodes: [String: Node] = [:]
 
     public init() {}
+
+    public mutating func apply(_ policy: ClusterNetworkPolicy) {
+        clusterPolicies[policy.name] = policy
+    }
+
+    public mutating func delete(clusterPolicy name: String) {
+        clusterPolicies[name] = nil
+    }
 
     public mutating func apply(_ policy: NetworkPolicy) {
         policies[PodKey(policy.namespace, policy.name)] = policy
@@ -96,6 +106,7 @@ public struct Cluster: Sendable {
     }
 
     public var snapshot: Snapshot {
-        Snapshot(namespaces.values.map(KubeObject.namespace) + pods.values.map(KubeObject.pod) + policies.values.map(KubeObject.networkPolicy))
+        Snapshot(namespaces.values.map(KubeObject.namespace) + pods.values.map(KubeObject.pod) + policies.values.map(KubeObject.networkPolicy)
+            + clusterPolicies.values.map(KubeObject.clusterNetworkPolicy) + nodes.values.map(KubeObject.node))
     }
 }

@@ -370,6 +370,12 @@ extension KubeObject {
         case .networkPolicy(var policy):
             policy.metadata.resourceVersion = version
             return .networkPolicy(policy)
+        case .clusterNetworkPolicy(var policy):
+            policy.metadata.resourceVersion = version
+            return .clusterNetworkPolicy(policy)
+        case .node(var node):
+            node.metadata.resourceVersion = version
+            return .node(node)
         }
     }
 }

@@ -116,7 +116,77 @@ extension WrittenValue {
                 ("apiVersion", .string("networking.k8s.io/v1")), ("kind", .string("NetworkPolicy")),
                 ("metadata", metadata(policy.metadata, namespaced: true)), ("spec", .map(spec)),
             ])
+        case .clusterNetworkPolicy(let policy):
+            return clusterNetworkPolicy(policy)
+        case .node(let node):
+            var fields: [(String, WrittenValue)] = [("apiVersion", .string("v1")), ("kind", .string("Node")), ("metadata", metadata(node.metadata, namespaced: false))]
+            if !node.addresses.isEmpty {
+                fields.append(("status", .map([("addresses", .list(node.addresses.map {
+                    .map([("type", .string($0.type)), ("address", .string($0.address))])
+                }))])))
+            }
+            return .map(fields)
         }
+    }
+
+    private static func clusterNetworkPolicy(_ policy: ClusterNetworkPolicy) -> WrittenValue {
+        var subject: [(String, WrittenValue)] = []
+        if let namespaces = policy.spec.subject.namespaces { subject.append(("namespaces", selector(namespaces))) }
+        if let pods = policy.spec.subject.pods { subject.append(("pods", namespacedPods(pods))) }
+        var spec: [(String, WrittenValue)] = [
+            ("tier", .string(policy.spec.tier.rawValue)), ("priority", .int(policy.spec.priority)), ("subject", .map(subject)),
+        ]
+        if !policy.spec.ingress.isEmpty {
+            spec.append(("ingress", .list(policy.spec.ingress.map { clusterRule(name: $0.name, action: $0.action, peersKey: "from", peers: $0.from, protocols: $0.protocols) })))
+        }
+        if !policy.spec.egress.isEmpty {
+            spec.append(("egress", .list(policy.spec.egress.map { clusterRule(name: $0.name, action: $0.action, peersKey: "to", peers: $0.to, protocols: $0.protocols) })))
+        }
+        return .map([
+            ("apiVersion", .string("policy.networking.k8s.io/v1alpha2")), ("kind", .string("ClusterNetworkPolicy")),
+            ("metadata", metadata(policy.metadata, namespaced: false)), ("spec", .map(spec)),
+        ])
+    }
+
+    private static func clusterRule(
+        name: String, action: ClusterPolicyAction, peersKey: String, peers: [ClusterPolicyPeer], protocols: [ClusterPolicyProtocol]
+    ) -> WrittenValue {
+        var fields: [(String, WrittenValue)] = []
+        if !name.isEmpty { fields.append(("name", .string(name))) }
+        fields.append(("action", .string(action.rawValue)))
+        fields.append((peersKey, .list(peers.map(clusterPeer))))
+        if !protocols.isEmpty { fields.append(("protocols", .list(protocols.map(clusterProtocol)))) }
+        return .map(fields)
+    }
+
+    private static func clusterPeer(_ peer: ClusterPolicyPeer) -> WrittenValue {
+        var fields: [(String, WrittenValue)] = []
+        if let namespaces = peer.namespaces { fields.append(("namespaces", selector(namespaces))) }
+        if let pods = peer.pods { fields.append(("pods", namespacedPods(pods))) }
+        if let nodes = peer.nodes { fields.append(("nodes", selector(nodes))) }
+        if let networks = peer.networks { fields.append(("networks", .list(networks.map { .string($0) }))) }
+        if let domains = peer.domainNames { fields.append(("domainNames", .list(domains.map { .string($0) }))) }
+        return .map(fields)
+    }
+
+    private static func clusterProtocol(_ entry: ClusterPolicyProtocol) -> WrittenValue {
+        func portMatch(_ match: ProtocolPortMatch) -> WrittenValue {
+            guard let port = match.destinationPort else { return .map([]) }
+            var fields: [(String, WrittenValue)] = []
+            if port.number != 0 { fields.append(("number", .int(port.number))) }
+            if let range = port.range { fields.append(("range", .map([("start", .int(range.start)), ("end", .int(range.end))]))) }
+            return .map([("destinationPort", .map(fields))])
+        }
+        var fields: [(String, WrittenValue)] = []
+        if let tcp = entry.tcp { fields.append(("tcp", portMatch(tcp))) }
+        if let udp = entry.udp { fields.append(("udp", portMatch(udp))) }
+        if let sctp = entry.sctp { fields.append(("sctp", portMatch(sctp))) }
+        if !entry.destinationNamedPort.isEmpty { fields.append(("destinationNamedPort", .string(entry.destinationNamedPort))) }
+        return .map(fields)
+    }
+
+    private static func namespacedPods(_ pods: NamespacedPods) -> WrittenValue {
+        .map([("namespaceSelector", selector(pods.namespaceSelector)), ("podSelector", selector(pods.podSelector))])
     }
 
     private static func metadata(_ meta: ObjectMeta, namespaced: Bool) -> WrittenValue {

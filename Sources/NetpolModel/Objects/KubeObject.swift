@@ -3,12 +3,16 @@ public enum KubeObject: Hashable, Sendable {
     case namespace(Namespace)
     case pod(Pod)
     case networkPolicy(NetworkPolicy)
+    case clusterNetworkPolicy(ClusterNetworkPolicy)
+    case node(Node)
 
     public var kind: String {
         switch self {
         case .namespace: return "Namespace"
         case .pod: return "Pod"
         case .networkPolicy: return "NetworkPolicy"
+        case .clusterNetworkPolicy: return "ClusterNetworkPolicy"
+        case .node: return "Node"
         }
     }
 
@@ -17,10 +21,12 @@ public enum KubeObject: Hashable, Sendable {
         case .namespace(let namespace): return namespace.metadata
         case .pod(let pod): return pod.metadata
         case .networkPolicy(let policy): return policy.metadata
+        case .clusterNetworkPolicy(let policy): return policy.metadata
+        case .node(let node): return node.metadata
         }
     }
 
-    /// `Kind namespace/name`, or `Kind name` for a Namespace: how messages name the object.
+    /// `Kind namespace/name`, or `Kind name` for a cluster-scoped object: how messages name it.
     public var reference: String {
         ObjectReference(kind: kind, namespace: metadata.namespace, name: metadata.name).description
     }

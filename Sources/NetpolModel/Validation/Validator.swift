@@ -10,6 +10,10 @@ public enum Validator {
             return PodValidation.problems(pod)
         case .networkPolicy(let policy):
             return NetworkPolicyValidation.problems(policy)
+        case .clusterNetworkPolicy(let policy):
+            return CommonValidation.objectMeta(policy.metadata, namespaced: false, nameRule: NameRules.dns1123Subdomain)
+        case .node(let node):
+            return CommonValidation.objectMeta(node.metadata, namespaced: false, nameRule: NameRules.dns1123Subdomain)
         }
     }
 
