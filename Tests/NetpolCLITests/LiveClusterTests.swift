@@ -126,9 +126,9 @@ struct LiveClusterTests {
             let before = try cluster.run(explain)
             let after = try cluster.run(explain + ["-f", change])
             #expect(before.status == 0 && after.status == 0, "\(after.errors)")
-            #expect(before.output.contains(#""ingress":{"isolatingPolicies":["shop/db-from-api","shop/default-deny"]"#), "\(before.output)")
+            #expect(before.output.contains(#""ingress":{"decidedBy":"networkPolicy","isolatingPolicies":["shop/db-from-api","shop/default-deny"]"#), "\(before.output)")
             #expect(before.output.contains(#""outcome":"denied""#))
-            #expect(after.output.contains(#""ingress":{"isolatingPolicies":["shop/db-from-api","shop/default-deny"],"outcome":"allowed""#), "\(after.output)")
+            #expect(after.output.contains(#""ingress":{"decidedBy":"networkPolicy","isolatingPolicies":["shop/db-from-api","shop/default-deny"],"outcome":"allowed""#), "\(after.output)")
 
             let validate = try cluster.run(["validate", "--kubeconfig", cluster.kubeconfig, "-f", change])
             #expect(validate.status == 0)
