@@ -38,7 +38,9 @@ public struct ChainInputs: Hashable, Sendable {
 
     /// The inputs of the chain an Admin-tier Pass (or no Admin match) goes on
     /// to: the same without the Admin tier. Nil when that chain would allow
-    /// everything (no NetworkPolicy isolates, no Baseline policy).
+    /// everything (no NetworkPolicy isolates, no Baseline policy). It keeps
+    /// every named port of the inputs, so that its name follows from them
+    /// alone: a policy edit can then change its rules but not its name.
     var rest: ChainInputs? {
         guard !admin.isEmpty, !policies.isEmpty || !baseline.isEmpty else { return nil }
         var rest = self
