@@ -3,27 +3,41 @@
 /// 32-bit field rejects what does not fit. Every failure names the field and line.
 struct FieldReader {
     let node: ManifestNode
-    /// Where the node sits, kept as its parent's path and its own step and
-    /// joined only when asked (an error, a nested object or list), so that
-    /// reading a scalar field allocates no path.
-    private let parentPath: FieldPath
-    private let step: FieldPath.Step?
+    /// Where the node sits: `basePath` is the path of the node at `root` (an
+    /// ancestor), and the steps below it are worked out from the tape's parent
+    /// links only when asked (an error, a retyped scalar), so that reading
+    /// fields allocates no path.
+    fileprivate let basePath: FieldPath
+    fileprivate let root: Int
+    /// The node's position in its list, when it was read as a list item (a
+    /// list of 10,000 items would otherwise be counted for each item's path).
+    fileprivate let position: Int?
     /// Where to note retyped scalars that decoding accepts; nil when nobody asks.
     fileprivate let findings: DecodingFindings?
 
     init(node: ManifestNode, path: FieldPath) {
-        self.init(node: node, parentPath: path, step: nil, findings: nil)
+        self.init(node: node, basePath: path, root: node.index, findings: nil)
     }
 
-    fileprivate init(node: ManifestNode, parentPath: FieldPath, step: FieldPath.Step?, findings: DecodingFindings?) {
+    fileprivate init(node: ManifestNode, basePath: FieldPath, root: Int, position: Int? = nil, findings: DecodingFindings?) {
         self.node = node
-        self.parentPath = parentPath
-        self.step = step
+        self.basePath = basePath
+        self.root = root
+        self.position = position
         self.findings = findings
     }
 
+    /// The reader of another node of the same tape, below this one's root.
+    fileprivate func reader(at index: Int, position: Int? = nil) -> FieldReader {
+        FieldReader(node: ManifestNode(tape: node.tape, index: index), basePath: basePath, root: root, position: position, findings: findings)
+    }
+
     var path: FieldPath {
-        step.map { parentPath.appending(step: $0) } ?? parentPath
+        guard root != node.index else { return basePath }
+        let tape = node.tape
+        guard let position else { return FieldPath(steps: basePath.steps + tape.steps(from: root, to: node.index)) }
+        let parent = Int(tape.entries[node.index].parent)
+        return FieldPath(steps: basePath.steps + tape.steps(from: root, to: parent) + [.index(position)])
     }
 
     func failure(_ message: String) -> ManifestError {
@@ -32,7 +46,7 @@ struct FieldReader {
 
     private func mismatch(expected: String) -> ManifestError {
         var message = "expected \(expected), got \(node.summary)"
-        switch (expected, node.value) {
+        switch (expected, node.kind) {
         case ("a string", .bool), ("a string", .int), ("a string", .float):
             message += "; quote it to keep it text"
         default:
@@ -42,8 +56,8 @@ struct FieldReader {
     }
 
     func string() throws(ManifestError) -> String {
-        guard case .string(let text) = node.value else { throw mismatch(expected: "a string") }
-        return text
+        guard node.kind == .string else { throw mismatch(expected: "a string") }
+        return node.tape.string(at: node.index)
     }
 
     func bool() throws(ManifestError) -> Bool {
@@ -71,44 +85,58 @@ struct FieldReader {
     /// A port number or name. A plain YAML number written otherwise than its
     /// value (`0777` is 511, `0x50` is 80) is noted as retyped.
     func intOrString() throws(ManifestError) -> IntOrString {
-        if case .string(let text) = node.value { return .string(text) }
-        guard case .int = node.value else { throw mismatch(expected: "a port number or name") }
+        if node.kind == .string { return .string(node.tape.string(at: node.index)) }
+        guard node.kind == .int else { throw mismatch(expected: "a port number or name") }
         let number = try int32()
         if let written = node.retypedText, written != String(number) { noteRetyped() }
         return .int(number)
     }
 
     func list() throws(ManifestError) -> [FieldReader] {
-        guard case .list(let items) = node.value else { throw mismatch(expected: "a list") }
-        let path = path
-        return items.enumerated().map { FieldReader(node: $1, parentPath: path, step: .index($0), findings: findings) }
+        guard node.kind == .list else { throw mismatch(expected: "a list") }
+        return node.tape.children(of: node.index).enumerated().map { reader(at: $1, position: $0) }
     }
 
     func list<T>(_ element: (FieldReader) throws(ManifestError) -> T) throws(ManifestError) -> [T] {
+        guard node.kind == .list else { throw mismatch(expected: "a list") }
+        let tape = node.tape
         var result: [T] = []
-        for item in try list() { result.append(try element(item)) }
+        result.reserveCapacity(Int(tape.entries[node.index].count))
+        var child = node.index + 1
+        let end = tape.next(after: node.index)
+        while child < end {
+            result.append(try element(reader(at: child, position: result.count)))
+            child = tape.next(after: child)
+        }
         return result
     }
 
     func object() throws(ManifestError) -> ObjectReader {
-        guard case .map(let pairs) = node.value else { throw mismatch(expected: "an object") }
-        return ObjectReader(pairs: pairs, path: path, findings: findings)
+        guard node.kind == .map else { throw mismatch(expected: "an object") }
+        return ObjectReader(map: self)
     }
 
     /// A `map[string]string` such as labels: every value must be a string. A
     /// null value is left out, as Go leaves it out; written as a plain `~`,
     /// `null` or nothing, it is noted as retyped.
     func stringMap() throws(ManifestError) -> [String: String] {
-        guard case .map(let pairs) = node.value else { throw mismatch(expected: "an object of strings") }
+        guard node.kind == .map else { throw mismatch(expected: "an object of strings") }
+        let tape = node.tape
         var result: [String: String] = [:]
-        let path = path
-        for (key, value) in pairs {
-            let entry = FieldReader(node: value, parentPath: path, step: .key(key), findings: findings)
-            if case .null = value.value {
-                entry.noteRetyped()
-                continue
+        result.reserveCapacity(Int(tape.entries[node.index].count))
+        var key = node.index + 1
+        let end = tape.next(after: node.index)
+        while key < end {
+            let value = key + 1
+            switch tape.entries[value].kind {
+            case .null:
+                reader(at: value).noteRetyped()
+            case .string:
+                result[tape.string(at: key)] = tape.string(at: value)
+            default:
+                _ = try reader(at: value).string()
             }
-            result[key] = try entry.string()
+            key = tape.next(after: value)
         }
         return result
     }
@@ -123,33 +151,35 @@ struct FieldReader {
 /// The fields of one JSON object. Strict decoding asks which keys no reader
 /// asked for (typos such as `podSelecter`).
 struct ObjectReader {
-    private let pairs: [(key: String, value: ManifestNode)]
-    let path: FieldPath
-    private let findings: DecodingFindings?
+    /// The object's own node.
+    private let map: FieldReader
 
-    init(pairs: [(key: String, value: ManifestNode)], path: FieldPath, findings: DecodingFindings? = nil) {
-        self.pairs = pairs
-        self.path = path
-        self.findings = findings
+    fileprivate init(map: FieldReader) {
+        self.map = map
     }
+
+    var path: FieldPath { map.path }
 
     /// This object, noting retyped scalars that decoding accepts in `findings`.
     func noting(into findings: DecodingFindings) -> ObjectReader {
-        ObjectReader(pairs: pairs, path: path, findings: findings)
+        ObjectReader(map: FieldReader(node: map.node, basePath: map.basePath, root: map.root, position: map.position, findings: findings))
     }
 
     /// The field, or nil when it is absent or `null`.
     func field(_ key: String) -> FieldReader? {
         guard let reader = present(key) else { return nil }
-        if case .null = reader.node.value { return nil }
+        if reader.node.kind == .null { return nil }
         return reader
     }
 
     /// The field as written, `null` included. A repeated key (JSON from the API
     /// may repeat one; YAML refuses it) reads as its last value.
     private func present(_ key: String) -> FieldReader? {
-        guard let index = pairs.lastIndex(where: { $0.key == key }) else { return nil }
-        return FieldReader(node: pairs[index].value, parentPath: path, step: .key(key), findings: findings)
+        var key = key
+        let tape = map.node.tape
+        let index = map.node.index
+        let found = key.withUTF8 { utf8 in tape.lastValue(of: utf8, inMap: index) }
+        return found.map { map.reader(at: $0) }
     }
 
     /// A string field; absent or `null` is "". A plain `~`, `null` or empty
@@ -161,7 +191,7 @@ struct ObjectReader {
     /// A string field that may be absent (nil), noted as `string(_:)` notes it.
     func optionalString(_ key: String) throws(ManifestError) -> String? {
         guard let reader = present(key) else { return nil }
-        if case .null = reader.node.value {
+        if reader.node.kind == .null {
             reader.noteRetyped()
             return nil
         }
@@ -178,7 +208,16 @@ struct ObjectReader {
 
     /// Keys present here that are not in `known`, as paths, in document order.
     func unknownFields(known: Set<String>) -> [FieldPath] {
-        pairs.filter { !known.contains($0.key) }.map { path.child($0.key) }
+        let tape = map.node.tape
+        var unknown: [FieldPath] = []
+        var key = map.node.index + 1
+        let end = tape.next(after: map.node.index)
+        while key < end {
+            let name = tape.string(at: key)
+            if !known.contains(name) { unknown.append(path.child(name)) }
+            key = tape.next(after: key + 1)
+        }
+        return unknown
     }
 }
 
