@@ -2,42 +2,68 @@
 /// Kubernetes types: `null` is the same as absent, a number is never a string, a
 /// 32-bit field rejects what does not fit. Every failure names the field and line.
 struct FieldReader {
-    let node: ManifestNode
-    /// Where the node sits: `basePath` is the path of the node at `root` (an
-    /// ancestor), and the steps below it are worked out from the tape's parent
-    /// links only when asked (an error, a retyped scalar), so that reading
-    /// fields allocates no path.
-    fileprivate let basePath: FieldPath
-    fileprivate let root: Int
+    /// What every reader below one root shares: one reference to count per
+    /// reader, rather than one for the tape, one for the path and one for the findings.
+    private final class Context {
+        let tape: ManifestTape
+        /// The path of the node at `root`; the steps below it are worked out
+        /// from the tape's parent links only when asked (an error, a retyped
+        /// scalar), so that reading fields allocates no path.
+        let basePath: FieldPath
+        let root: Int
+        /// Where to note retyped scalars that decoding accepts; nil when nobody asks.
+        let findings: DecodingFindings?
+
+        init(tape: ManifestTape, basePath: FieldPath, root: Int, findings: DecodingFindings?) {
+            self.tape = tape
+            self.basePath = basePath
+            self.root = root
+            self.findings = findings
+        }
+    }
+
+    private let context: Context
+    fileprivate let index: Int
     /// The node's position in its list, when it was read as a list item (a
     /// list of 10,000 items would otherwise be counted for each item's path).
-    fileprivate let position: Int?
-    /// Where to note retyped scalars that decoding accepts; nil when nobody asks.
-    fileprivate let findings: DecodingFindings?
+    private let position: Int?
 
     init(node: ManifestNode, path: FieldPath) {
-        self.init(node: node, basePath: path, root: node.index, findings: nil)
+        self.init(context: Context(tape: node.tape, basePath: path, root: node.index, findings: nil), index: node.index, position: nil)
     }
 
-    fileprivate init(node: ManifestNode, basePath: FieldPath, root: Int, position: Int? = nil, findings: DecodingFindings?) {
-        self.node = node
-        self.basePath = basePath
-        self.root = root
+    private init(context: Context, index: Int, position: Int?) {
+        self.context = context
+        self.index = index
         self.position = position
-        self.findings = findings
     }
+
+    var node: ManifestNode { ManifestNode(tape: tape, index: index) }
+
+    fileprivate var tape: ManifestTape { context.tape }
+
+    fileprivate var kind: ManifestTape.Kind { tape.entries[index].kind }
+
+    fileprivate var findings: DecodingFindings? { context.findings }
 
     /// The reader of another node of the same tape, below this one's root.
     fileprivate func reader(at index: Int, position: Int? = nil) -> FieldReader {
-        FieldReader(node: ManifestNode(tape: node.tape, index: index), basePath: basePath, root: root, position: position, findings: findings)
+        FieldReader(context: context, index: index, position: position)
+    }
+
+    /// This reader, noting retyped scalars that decoding accepts in `findings`.
+    fileprivate func noting(into findings: DecodingFindings) -> FieldReader {
+        FieldReader(
+            context: Context(tape: tape, basePath: context.basePath, root: context.root, findings: findings),
+            index: index, position: position)
     }
 
     var path: FieldPath {
-        guard root != node.index else { return basePath }
-        let tape = node.tape
-        guard let position else { return FieldPath(steps: basePath.steps + tape.steps(from: root, to: node.index)) }
-        let parent = Int(tape.entries[node.index].parent)
-        return FieldPath(steps: basePath.steps + tape.steps(from: root, to: parent) + [.index(position)])
+        let root = context.root
+        guard root != index else { return context.basePath }
+        guard let position else { return FieldPath(steps: context.basePath.steps + tape.steps(from: root, to: index)) }
+        let parent = Int(tape.entries[index].parent)
+        return FieldPath(steps: context.basePath.steps + tape.steps(from: root, to: parent) + [.index(position)])
     }
 
     func failure(_ message: String) -> ManifestError {
@@ -46,7 +72,7 @@ struct FieldReader {
 
     private func mismatch(expected: String) -> ManifestError {
         var message = "expected \(expected), got \(node.summary)"
-        switch (expected, node.kind) {
+        switch (expected, kind) {
         case ("a string", .bool), ("a string", .int), ("a string", .float):
             message += "; quote it to keep it text"
         default:
@@ -56,22 +82,25 @@ struct FieldReader {
     }
 
     func string() throws(ManifestError) -> String {
-        guard node.kind == .string else { throw mismatch(expected: "a string") }
-        return node.tape.string(at: node.index)
+        guard kind == .string else { throw mismatch(expected: "a string") }
+        return tape.string(at: index)
     }
 
     func bool() throws(ManifestError) -> Bool {
-        guard case .bool(let flag) = node.value else { throw mismatch(expected: "true or false") }
-        return flag
+        guard kind == .bool else { throw mismatch(expected: "true or false") }
+        return tape.entries[index].payload != 0
     }
 
     /// An `int32` field; a whole-valued float (`80.0`) is accepted as JSON allows.
     func int32() throws(ManifestError) -> Int {
+        let entry = tape.entries[index]
         let number: Int
-        switch node.value {
-        case .int(let value):
-            number = value
-        case .float(let value) where value.rounded() == value && abs(value) < 1e10:
+        switch entry.kind {
+        case .int:
+            number = Int(entry.payload)
+        case .float:
+            let value = Double(bitPattern: UInt64(bitPattern: entry.payload))
+            guard value.rounded() == value, abs(value) < 1e10 else { throw mismatch(expected: "an integer") }
             number = Int(value)
         default:
             throw mismatch(expected: "an integer")
@@ -85,25 +114,25 @@ struct FieldReader {
     /// A port number or name. A plain YAML number written otherwise than its
     /// value (`0777` is 511, `0x50` is 80) is noted as retyped.
     func intOrString() throws(ManifestError) -> IntOrString {
-        if node.kind == .string { return .string(node.tape.string(at: node.index)) }
-        guard node.kind == .int else { throw mismatch(expected: "a port number or name") }
+        if kind == .string { return .string(tape.string(at: index)) }
+        guard kind == .int else { throw mismatch(expected: "a port number or name") }
         let number = try int32()
-        if let written = node.retypedText, written != String(number) { noteRetyped() }
+        if let written = tape.retypedText(at: index), written != String(number) { noteRetyped() }
         return .int(number)
     }
 
     func list() throws(ManifestError) -> [FieldReader] {
-        guard node.kind == .list else { throw mismatch(expected: "a list") }
-        return node.tape.children(of: node.index).enumerated().map { reader(at: $1, position: $0) }
+        guard kind == .list else { throw mismatch(expected: "a list") }
+        return tape.children(of: index).enumerated().map { reader(at: $1, position: $0) }
     }
 
     func list<T>(_ element: (FieldReader) throws(ManifestError) -> T) throws(ManifestError) -> [T] {
-        guard node.kind == .list else { throw mismatch(expected: "a list") }
-        let tape = node.tape
+        guard kind == .list else { throw mismatch(expected: "a list") }
+        let tape = tape
         var result: [T] = []
-        result.reserveCapacity(Int(tape.entries[node.index].count))
-        var child = node.index + 1
-        let end = tape.next(after: node.index)
+        result.reserveCapacity(Int(tape.entries[index].count))
+        var child = index + 1
+        let end = tape.next(after: index)
         while child < end {
             result.append(try element(reader(at: child, position: result.count)))
             child = tape.next(after: child)
@@ -112,7 +141,7 @@ struct FieldReader {
     }
 
     func object() throws(ManifestError) -> ObjectReader {
-        guard node.kind == .map else { throw mismatch(expected: "an object") }
+        guard kind == .map else { throw mismatch(expected: "an object") }
         return ObjectReader(map: self)
     }
 
@@ -120,12 +149,12 @@ struct FieldReader {
     /// null value is left out, as Go leaves it out; written as a plain `~`,
     /// `null` or nothing, it is noted as retyped.
     func stringMap() throws(ManifestError) -> [String: String] {
-        guard node.kind == .map else { throw mismatch(expected: "an object of strings") }
-        let tape = node.tape
+        guard kind == .map else { throw mismatch(expected: "an object of strings") }
+        let tape = tape
         var result: [String: String] = [:]
-        result.reserveCapacity(Int(tape.entries[node.index].count))
-        var key = node.index + 1
-        let end = tape.next(after: node.index)
+        result.reserveCapacity(Int(tape.entries[index].count))
+        var key = index + 1
+        let end = tape.next(after: index)
         while key < end {
             let value = key + 1
             switch tape.entries[value].kind {
@@ -143,7 +172,7 @@ struct FieldReader {
 
     /// Notes this node as a retyped scalar, if YAML retyped it and someone asks.
     fileprivate func noteRetyped() {
-        guard let findings, let written = node.retypedText else { return }
+        guard let findings, let written = tape.retypedText(at: index) else { return }
         findings.retypedScalars.append(RetypedScalar(path: path, text: written, readAs: node.reading, line: node.line))
     }
 }
@@ -162,13 +191,13 @@ struct ObjectReader {
 
     /// This object, noting retyped scalars that decoding accepts in `findings`.
     func noting(into findings: DecodingFindings) -> ObjectReader {
-        ObjectReader(map: FieldReader(node: map.node, basePath: map.basePath, root: map.root, position: map.position, findings: findings))
+        ObjectReader(map: map.noting(into: findings))
     }
 
     /// The field, or nil when it is absent or `null`.
     func field(_ key: String) -> FieldReader? {
         guard let reader = present(key) else { return nil }
-        if reader.node.kind == .null { return nil }
+        if reader.kind == .null { return nil }
         return reader
     }
 
@@ -176,8 +205,8 @@ struct ObjectReader {
     /// may repeat one; YAML refuses it) reads as its last value.
     private func present(_ key: String) -> FieldReader? {
         var key = key
-        let tape = map.node.tape
-        let index = map.node.index
+        let tape = map.tape
+        let index = map.index
         let found = key.withUTF8 { utf8 in tape.lastValue(of: utf8, inMap: index) }
         return found.map { map.reader(at: $0) }
     }
@@ -191,7 +220,7 @@ struct ObjectReader {
     /// A string field that may be absent (nil), noted as `string(_:)` notes it.
     func optionalString(_ key: String) throws(ManifestError) -> String? {
         guard let reader = present(key) else { return nil }
-        if reader.node.kind == .null {
+        if reader.kind == .null {
             reader.noteRetyped()
             return nil
         }
@@ -208,10 +237,10 @@ struct ObjectReader {
 
     /// Keys present here that are not in `known`, as paths, in document order.
     func unknownFields(known: Set<String>) -> [FieldPath] {
-        let tape = map.node.tape
+        let tape = map.tape
         var unknown: [FieldPath] = []
-        var key = map.node.index + 1
-        let end = tape.next(after: map.node.index)
+        var key = map.index + 1
+        let end = tape.next(after: map.index)
         while key < end {
             let name = tape.string(at: key)
             if !known.contains(name) { unknown.append(path.child(name)) }

@@ -149,7 +149,7 @@ struct ManifestTapeBuilder {
 
     init(expectedBytes: Int) {
         bytes.reserveCapacity(expectedBytes)
-        entries.reserveCapacity(expectedBytes / 16)
+        entries.reserveCapacity(expectedBytes / 8)
     }
 
     var count: Int { entries.count }
