@@ -19,23 +19,26 @@ import CYaml
 final class YAMLReader {
     private let input: UnsafeBufferPointer<UInt8>
     private let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
+    // The mutable state below is only ever touched by this reader's own
+    // methods, one at a time: checking each access at run time cost a tenth
+    // of the reading.
     /// The event being read; its text lives in libyaml's memory until the next one.
     private let event = UnsafeMutablePointer<yaml_event_t>.allocate(capacity: 1)
-    private var holdsEvent = false
+    @exclusivity(unchecked) private var holdsEvent = false
     /// Every document's nodes, in one tape: aliases may refer across documents.
-    private var tape: ManifestTapeBuilder
+    @exclusivity(unchecked) private var tape: ManifestTapeBuilder
     /// Nodes by anchor name; an alias is a copy of its anchor's nodes.
-    private var anchors: [String: Built] = [:]
+    @exclusivity(unchecked) private var anchors: [String: Built] = [:]
     /// Value nodes the stream may still expand to: twice its size, plus room
     /// for small inputs. A document without aliases never comes near it.
-    private var budget: Int
+    @exclusivity(unchecked) private var budget: Int
     /// The first key or size problem of the document being read, thrown when
     /// the document ends unless a syntax error comes first.
-    private var conversionFailure: ManifestError?
+    @exclusivity(unchecked) private var conversionFailure: ManifestError?
     /// The scalar keys of the mappings being read, innermost last.
-    private var openKeys: [Key] = []
+    @exclusivity(unchecked) private var openKeys: [Key] = []
     /// The document being read, numbered from 1.
-    private var documentNumber = 1
+    @exclusivity(unchecked) private var documentNumber = 1
 
     /// A node as read, with what mapping keys and aliases need of it.
     private struct Built {
@@ -174,11 +177,13 @@ final class YAMLReader {
         let scalar = event.pointee.data.scalar
         let text = UnsafeBufferPointer(start: scalar.value, count: Int(scalar.length))
         let plain = scalar.style == YAML_PLAIN_SCALAR_STYLE
-        let tag = scalar.quoted_implicit == 1 ? PlainScalar.stringTag : Self.text(scalar.tag)
+        // A quoted (or block) scalar without a tag is text: libyaml marks it so.
+        let quotedText = scalar.quoted_implicit == 1
+        let tag = quotedText ? nil : Self.text(scalar.tag)
         let offset = tape.storeText(text)
         // A key is text, and so is its anchor's value wherever it is aliased (as Yams had it).
         let index: Int
-        if !converted || (tag == nil && !(plain && PlainScalar.mayResolve(text))) {
+        if !converted || quotedText || (tag == nil && !(plain && PlainScalar.mayResolve(text))) {
             index = tape.appendString(offset: offset, length: text.count, line: line, parent: parent)
         } else {
             let value = PlainScalar.value(text: String(decoding: text, as: UTF8.self), tag: tag, plain: plain)
@@ -192,7 +197,8 @@ final class YAMLReader {
             let isString = if case .string = value { true } else { false }
             if tag == nil, plain, !isString { tape.markRetyped(index, offset: offset, length: text.count) }
         }
-        let identity = KeyIdentity(offset: offset, length: text.count, tag: tag == nil || tag == "!" ? PlainScalar.stringTag : tag ?? "")
+        let identityTag = tag.flatMap { $0 == "!" ? nil : $0 } ?? PlainScalar.stringTag
+        let identity = KeyIdentity(offset: offset, length: text.count, tag: identityTag)
         return register(Built(index: index, line: line, size: 1, identity: identity), as: Self.text(scalar.anchor))
     }
 
