@@ -11,8 +11,11 @@ import NetpolRules
 /// to their egress chain and packets to them to their ingress chain. Which pods
 /// use which chain is itself an ipset (one per chain), so the dispatch grows
 /// with distinct chains, not pods. Chains `RETURN` what they allow and `DROP`
-/// the rest: netpol only ever drops, so rules after the jump in `FORWARD`
-/// (kube-proxy's, a CNI's) still see every allowed packet.
+/// what they deny: netpol only ever drops, so rules after the jump in `FORWARD`
+/// (kube-proxy's, a CNI's) still see every allowed packet. An Admin-tier Pass
+/// (and the end of the Admin tier) is `-g` to the chain of the NetworkPolicy
+/// and Baseline rules, whose `RETURN` goes back to `NETPOL-FORWARD` as the
+/// pod's own chain would.
 public enum IptablesRenderer {
     public static let forwardChain = "NETPOL-FORWARD"
     public static let chainPrefix = "NETPOL-"
@@ -46,7 +49,11 @@ public enum IptablesRenderer {
 
     /// The iptables chain of a plan chain: `NETPOL-I-<hash>` or `NETPOL-E-<hash>`.
     public static func chainName(_ chain: PlanChain) -> String {
-        chainPrefix + (chain.direction == .ingress ? "I-" : "E-") + hash(chain)
+        chainName(chain.name, chain.direction)
+    }
+
+    private static func chainName(_ planChain: String, _ direction: Direction) -> String {
+        chainPrefix + (direction == .ingress ? "I-" : "E-") + hash(planChain)
     }
 
     /// The iptables chains the plan has for `family` (none where no pod is bound).
@@ -86,13 +93,16 @@ public enum IptablesRenderer {
         plan.sets.map { setName($0.name) } + bindingSetNames(plan)
     }
 
-    // What a member change does to the rules: a peer set is only ever matched by
-    // rules that let traffic through, a binding set only by dispatch rules that
-    // send a pod to a chain ending in DROP, and the known-pod set of a pod-range
-    // guard only negated (`! --match-set ... -j DROP`), which makes it act like a
-    // peer set. So adding a pod to a binding set or removing an address from a
-    // peer or known-pod set can only narrow what passes; the opposite changes
-    // can only widen it. An update narrows before the chains
+    // What a member change does to the rules: a peer set of NetworkPolicy and
+    // Accept rules is only matched by rules that let traffic through, a binding
+    // set only by dispatch rules that send a pod to a chain that can only drop
+    // more, and the known-pod set of a pod-range guard only negated
+    // (`! --match-set ... -j DROP`), which makes it act like a peer set. So
+    // adding a pod to a binding set or removing an address from a peer or
+    // known-pod set can only narrow what passes; the opposite changes can only
+    // widen it. A set that a ClusterNetworkPolicy Deny or Pass matches works the
+    // other way round: an address joining it narrows (a set that an allow and a
+    // Deny both match has no safe order; it counts as a Deny's). An update narrows before the chains
     // change and widens after: every state in between passes no more than the old
     // rules or the new ones would, whenever the agent stops.
 
@@ -106,8 +116,10 @@ public enum IptablesRenderer {
         let created = diff.addedSets.map(ipsetSet) + bindingSets(new, members: []).filter { !oldBindingSets.contains($0.name) }
         var lines = created.flatMap(creationLines)
         lines += diff.addedBindings.map { "add \(bindingSetName($0)) \($0.address) -exist" }
+        let denying = new.denyingSets
         for change in diff.elementChanges {
-            lines += change.removed.map { "del \(setName(change.set)) \(element($0)) -exist" }
+            lines += denying.contains(change.set) ? change.added.map { "add \(setName(change.set)) \(element($0)) -exist" }
+                : change.removed.map { "del \(setName(change.set)) \(element($0)) -exist" }
         }
         return script(lines)
     }
@@ -117,8 +129,10 @@ public enum IptablesRenderer {
     /// takes the kernel from stricter than `new` to exactly `new`.
     public static func wideningScript(_ diff: PlanDiff, to new: RulePlan) -> String {
         var lines: [String] = []
+        let denying = new.denyingSets
         for change in diff.elementChanges {
-            lines += change.added.map { "add \(setName(change.set)) \(element($0)) -exist" }
+            lines += denying.contains(change.set) ? change.removed.map { "del \(setName(change.set)) \(element($0)) -exist" }
+                : change.added.map { "add \(setName(change.set)) \(element($0)) -exist" }
         }
         let kept = Set(bindingSetNames(new))
         lines += diff.removedBindings.filter { kept.contains(bindingSetName($0)) }.map { "del \(bindingSetName($0)) \($0.address) -exist" }
@@ -140,12 +154,13 @@ public enum IptablesRenderer {
     /// safe: `ipsetScript` puts it back after the chains are rewritten.
     public static func narrowingScript(_ plan: RulePlan, kernel: [String: Set<String>]) -> String {
         var lines: [String] = []
+        let denying = Set(plan.denyingSets.map(setName))
         for set in allSets(plan) {
             guard let members = kernel[set.name] else {
                 lines += creationLines(set)
                 continue
             }
-            if set.isBinding {
+            if set.isBinding || denying.contains(set.name) {
                 lines += set.elements.map { "add \(set.name) \($0) -exist" }
             } else {
                 let wanted = Set(set.elements.map(savedForm))
@@ -267,11 +282,11 @@ public enum IptablesRenderer {
             for rule in chain.rules where rule.family == nil || rule.family == family {
                 lines += ruleLines(rule, chain: chain)
             }
-            lines.append("-A \(chainName(chain)) -j DROP")
+            lines.append("-A \(chainName(chain)) \(target(chain.end, chain.direction))")
         }
-        for stale in staleChains where stale != forwardChain {
-            lines += ["-F \(stale)", "-X \(stale)"]
-        }
+        // All emptied before any is removed: one may go to another.
+        let stale = staleChains.filter { $0 != forwardChain }
+        lines += stale.map { "-F \($0)" } + stale.map { "-X \($0)" }
         lines.append("COMMIT")
         return script(lines)
     }
@@ -322,13 +337,23 @@ public enum IptablesRenderer {
         case .set(let name, _): match += " -m set --match-set \(setName(name)) \(end)"
         case .services(let name, _): match += " -m set --match-set \(setName(name)) dst,dst"
         }
-        let tail = " -m comment --comment \(quoted(rule.origin)) -j RETURN"
+        let tail = " -m comment --comment \(quoted(rule.origin)) " + target(rule.action, chain.direction)
         guard let ports = rule.ports else { return [match + tail] }
         let proto = " -p \(ports.protocol.rawValue.lowercased())"
         guard !ports.ranges.isEmpty else { return [match + proto + tail] }
         return portGroups(ports.ranges).map { group in
             let items = group.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound):\($0.upperBound)" }
             return match + proto + " -m multiport --dports " + items.joined(separator: ",") + tail
+        }
+    }
+
+    /// The target of an action: `-j RETURN` for an allow (netpol only drops),
+    /// `-j DROP`, or `-g` to the chain that decides instead.
+    static func target(_ action: PlanRule.Action, _ direction: Direction) -> String {
+        switch action {
+        case .allow: return "-j RETURN"
+        case .deny: return "-j DROP"
+        case .goto(let chain): return "-g " + chainName(chain, direction)
         }
     }
 
