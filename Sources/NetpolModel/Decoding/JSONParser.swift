@@ -1,6 +1,6 @@
 import Foundation
 
-/// Parses JSON straight into a `ManifestNode` tree, over UTF-8 bytes: the API
+/// Parses JSON straight into a `ManifestTape` of nodes, over UTF-8 bytes: the API
 /// server's answers, and manifest files that are JSON.
 ///
 /// JSON is YAML too, and the YAML reader reads it; but a list of 10,000 pods

@@ -59,13 +59,6 @@ final class ManifestTape: Sendable {
         return bytes.withUnsafeBufferPointer { buffer in Self.text(buffer, of: entry) }
     }
 
-    /// Whether the string at `index` is `utf8`, compared as bytes.
-    func string(at index: Int, equals utf8: UnsafeBufferPointer<UInt8>) -> Bool {
-        let entry = entries[index]
-        guard entry.kind == .string, Int(entry.count) == utf8.count else { return false }
-        return bytes.withUnsafeBufferPointer { buffer in Self.same(buffer, at: Int(entry.payload), utf8) }
-    }
-
     /// The text of the string `entry`.
     static func text(_ bytes: UnsafeBufferPointer<UInt8>, of entry: Entry) -> String {
         String(decoding: UnsafeBufferPointer(rebasing: bytes[Int(entry.payload)..<Int(entry.payload) + Int(entry.count)]), as: UTF8.self)

@@ -1,6 +1,6 @@
 import CYaml
 
-/// Reads YAML from libyaml's event stream straight into `ManifestNode` trees,
+/// Reads YAML from libyaml's event stream straight into a `ManifestTape` of nodes,
 /// resolving plain scalars as YAML 1.1 does (`PlainScalar`).
 ///
 /// It reads and refuses what netpol read and refused through Yams' node tree,
