@@ -1,7 +1,7 @@
 import Foundation
 
 /// Splits a YAML or JSON text into documents (`---` separated) and parses each
-/// into a `ManifestNode` tree.
+/// into a `ManifestTape` of nodes.
 ///
 /// A text that starts like JSON (`{` or `[`) is read by `JSONParser`, many
 /// times faster than YAML; when that parser refuses it (invalid JSON, more than

@@ -2,26 +2,26 @@
 /// Yams reported, before netpol read libyaml's events itself).
 enum DuplicateKeys {
     /// Index of the first occurrence of every key that occurs again, in index
-    /// order; empty when the keys are unique.
-    static func firstOccurrences<Keys: RandomAccessCollection>(_ keys: Keys) -> [Int] where Keys.Element: Hashable, Keys.Index == Int {
-        guard keys.count > 1 else { return [] }
+    /// order; empty when the keys are unique. Keys are numbered 0..<count:
+    /// `same` compares two of them, `key` makes one hashable for long mappings.
+    static func firstOccurrences<Key: Hashable>(count: Int, same: (Int, Int) -> Bool, key: (Int) -> Key) -> [Int] {
+        guard count > 1 else { return [] }
         // Most mappings have a handful of keys: comparing pairs costs less than hashing.
-        if keys.count <= 16 {
+        if count <= 16 {
             var repeated: [Int] = []
-            for first in keys.indices {
-                let key = keys[first]
-                for later in (first + 1)..<keys.endIndex where keys[later] == key {
+            for first in 0..<count {
+                for later in (first + 1)..<count where same(first, later) {
                     // Only the first occurrence: an earlier one would already be listed.
-                    if !repeated.contains(where: { keys[$0] == key }) { repeated.append(first) }
+                    if !repeated.contains(where: { same($0, first) }) { repeated.append(first) }
                     break
                 }
             }
             return repeated
         }
-        var firstIndex: [Keys.Element: Int] = [:]
+        var firstIndex: [Key: Int] = [:]
         var repeated: Set<Int> = []
-        for index in keys.indices {
-            let key = keys[index]
+        for index in 0..<count {
+            let key = key(index)
             if let first = firstIndex[key] { repeated.insert(first) } else { firstIndex[key] = index }
         }
         return repeated.sorted()

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Parses JSON straight into a `ManifestNode` tree, over UTF-8 bytes: the API
+/// Parses JSON straight into a `ManifestTape` of nodes, over UTF-8 bytes: the API
 /// server's answers, and manifest files that are JSON.
 ///
 /// JSON is YAML too, and the YAML reader reads it; but a list of 10,000 pods
@@ -33,6 +33,10 @@ struct JSONParser {
     private var position = 0
     private var line = 1
     private var depth = 0
+    private var tape: ManifestTapeBuilder
+    /// The key nodes of the objects being read, innermost last (manifests only,
+    /// for the duplicate-key check).
+    private var openKeys: [Int] = []
 
     /// The single JSON value of an API answer.
     static func parse(_ data: Data) throws(ManifestError) -> ManifestNode {
@@ -47,78 +51,109 @@ struct JSONParser {
         var parser = JSONParser(bytes: bytes, dialect: dialect)
         try parser.skipWhitespace(outsideTheRoot: true)
         guard parser.position < bytes.count else { throw ManifestError(.empty, "empty answer") }
-        let value = try parser.value()
+        let root = try parser.value(parent: -1)
         try parser.skipWhitespace(outsideTheRoot: true)
         guard parser.position == bytes.count else { throw parser.error("text after the JSON value") }
-        return value
+        return ManifestNode(tape: parser.tape.finish(), index: root)
     }
 
     private init(bytes: UnsafeBufferPointer<UInt8>, dialect: Dialect) {
         self.bytes = bytes
         self.dialect = dialect
+        tape = ManifestTapeBuilder(expectedBytes: bytes.count)
     }
 
-    private mutating func value() throws(ManifestError) -> ManifestNode {
-        let startLine = line
+    /// Reads one value into the tape under `parent`; returns its index.
+    private mutating func value(parent: Int) throws(ManifestError) -> Int {
         guard let byte = peek() else { throw error("the JSON ends early") }
         switch byte {
-        case UInt8(ascii: "{"): return ManifestNode(value: try object(), line: startLine)
-        case UInt8(ascii: "["): return ManifestNode(value: try list(), line: startLine)
-        case UInt8(ascii: "\""): return ManifestNode(value: .string(try string()), line: startLine)
-        case UInt8(ascii: "t"): try literal("true"); return ManifestNode(value: .bool(true), line: startLine)
-        case UInt8(ascii: "f"): try literal("false"); return ManifestNode(value: .bool(false), line: startLine)
-        case UInt8(ascii: "n"): try literal("null"); return ManifestNode(value: .null, line: startLine)
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return ManifestNode(value: try number(), line: startLine)
+        case UInt8(ascii: "{"): return try object(parent: parent)
+        case UInt8(ascii: "["): return try list(parent: parent)
+        case UInt8(ascii: "\""): return try string(parent: parent)
+        case UInt8(ascii: "t"): try literal("true"); return tape.append(.bool, payload: 1, line: line, parent: parent)
+        case UInt8(ascii: "f"): try literal("false"); return tape.append(.bool, payload: 0, line: line, parent: parent)
+        case UInt8(ascii: "n"): try literal("null"); return tape.append(.null, line: line, parent: parent)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number(parent: parent)
         default: throw error("unexpected character \(Self.show(byte))")
         }
     }
 
-    private mutating func object() throws(ManifestError) -> ManifestNode.Value {
+    private mutating func object(parent: Int) throws(ManifestError) -> Int {
         try enter()
         defer { depth -= 1 }
+        let index = tape.append(.map, line: line, parent: parent)
         position += 1
-        var pairs: [(key: String, value: ManifestNode)] = []
+        var pairs = 0
         try skipWhitespace()
         if peek() == UInt8(ascii: "}") {
             position += 1
-            return .map(pairs)
+            tape.close(index, count: 0)
+            return index
         }
+        let firstKey = openKeys.count
         while true {
             try skipWhitespace()
             guard peek() == UInt8(ascii: "\"") else { throw error("expected a quoted key") }
             let keyStart = (position, line)
-            let key = try string()
+            let key = try string(parent: index)
+            if dialect == .manifest { openKeys.append(key) }
             try skipWhitespace()
             try expect(UInt8(ascii: ":"))
             if dialect == .manifest, line != keyStart.1 || position - keyStart.0 > 1_000 {
                 throw error("a key and its ':' on different lines or 1,000 bytes apart (YAML reads that otherwise)")
             }
             try skipWhitespace()
-            pairs.append((key, try value()))
+            _ = try value(parent: index)
+            pairs += 1
             try skipWhitespace()
             if try endOfContainer(UInt8(ascii: "}")) { break }
         }
-        if dialect == .manifest, let repeated = DuplicateKeys.firstOccurrences(pairs.lazy.map(\.key)).first {
-            throw error("duplicate key \(goQuoted(pairs[repeated].key))")
+        tape.close(index, count: pairs)
+        if dialect == .manifest {
+            try checkDuplicates(openKeys[firstKey...])
+            openKeys.removeSubrange(firstKey...)
         }
-        return .map(pairs)
+        return index
     }
 
-    private mutating func list() throws(ManifestError) -> ManifestNode.Value {
+    /// Refuses an object whose `keys` (node indices) repeat one, as YAML does.
+    private func checkDuplicates(_ keys: ArraySlice<Int>) throws(ManifestError) {
+        let repeated = tape.entries.withUnsafeBufferPointer { entries in
+            tape.bytes.withUnsafeBufferPointer { bytes in
+                DuplicateKeys.firstOccurrences(count: keys.count) { first, second in
+                    ManifestTape.sameText(bytes, entries[keys[keys.startIndex + first]], entries[keys[keys.startIndex + second]])
+                } key: { position in
+                    ManifestTape.text(bytes, of: entries[keys[keys.startIndex + position]])
+                }
+            }
+        }
+        if let first = repeated.first {
+            let key = tape.bytes.withUnsafeBufferPointer { bytes in ManifestTape.text(bytes, of: tape.entry(keys[keys.startIndex + first])) }
+            throw error("duplicate key \(goQuoted(key))")
+        }
+    }
+
+    private mutating func list(parent: Int) throws(ManifestError) -> Int {
         try enter()
         defer { depth -= 1 }
+        let index = tape.append(.list, line: line, parent: parent)
         position += 1
-        var items: [ManifestNode] = []
+        var items = 0
         try skipWhitespace()
         if peek() == UInt8(ascii: "]") {
             position += 1
-            return .list(items)
+            tape.close(index, count: 0)
+            return index
         }
         while true {
             try skipWhitespace()
-            items.append(try value())
+            _ = try value(parent: index)
+            items += 1
             try skipWhitespace()
-            if try endOfContainer(UInt8(ascii: "]")) { return .list(items) }
+            if try endOfContainer(UInt8(ascii: "]")) {
+                tape.close(index, count: items)
+                return index
+            }
         }
     }
 
@@ -137,7 +172,9 @@ struct JSONParser {
         guard depth <= limit else { throw error("nesting deeper than \(limit) levels") }
     }
 
-    private mutating func string() throws(ManifestError) -> String {
+    /// Reads a string into the tape under `parent`; returns its index.
+    private mutating func string(parent: Int) throws(ManifestError) -> Int {
+        let startLine = line
         position += 1
         let start = position
         var beyondASCII = false
@@ -145,8 +182,10 @@ struct JSONParser {
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
-                defer { position += 1 }
-                return try text(UnsafeBufferPointer(rebasing: bytes[start..<position]), beyondASCII: beyondASCII)
+                let text = UnsafeBufferPointer(rebasing: bytes[start..<position])
+                if beyondASCII { try checkText(text) }
+                position += 1
+                return tape.appendString(text, line: startLine, parent: parent)
             }
             if byte == UInt8(ascii: "\\") { break }
             try check(byte)
@@ -161,7 +200,10 @@ struct JSONParser {
             case UInt8(ascii: "\""):
                 // Escapes may have written any character: check as if beyond ASCII.
                 let result = scalars.withUnsafeBufferPointer { buffer in
-                    Result { () throws(ManifestError) in try text(buffer, beyondASCII: true) }
+                    Result { () throws(ManifestError) in
+                        try checkText(buffer)
+                        return tape.appendString(buffer, line: startLine, parent: parent)
+                    }
                 }
                 return try result.get()
             case UInt8(ascii: "\\"):
@@ -224,14 +266,12 @@ struct JSONParser {
         return code
     }
 
-    /// The string of `utf8`; ASCII (most strings) is valid without a check.
-    private func text(_ utf8: UnsafeBufferPointer<UInt8>, beyondASCII: Bool) throws(ManifestError) -> String {
-        guard beyondASCII else { return String(decoding: utf8, as: UTF8.self) }
+    /// Checks text beyond ASCII: UTF-8, and for a manifest nothing YAML reads otherwise.
+    private func checkText(_ utf8: UnsafeBufferPointer<UInt8>) throws(ManifestError) {
         guard let text = String(validating: utf8, as: UTF8.self) else { throw error("not UTF-8 text (binary data?)", code: .notText) }
         if dialect == .manifest, text.unicodeScalars.contains(where: Self.yamlReadsOtherwise) {
             throw error("a character in a string that YAML reads otherwise (a line break such as U+2028, or a control character)")
         }
-        return text
     }
 
     /// Characters libyaml refuses (C1 controls, U+FFFE, U+FFFF) or folds as line
@@ -242,17 +282,32 @@ struct JSONParser {
     }
 
     /// A number as RFC 8259 spells it: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
-    private mutating func number() throws(ManifestError) -> ManifestNode.Value {
+    private mutating func number(parent: Int) throws(ManifestError) -> Int {
         let start = position
         while let byte = peek(), Self.isNumberByte(byte) { position += 1 }
         let token = UnsafeBufferPointer(rebasing: bytes[start..<position])
         guard let integral = Self.numberShape(token) else {
             throw error("not a number: \(String(decoding: token, as: UTF8.self))")
         }
+        if integral, let number = Self.integer(token) { return tape.append(.int, payload: Int64(number), line: line, parent: parent) }
         let text = String(decoding: token, as: UTF8.self)
-        if integral, let number = Int(text) { return .int(number) }
         guard let number = Double(text) else { throw error("not a number: \(text)") }
-        return .float(number)
+        return tape.append(.float, payload: Int64(bitPattern: number.bitPattern), line: line, parent: parent)
+    }
+
+    /// A whole number's value, nil when it does not fit an `Int`.
+    private static func integer(_ token: UnsafeBufferPointer<UInt8>) -> Int? {
+        let negative = token.first == UInt8(ascii: "-")
+        var value = 0
+        for digit in token.dropFirst(negative ? 1 : 0) {
+            let (shifted, overflowShift) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflowAdd) = negative
+                ? shifted.subtractingReportingOverflow(Int(digit - UInt8(ascii: "0")))
+                : shifted.addingReportingOverflow(Int(digit - UInt8(ascii: "0")))
+            guard !overflowShift, !overflowAdd else { return nil }
+            value = next
+        }
+        return value
     }
 
     private static func isNumberByte(_ byte: UInt8) -> Bool {

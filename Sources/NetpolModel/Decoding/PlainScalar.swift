@@ -22,6 +22,20 @@ enum PlainScalar {
         }
     }
 
+    /// Whether a plain scalar written as `utf8` may be something else than a
+    /// string: it is empty or starts like a keyword or a number. Most are names.
+    static func mayResolve(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let first = utf8.first else { return true }
+        switch first {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."), UInt8(ascii: "~"),
+             UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "y"), UInt8(ascii: "Y"), UInt8(ascii: "t"), UInt8(ascii: "T"),
+             UInt8(ascii: "o"), UInt8(ascii: "O"), UInt8(ascii: "f"), UInt8(ascii: "F"):
+            return true
+        default:
+            return false
+        }
+    }
+
     /// YAML 1.1 implicit types, as go-yaml v2 resolves them.
     static func resolve(_ text: String) -> ManifestNode.Value {
         if text.utf8.count <= 5, let keyword = keyword(text) { return keyword }

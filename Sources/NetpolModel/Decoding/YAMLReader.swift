@@ -1,6 +1,6 @@
 import CYaml
 
-/// Reads YAML from libyaml's event stream straight into `ManifestNode` trees,
+/// Reads YAML from libyaml's event stream straight into a `ManifestTape` of nodes,
 /// resolving plain scalars as YAML 1.1 does (`PlainScalar`).
 ///
 /// It reads and refuses what netpol read and refused through Yams' node tree,
@@ -19,188 +19,275 @@ import CYaml
 final class YAMLReader {
     private let input: UnsafeBufferPointer<UInt8>
     private let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
-    /// Nodes by anchor name; an alias shares its anchor's storage.
-    private var anchors: [String: Built] = [:]
+    // The mutable state below is only ever touched by this reader's own
+    // methods, one at a time: checking each access at run time cost a tenth
+    // of the reading.
+    /// The event being read; its text lives in libyaml's memory until the next one.
+    private let event = UnsafeMutablePointer<yaml_event_t>.allocate(capacity: 1)
+    @exclusivity(unchecked) private var holdsEvent = false
+    /// Every document's nodes, in one tape: aliases may refer across documents.
+    @exclusivity(unchecked) private var tape: ManifestTapeBuilder
+    /// Nodes by anchor name; an alias is a copy of its anchor's nodes.
+    @exclusivity(unchecked) private var anchors: [String: Built] = [:]
     /// Value nodes the stream may still expand to: twice its size, plus room
     /// for small inputs. A document without aliases never comes near it.
-    private var budget: Int
+    @exclusivity(unchecked) private var budget: Int
     /// The first key or size problem of the document being read, thrown when
     /// the document ends unless a syntax error comes first.
-    private var conversionFailure: ManifestError?
+    @exclusivity(unchecked) private var conversionFailure: ManifestError?
     /// The scalar keys of the mappings being read, innermost last.
-    private var openKeys: [Key] = []
+    @exclusivity(unchecked) private var openKeys: [Key] = []
     /// The document being read, numbered from 1.
-    private var documentNumber = 1
+    @exclusivity(unchecked) private var documentNumber = 1
 
     /// A node as read, with what mapping keys and aliases need of it.
     private struct Built {
-        var node: ManifestNode
+        /// Its index in the tape.
+        var index: Int
+        var line: Int
         /// Value nodes it stands for once aliases are expanded: what the budget counts.
         var size: Int
         /// For a scalar: what makes it equal to another key.
         var identity: KeyIdentity?
     }
 
-    /// A scalar as a key: its text and its tag (`!!str` for untagged and quoted ones).
-    private struct KeyIdentity: Hashable {
-        var text: String
+    /// A scalar as a key: its text (in the tape's bytes) and its tag (`!!str`
+    /// for untagged and quoted ones).
+    private struct KeyIdentity {
+        var offset: Int
+        var length: Int
         var tag: String
     }
 
     private struct Key {
         var identity: KeyIdentity
-        var line: Int?
-    }
-
-    /// One libyaml event, copied out of libyaml's memory.
-    private enum Event {
-        case streamStart, streamEnd, documentStart, documentEnd, sequenceEnd, mappingEnd
-        case alias(anchor: String, line: Int, column: Int)
-        case scalar(text: String, tag: String?, plain: Bool, anchor: String?, line: Int)
-        case sequenceStart(anchor: String?, line: Int)
-        case mappingStart(anchor: String?, line: Int)
+        var line: Int
     }
 
     /// A reader of `input`, which must be valid UTF-8 and outlive the reader.
     init(input: UnsafeBufferPointer<UInt8>) {
         self.input = input
         budget = 2 * input.count + 1_000
+        tape = ManifestTapeBuilder(expectedBytes: input.count)
         yaml_parser_initialize(parser)
         yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
         yaml_parser_set_input_string(parser, input.baseAddress, input.count)
     }
 
     deinit {
+        if holdsEvent { yaml_event_delete(event) }
+        event.deallocate()
         yaml_parser_delete(parser)
         parser.deallocate()
     }
 
     /// Every document of the stream. Throws at the first problem, naming its document.
     func documents() throws(ManifestError) -> [DocumentParser.Document] {
-        _ = try next()
-        var documents: [DocumentParser.Document] = []
-        while case .documentStart = try next() {
-            let root = try node(from: try next(), converted: true).node
-            _ = try next()
+        try advance()
+        var roots: [Int] = []
+        while true {
+            try advance()
+            guard event.pointee.type == YAML_DOCUMENT_START_EVENT else { break }
+            try advance()
+            let root = try node(converted: true, parent: -1).index
+            try advance()
             if var failure = conversionFailure {
                 failure.document = documentNumber
                 throw failure
             }
-            // An empty document (`---` followed by nothing) is a null scalar.
-            let isEmpty = if case .null = root.value { true } else { false }
-            documents.append(DocumentParser.Document(number: documentNumber, root: isEmpty ? nil : root))
+            roots.append(root)
             documentNumber += 1
         }
-        return documents
+        let tape = tape.finish()
+        return roots.enumerated().map { offset, root in
+            // An empty document (`---` followed by nothing) is a null scalar.
+            DocumentParser.Document(number: offset + 1, root: tape.entries[root].kind == .null ? nil : ManifestNode(tape: tape, index: root))
+        }
     }
 
     /// A list or mapping whose end event has not come yet.
     private struct OpenCollection {
         var anchor: String?
+        var index: Int
         var line: Int
         var converted: Bool
         var isMapping: Bool
         /// Where this mapping's keys start in `openKeys`.
         var firstKey: Int
         var size = 1
-        var items: [ManifestNode] = []
-        var pairs: [(key: String, value: ManifestNode)] = []
-        /// A mapping's key whose value has not been read yet.
-        var key: Built?
+        /// Items of a list, pairs of a mapping.
+        var count = 0
+        /// A mapping whose next node is a key.
+        var expectsKey: Bool
 
         /// Whether the converter reaches the next node: not a mapping key.
-        var convertsNext: Bool { converted && !(isMapping && key == nil) }
+        var convertsNext: Bool { converted && !expectsKey }
     }
 
-    /// The node that starts with `event`. `converted` is false inside mapping
-    /// keys, which are read as text: they neither count against the budget nor
-    /// report problems of their own. Open collections are kept in an array,
-    /// not on the call stack: libyaml allows 1,000 levels, deeper than a
-    /// thread's stack holds recursive calls in a debug build.
-    private func node(from first: Event, converted rootConverted: Bool) throws(ManifestError) -> Built {
+    /// The node that starts with the current event, appended to the tape under
+    /// `parent`. `converted` is false inside mapping keys, which are read as
+    /// text: they neither count against the budget nor report problems of their
+    /// own. Open collections are kept in an array, not on the call stack:
+    /// libyaml allows 1,000 levels, deeper than a thread's stack holds
+    /// recursive calls in a debug build.
+    private func node(converted rootConverted: Bool, parent rootParent: Int) throws(ManifestError) -> Built {
         var open: [OpenCollection] = []
-        var event = first
         while true {
             let converted = open.last?.convertsNext ?? rootConverted
+            let parent = open.last?.index ?? rootParent
+            let line = Int(event.pointee.start_mark.line) + 1
             let done: Built
-            switch event {
-            case .alias(let anchor, let line, let column):
+            switch event.pointee.type {
+            case YAML_ALIAS_EVENT:
+                let anchor = Self.text(event.pointee.data.alias.anchor) ?? ""
                 guard let target = anchors[anchor] else {
-                    throw ManifestError(.syntax, "invalid YAML: found undefined alias at column \(column)", document: documentNumber, line: line)
+                    throw ManifestError(
+                        .syntax, "invalid YAML: found undefined alias at column \(event.pointee.start_mark.column + 1)",
+                        document: documentNumber, line: line)
                 }
                 if converted { spend(target.size) }
-                done = target
-            case .scalar(let text, let tag, let plain, let anchor, let line):
+                done = alias(target, parent: parent, converted: converted, asKey: open.last?.expectsKey ?? false)
+            case YAML_SCALAR_EVENT:
                 if converted { spend(1) }
-                // A key is text, and so is its anchor's value wherever it is aliased (as Yams had it).
-                let value = converted ? PlainScalar.value(text: text, tag: tag, plain: plain) : .string(text)
-                var node = ManifestNode(value: value, line: line)
-                if tag == nil, plain, !value.isString { node.retypedText = text }
-                let identity = KeyIdentity(text: text, tag: tag == nil || tag == "!" ? PlainScalar.stringTag : tag ?? "")
-                done = register(Built(node: node, size: 1, identity: identity), as: anchor)
-            case .sequenceStart(let anchor, let line), .mappingStart(let anchor, let line):
+                done = scalar(converted: converted, parent: parent, line: line)
+            case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
                 if converted { spend(1) }
-                let isMapping = if case .mappingStart = event { true } else { false }
-                open.append(OpenCollection(anchor: anchor, line: line, converted: converted, isMapping: isMapping, firstKey: openKeys.count))
-                event = try next()
+                let isMapping = event.pointee.type == YAML_MAPPING_START_EVENT
+                let anchor = Self.text(isMapping ? event.pointee.data.mapping_start.anchor : event.pointee.data.sequence_start.anchor)
+                let index = tape.append(isMapping ? .map : .list, line: line, parent: parent)
+                open.append(OpenCollection(
+                    anchor: anchor, index: index, line: line, converted: converted, isMapping: isMapping,
+                    firstKey: openKeys.count, expectsKey: isMapping))
+                try advance()
                 continue
-            case .sequenceEnd, .mappingEnd:
-                guard let collection = open.popLast() else { throw unexpected(event) }
+            case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+                guard let collection = open.popLast() else { throw unexpected() }
                 done = try close(collection)
-            case .streamStart, .streamEnd, .documentStart, .documentEnd:
-                throw unexpected(event)
+            default:
+                throw unexpected()
             }
             guard !open.isEmpty else { return done }
             add(done, to: &open[open.count - 1])
-            event = try next()
+            try advance()
         }
+    }
+
+    /// The current event's scalar, appended to the tape.
+    private func scalar(converted: Bool, parent: Int, line: Int) -> Built {
+        let scalar = event.pointee.data.scalar
+        let text = UnsafeBufferPointer(start: scalar.value, count: Int(scalar.length))
+        let plain = scalar.style == YAML_PLAIN_SCALAR_STYLE
+        // A quoted (or block) scalar without a tag is text: libyaml marks it so.
+        let quotedText = scalar.quoted_implicit == 1
+        let tag = quotedText ? nil : Self.text(scalar.tag)
+        let offset = tape.storeText(text)
+        // A key is text, and so is its anchor's value wherever it is aliased (as Yams had it).
+        let index: Int
+        if !converted || quotedText || (tag == nil && !(plain && PlainScalar.mayResolve(text))) {
+            index = tape.appendString(offset: offset, length: text.count, line: line, parent: parent)
+        } else {
+            let value = PlainScalar.value(text: String(decoding: text, as: UTF8.self), tag: tag, plain: plain)
+            switch value {
+            case .null: index = tape.append(.null, line: line, parent: parent)
+            case .bool(let flag): index = tape.append(.bool, payload: flag ? 1 : 0, line: line, parent: parent)
+            case .int(let number): index = tape.append(.int, payload: Int64(number), line: line, parent: parent)
+            case .float(let number): index = tape.append(.float, payload: Int64(bitPattern: number.bitPattern), line: line, parent: parent)
+            case .string, .list, .map: index = tape.appendString(offset: offset, length: text.count, line: line, parent: parent)
+            }
+            let isString = if case .string = value { true } else { false }
+            if tag == nil, plain, !isString { tape.markRetyped(index, offset: offset, length: text.count) }
+        }
+        let identityTag = tag.flatMap { $0 == "!" ? nil : $0 } ?? PlainScalar.stringTag
+        let identity = KeyIdentity(offset: offset, length: text.count, tag: identityTag)
+        return register(Built(index: index, line: line, size: 1, identity: identity), as: Self.text(scalar.anchor))
+    }
+
+    /// What an alias stands for, appended to the tape: a copy of its anchor's
+    /// nodes, or as a key its text. Inside keys, and once the document has
+    /// failed, a null stands in: those nodes are never decoded, and copying
+    /// them could take as long as the aliases expand.
+    private func alias(_ target: Built, parent: Int, converted: Bool, asKey: Bool) -> Built {
+        var placed = target
+        placed.index = tape.count
+        if asKey, let identity = target.identity {
+            tape.appendString(offset: identity.offset, length: identity.length, line: target.line, parent: parent)
+        } else if converted, conversionFailure == nil {
+            tape.copy(target.index, parent: parent)
+        } else {
+            tape.append(.null, line: target.line, parent: parent)
+        }
+        return placed
     }
 
     /// Adds a finished node to the collection it is in: an item, a key, or a key's value.
     private func add(_ done: Built, to collection: inout OpenCollection) {
         guard collection.isMapping else {
-            collection.items.append(done.node)
+            collection.count += 1
             collection.size += done.size
             return
         }
-        guard let key = collection.key else {
+        guard !collection.expectsKey else {
             if let identity = done.identity {
-                openKeys.append(Key(identity: identity, line: done.node.line))
+                openKeys.append(Key(identity: identity, line: done.line))
             } else if collection.converted {
-                fail(ManifestError(.decoding, "mapping keys must be plain values, not lists or objects", line: done.node.line))
+                fail(ManifestError(.decoding, "mapping keys must be plain values, not lists or objects", line: done.line))
             }
-            collection.key = done
+            collection.expectsKey = false
             return
         }
-        // Mapping keys become strings, as in JSON (`80:` is the key "80").
-        collection.pairs.append((key.identity?.text ?? "", done.node))
+        collection.count += 1
         collection.size += done.size
-        collection.key = nil
+        collection.expectsKey = true
     }
 
     private func close(_ collection: OpenCollection) throws(ManifestError) -> Built {
-        let value: ManifestNode.Value
         if collection.isMapping {
             try checkDuplicates(openKeys[collection.firstKey...])
             openKeys.removeSubrange(collection.firstKey...)
-            value = .map(collection.pairs)
-        } else {
-            value = .list(collection.items)
         }
-        return register(Built(node: ManifestNode(value: value, line: collection.line), size: collection.size), as: collection.anchor)
+        tape.close(collection.index, count: collection.count)
+        return register(Built(index: collection.index, line: collection.line, size: collection.size), as: collection.anchor)
     }
 
-    private func unexpected(_ event: Event) -> ManifestError {
-        ManifestError(.syntax, "invalid YAML: unexpected \(event) where a value belongs", document: documentNumber)
+    private func unexpected() -> ManifestError {
+        let name = switch event.pointee.type {
+        case YAML_STREAM_START_EVENT: "streamStart"
+        case YAML_STREAM_END_EVENT: "streamEnd"
+        case YAML_DOCUMENT_START_EVENT: "documentStart"
+        case YAML_DOCUMENT_END_EVENT: "documentEnd"
+        case YAML_SEQUENCE_END_EVENT: "sequenceEnd"
+        case YAML_MAPPING_END_EVENT: "mappingEnd"
+        default: "event"
+        }
+        return ManifestError(.syntax, "invalid YAML: unexpected \(name) where a value belongs", document: documentNumber)
     }
 
     private func checkDuplicates(_ keys: ArraySlice<Key>) throws(ManifestError) {
-        let repeated = DuplicateKeys.firstOccurrences(keys.lazy.map(\.identity)).map { keys[$0] }
+        let repeated = tape.bytes.withUnsafeBufferPointer { bytes in
+            DuplicateKeys.firstOccurrences(count: keys.count) { first, second in
+                let one = keys[keys.startIndex + first].identity
+                let other = keys[keys.startIndex + second].identity
+                return one.length == other.length && one.tag == other.tag
+                    && ManifestTape.same(bytes, at: one.offset, UnsafeBufferPointer(rebasing: bytes[other.offset..<other.offset + other.length]))
+            } key: { position in
+                let identity = keys[keys.startIndex + position].identity
+                return [Self.text(bytes, identity), identity.tag]
+            }
+        }
         guard !repeated.isEmpty else { return }
-        let sorted = repeated.sorted { $0.identity.text < $1.identity.text }
+        let sorted = tape.bytes.withUnsafeBufferPointer { bytes in
+            repeated.map { position in
+                let key = keys[keys.startIndex + position]
+                return (text: Self.text(bytes, key.identity), line: key.line)
+            }
+        }.sorted { $0.text < $1.text }
         throw ManifestError(
-            .syntax, "duplicate keys in one mapping: \(sorted.map(\.identity.text).joined(separator: ", "))",
+            .syntax, "duplicate keys in one mapping: \(sorted.map(\.text).joined(separator: ", "))",
             document: documentNumber, line: sorted[0].line)
+    }
+
+    private static func text(_ bytes: UnsafeBufferPointer<UInt8>, _ identity: KeyIdentity) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[identity.offset..<identity.offset + identity.length]), as: UTF8.self)
     }
 
     private func register(_ built: Built, as anchor: String?) -> Built {
@@ -222,37 +309,14 @@ final class YAMLReader {
 
     // MARK: - libyaml
 
-    private func next() throws(ManifestError) -> Event {
-        var event = yaml_event_t()
-        guard yaml_parser_parse(parser, &event) == 1 else { throw libyamlFailure() }
-        defer { yaml_event_delete(&event) }
-        let line = Int(event.start_mark.line) + 1
-        switch event.type {
-        case YAML_SCALAR_EVENT:
-            let scalar = event.data.scalar
-            return .scalar(
-                text: String(decoding: UnsafeBufferPointer(start: scalar.value, count: Int(scalar.length)), as: UTF8.self),
-                tag: scalar.quoted_implicit == 1 ? PlainScalar.stringTag : Self.text(scalar.tag),
-                plain: scalar.style == YAML_PLAIN_SCALAR_STYLE, anchor: Self.text(scalar.anchor), line: line)
-        case YAML_MAPPING_START_EVENT:
-            return .mappingStart(anchor: Self.text(event.data.mapping_start.anchor), line: line)
-        case YAML_MAPPING_END_EVENT:
-            return .mappingEnd
-        case YAML_SEQUENCE_START_EVENT:
-            return .sequenceStart(anchor: Self.text(event.data.sequence_start.anchor), line: line)
-        case YAML_SEQUENCE_END_EVENT:
-            return .sequenceEnd
-        case YAML_ALIAS_EVENT:
-            return .alias(anchor: Self.text(event.data.alias.anchor) ?? "", line: line, column: Int(event.start_mark.column) + 1)
-        case YAML_DOCUMENT_START_EVENT:
-            return .documentStart
-        case YAML_DOCUMENT_END_EVENT:
-            return .documentEnd
-        case YAML_STREAM_START_EVENT:
-            return .streamStart
-        default:
-            return .streamEnd
+    /// Reads the next event, freeing the one before.
+    private func advance() throws(ManifestError) {
+        if holdsEvent {
+            yaml_event_delete(event)
+            holdsEvent = false
         }
+        guard yaml_parser_parse(parser, event) == 1 else { throw libyamlFailure() }
+        holdsEvent = true
     }
 
     private static func text(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
@@ -288,11 +352,5 @@ final class YAMLReader {
         else { return nil }
         let characters = text.distance(from: text.startIndex, to: index)
         return text.utf8.prefix(characters).lazy.filter { $0 == UInt8(ascii: "\n") }.count + 1
-    }
-}
-
-extension ManifestNode.Value {
-    var isString: Bool {
-        if case .string = self { true } else { false }
     }
 }
