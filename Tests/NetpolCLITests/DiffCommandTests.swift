@@ -88,7 +88,7 @@ struct DiffCommandTests {
             #expect(live.status == 1, "\(live.errors)")
             #expect(live.output == files.output)
             #expect(live.output.contains(#"{"from":"shop/web-2","to":"shop/db","protocol":"TCP","port":5432,"#))
-            #expect(cluster.server.requests.filter { !$0.contains("watch") }.count == 3, "one list per kind")
+            #expect(cluster.server.requests.filter { !$0.contains("watch") }.count == 5, "one list per kind")
         }
     }
 
