@@ -62,7 +62,7 @@ extension Engine {
             case .string(let name): return pod.port(named: name, protocol: proto)
             }
         }
-        let admitted = admittedDestinations(proto: proto, ports: ports, members: members)
+        let admitted = Admitted(engine: self, proto: proto, ports: ports, members: members)
         let families = IPAddress.Family.allCases
 
         var egressSets = PodSetTable(), ingressSets = PodSetTable()
@@ -100,51 +100,107 @@ extension Engine {
                            sourceClasses: sourceClasses, destinationClasses: destinationClasses, cells: cells)
     }
 
-    /// Per policy and egress rule, the destinations whose port the rule admits:
+    /// Per egress rule, the destinations whose port the rule admits:
     /// independent of the source. A rule judges a port by the destination's
     /// container ports alone, so it is asked once per distinct list of them.
-    private func admittedDestinations(proto: PortProtocol, ports: [Int?], members: [Int]) -> [[PodSet]] {
-        var groups: [[ContainerPort]: (owner: Int, pods: PodSet)] = [:]
-        for destination in members where ports[destination] != nil {
-            let key = index.pods[destination].pod.spec.containers.flatMap(\.ports)
-            groups[key, default: (destination, PodSet(capacity: index.pods.count))].pods.insert(destination)
-        }
-        return index.policies.map { policy in
-            policy.egress.map { rule in
-                var set = PodSet(capacity: index.pods.count)
+    fileprivate struct Admitted {
+        /// Per NetworkPolicy, per egress rule.
+        let byPolicy: [[PodSet]]
+        /// Per cluster policy, per egress rule.
+        let byClusterPolicy: [[PodSet]]
+
+        init(engine: Engine, proto: PortProtocol, ports: [Int?], members: [Int]) {
+            let pods = engine.index.pods
+            var groups: [[ContainerPort]: (owner: Int, pods: PodSet)] = [:]
+            for destination in members where ports[destination] != nil {
+                let key = pods[destination].pod.spec.containers.flatMap(\.ports)
+                groups[key, default: (destination, PodSet(capacity: pods.count))].pods.insert(destination)
+            }
+            func admitted(_ admits: (Int, IndexedPod) -> Bool) -> PodSet {
+                var set = PodSet(capacity: pods.count)
                 for group in groups.values {
-                    if let port = ports[group.owner], rule.portMatch(proto, port, destination: index.pods[group.owner]) != nil {
-                        set.formUnion(group.pods)
-                    }
+                    if let port = ports[group.owner], admits(port, pods[group.owner]) { set.formUnion(group.pods) }
                 }
                 return set
+            }
+            byPolicy = engine.index.policies.map { policy in
+                policy.egress.map { rule in admitted { rule.portMatch(proto, $0, destination: $1) != nil } }
+            }
+            byClusterPolicy = engine.index.clusterPolicies.map { policy in
+                policy.egress.map { rule in admitted { rule.protocolMatch(proto, $0, destination: $1) != nil } }
             }
         }
     }
 
     /// The pods `pod` may receive from (ingress) or send to (egress) on the matrix
-    /// port; `admitted` holds each egress rule's destinations whose port it admits.
+    /// port: the Admin tier's accepts, then (for what it left undecided) the
+    /// NetworkPolicy answer when the pod is isolated, or else the Baseline tier's
+    /// accepts and what no tier decided.
     private func allowedPeers(
-        _ direction: Direction, of pod: Int, family: IPAddress.Family, proto: PortProtocol, ports: [Int?], admitted: [[PodSet]]
+        _ direction: Direction, of pod: Int, family: IPAddress.Family, proto: PortProtocol, ports: [Int?], admitted: Admitted
     ) -> PodSet {
         let count = index.pods.count
+        var tiers = TierSets(capacity: count)
+        evaluate(.admin, direction, of: pod, family: family, proto: proto, ports: ports, admitted: admitted, into: &tiers)
         let isolating = index.isolatingPolicies(of: pod, direction)
-        if isolating.isEmpty { return .all(capacity: count) }
-        var allowed = PodSet(capacity: count)
-        for number in isolating {
-            for rule in index.policies[number].rules(direction) {
-                guard let peers = rule.peerPods[family] else { continue }
-                switch direction {
-                case .ingress:
-                    // The port belongs to this pod, the destination.
-                    guard let port = ports[pod], rule.portMatch(proto, port, destination: index.pods[pod]) != nil else { continue }
-                    allowed.formUnion(peers)
-                case .egress:
-                    allowed.formUnion(peers.intersection(admitted[number][rule.index]))
+        guard isolating.isEmpty else {
+            var allowed = PodSet(capacity: count)
+            for number in isolating {
+                for rule in index.policies[number].rules(direction) {
+                    guard let peers = rule.peerPods[family] else { continue }
+                    switch direction {
+                    case .ingress:
+                        // The port belongs to this pod, the destination.
+                        guard let port = ports[pod], rule.portMatch(proto, port, destination: index.pods[pod]) != nil else { continue }
+                        allowed.formUnion(peers)
+                    case .egress:
+                        allowed.formUnion(peers.intersection(admitted.byPolicy[number][rule.index]))
+                    }
                 }
             }
+            tiers.allowed.formUnion(allowed.subtracting(tiers.decided))
+            return tiers.allowed
         }
-        return allowed
+        evaluate(.baseline, direction, of: pod, family: family, proto: proto, ports: ports, admitted: admitted, into: &tiers)
+        tiers.allowed.formUnion(PodSet.all(capacity: count).subtracting(tiers.decided))
+        return tiers.allowed
+    }
+
+    /// Peers decided so far, and those of them allowed.
+    private struct TierSets {
+        var allowed: PodSet
+        var decided: PodSet
+
+        init(capacity: Int) {
+            allowed = PodSet(capacity: capacity)
+            decided = PodSet(capacity: capacity)
+        }
+    }
+
+    /// Applies one tier's rules for `pod` in order: each rule takes the peers no
+    /// earlier rule of the tier (nor an earlier tier) took. Accept and Deny
+    /// decide them; Pass leaves them to the next layer.
+    private func evaluate(
+        _ tier: PolicyTier, _ direction: Direction, of pod: Int, family: IPAddress.Family, proto: PortProtocol,
+        ports: [Int?], admitted: Admitted, into sets: inout TierSets
+    ) {
+        var taken = sets.decided
+        for number in index.clusterPolicies(of: pod, tier, direction) {
+            for rule in index.clusterPolicies[number].rules(direction) {
+                guard var matched = rule.peerPods[family] else { continue }
+                switch direction {
+                case .ingress:
+                    guard let port = ports[pod], rule.protocolMatch(proto, port, destination: index.pods[pod]) != nil else { continue }
+                case .egress:
+                    matched = matched.intersection(admitted.byClusterPolicy[number][rule.index])
+                }
+                matched = matched.subtracting(taken)
+                taken.formUnion(matched)
+                if rule.action == .pass { continue }
+                sets.decided.formUnion(matched)
+                if rule.action == .accept { sets.allowed.formUnion(matched) }
+            }
+        }
     }
 
     private func pairFamily(_ source: Int, _ destination: Int, wanted: IPAddress.Family?) -> IPAddress.Family? {

@@ -70,7 +70,23 @@ public struct ConnectivityDiff: Sendable {
             return Array(Set(names)).sorted()
         }
 
+        /// The cluster policies behind the change, by name: on each side whose
+        /// decision changed, those whose rule decided or passed, before or after.
+        public var clusterPolicies: [String] {
+            let changed = [(before.egress, after.egress), (before.ingress, after.ingress)].filter { $0.0.allows != $0.1.allows }
+            let names = changed.flatMap { [$0.0, $0.1] }.flatMap { side in
+                [side.admin, side.baseline].compactMap { $0?.match?.policy.name }
+            }
+            return Array(Set(names)).sorted()
+        }
+
         private static func summary(_ side: SideDecision) -> String {
+            switch side.decidedBy {
+            case .adminTier(let match), .baselineTier(let match):
+                return (match.action == .accept ? "accepted" : "denied") + " by \(match.policy) \(match.path)"
+            case .nothing, .networkPolicy, .defaultAllow:
+                break
+            }
             switch side.outcome {
             case .notApplicable(let reason): return "not restricted (\(reason))"
             case .notIsolated: return "not isolated"
@@ -134,12 +150,15 @@ public struct ConnectivityDiff: Sendable {
         return changes.filter(\.opened) + changes.filter { !$0.opened }
     }
 
-    /// The numbers of the policies isolating `pod` before, then -1, then after.
+    /// The numbers of the policies isolating `pod` and of the cluster policies
+    /// whose subject it is, before, then after, each list closed by a negative mark.
     private static func isolation(of pod: PodID, _ direction: Direction, before: Engine, after: Engine) -> [Int] {
         func policies(_ engine: Engine) -> [Int] {
-            engine.index.podNumbers[pod].map { engine.index.isolatingPolicies(of: $0, direction) } ?? []
+            guard let number = engine.index.podNumbers[pod] else { return [-1, -2] }
+            return engine.index.isolatingPolicies(of: number, direction) + [-1]
+                + PolicyTier.supported.flatMap { engine.index.clusterPolicies(of: number, $0, direction) } + [-2]
         }
-        return policies(before) + [-1] + policies(after)
+        return policies(before) + policies(after)
     }
 
     /// A source and a destination that are not the same pod, if the groups have one.

@@ -37,63 +37,112 @@ public struct Engine: Sendable {
         let destination = pod(connection.destination)
         let port = resolve(connection.port, connection.protocol, on: destination)
         let family = self.family(connection, source: source, destination: destination)
-        let notJudged = SideDecision(direction: .egress, pod: nil, outcome: .notApplicable("not judged"), isolatingPolicies: [], rules: [])
 
         if let source, source == destination {
-            return Verdict(connection: connection, port: port, family: family,
-                           exemption: "traffic from a pod to itself is always allowed",
-                           egress: notJudged, ingress: SideDecision(direction: .ingress, pod: nil, outcome: .notApplicable("not judged"), isolatingPolicies: [], rules: []))
+            return exempt(connection, port: port, family: family, because: "traffic from a pod to itself is always allowed")
         }
         if let source, let destination, index.pods[source].isHostNetwork, !index.pods[destination].pod.spec.nodeName.isEmpty,
            index.pods[source].pod.spec.nodeName == index.pods[destination].pod.spec.nodeName {
-            return Verdict(connection: connection, port: port, family: family,
-                           exemption: "traffic from the node itself (a host-network pod on \(index.pods[source].pod.spec.nodeName)) to its own pods is always allowed",
-                           egress: notJudged, ingress: SideDecision(direction: .ingress, pod: nil, outcome: .notApplicable("not judged"), isolatingPolicies: [], rules: []))
+            return exempt(connection, port: port, family: family,
+                          because: "traffic from the node itself (a host-network pod on \(index.pods[source].pod.spec.nodeName)) to its own pods is always allowed")
         }
-        let egress = side(.egress, of: source, peer: destination, peerAddress: address(connection.destination, destination, family),
+        let egress = side(.egress, of: source, peer: Peer(pod: destination, address: address(connection.destination, destination, family)),
                           protocol: connection.protocol, port: port, portOwner: destination, family: family)
-        let ingress = side(.ingress, of: destination, peer: source, peerAddress: address(connection.source, source, family),
+        let ingress = side(.ingress, of: destination, peer: Peer(pod: source, address: address(connection.source, source, family)),
                            protocol: connection.protocol, port: port, portOwner: destination, family: family)
         return Verdict(connection: connection, port: port, family: family, exemption: nil, egress: egress, ingress: ingress)
     }
 
-    /// One side: `subject` is the pod whose policies apply (nil outside the cluster),
-    /// `peer` the other end (a pod number, or an address).
+    private func exempt(_ connection: Connection, port: Int?, family: IPAddress.Family?, because reason: String) -> Verdict {
+        Verdict(connection: connection, port: port, family: family, exemption: reason,
+                egress: SideDecision(direction: .egress, pod: nil, outcome: .notApplicable("not judged"), decidedBy: .nothing),
+                ingress: SideDecision(direction: .ingress, pod: nil, outcome: .notApplicable("not judged"), decidedBy: .nothing))
+    }
+
+    /// The other end of a side: a pod of the snapshot, and the address it uses.
+    private struct Peer {
+        var pod: Int?
+        var address: IPAddress?
+    }
+
+    /// One side: `subject` is the pod whose policies apply (nil outside the
+    /// cluster). The Admin tier, then NetworkPolicy, then the Baseline tier,
+    /// then the default; the first to decide gives the outcome.
     private func side(
-        _ direction: Direction, of subject: Int?, peer: Int?, peerAddress: IPAddress?,
+        _ direction: Direction, of subject: Int?, peer: Peer,
         protocol proto: PortProtocol, port: Int?, portOwner: Int?, family: IPAddress.Family?
     ) -> SideDecision {
         guard let subject else {
-            return SideDecision(direction: direction, pod: nil, outcome: .notApplicable("outside the cluster: no policy applies"), isolatingPolicies: [], rules: [])
+            return SideDecision(direction: direction, pod: nil, outcome: .notApplicable("outside the cluster: no policy applies"), decidedBy: .nothing)
         }
         let pod = index.pods[subject]
         guard !pod.isHostNetwork else {
-            return SideDecision(direction: direction, pod: pod.id, outcome: .notApplicable("on the host network: never selected by a policy"), isolatingPolicies: [], rules: [])
+            return SideDecision(direction: direction, pod: pod.id, outcome: .notApplicable("on the host network: never selected by a policy"), decidedBy: .nothing)
+        }
+        let destination = portOwner.map { index.pods[$0] }
+        let admin = tier(.admin, direction, of: subject, peer: peer, protocol: proto, port: port, destination: destination, family: family)
+        if let match = admin?.match, match.action != .pass {
+            return SideDecision(direction: direction, pod: pod.id, outcome: match.action == .accept ? .allowed : .denied,
+                                decidedBy: .adminTier(match), admin: admin)
         }
         let isolating = index.isolatingPolicies(of: subject, direction)
-        guard !isolating.isEmpty else {
-            return SideDecision(direction: direction, pod: pod.id, outcome: .notIsolated, isolatingPolicies: [], rules: [])
-        }
-        var evaluations: [RuleEvaluation] = []
-        for number in isolating {
-            let policy = index.policies[number]
-            for rule in policy.rules(direction) {
-                let peerMatch: Match?
-                if let peer, let family {
-                    peerMatch = rule.peerMatch(pod: peer, family: family)
-                } else if let peerAddress {
-                    peerMatch = rule.peerMatch(address: peerAddress)
-                } else {
-                    peerMatch = rule.peers.isEmpty ? .any : nil
+        if !isolating.isEmpty {
+            var evaluations: [RuleEvaluation] = []
+            for number in isolating {
+                let policy = index.policies[number]
+                for rule in policy.rules(direction) {
+                    let peerMatch: Match?
+                    if let other = peer.pod, let family {
+                        peerMatch = rule.peerMatch(pod: other, family: family)
+                    } else if let address = peer.address {
+                        peerMatch = rule.peerMatch(address: address)
+                    } else {
+                        peerMatch = rule.peers.isEmpty ? .any : nil
+                    }
+                    let portMatch = port.flatMap { rule.portMatch(proto, $0, destination: destination) }
+                    evaluations.append(RuleEvaluation(policy: policy.id, direction: direction, index: rule.index, peer: peerMatch, port: portMatch))
                 }
-                let portMatch = port.flatMap { rule.portMatch(proto, $0, destination: portOwner.map { index.pods[$0] }) }
-                evaluations.append(RuleEvaluation(policy: policy.id, direction: direction, index: rule.index, peer: peerMatch, port: portMatch))
+            }
+            return SideDecision(
+                direction: direction, pod: pod.id, outcome: evaluations.contains(where: \.allows) ? .allowed : .denied, decidedBy: .networkPolicy,
+                admin: admin, isolatingPolicies: isolating.map { index.policies[$0].id }, rules: evaluations)
+        }
+        let baseline = tier(.baseline, direction, of: subject, peer: peer, protocol: proto, port: port, destination: destination, family: family)
+        if let match = baseline?.match, match.action != .pass {
+            return SideDecision(direction: direction, pod: pod.id, outcome: match.action == .accept ? .allowed : .denied,
+                                decidedBy: .baselineTier(match), admin: admin, baseline: baseline)
+        }
+        return SideDecision(direction: direction, pod: pod.id, outcome: .notIsolated, decidedBy: .defaultAllow, admin: admin, baseline: baseline)
+    }
+
+    /// The first rule of `tier`'s policies for the pod that matches; nil when
+    /// the tier has no policy with rules for the pod in this direction.
+    private func tier(
+        _ tier: PolicyTier, _ direction: Direction, of subject: Int, peer: Peer,
+        protocol proto: PortProtocol, port: Int?, destination: IndexedPod?, family: IPAddress.Family?
+    ) -> TierEvaluation? {
+        let numbers = index.clusterPolicies(of: subject, tier, direction)
+        guard !numbers.isEmpty else { return nil }
+        let policies = numbers.map { index.clusterPolicies[$0] }
+        for policy in policies {
+            for rule in policy.rules(direction) {
+                let peerMatch: Int?
+                if let other = peer.pod, let family {
+                    peerMatch = rule.peerMatch(pod: other, family: family)
+                } else if let address = peer.address {
+                    peerMatch = rule.peerMatch(address: address)
+                } else {
+                    peerMatch = nil
+                }
+                guard let peerMatch, let protocolMatch = port.flatMap({ rule.protocolMatch(proto, $0, destination: destination) }) else { continue }
+                let tied = policies.filter { $0.policy.name != policy.policy.name && $0.policy.spec.priority == policy.policy.spec.priority }
+                let match = ClusterRuleMatch(
+                    policy: policy.reference, direction: direction, index: rule.index, name: rule.name, action: rule.action,
+                    peer: peerMatch, protocolEntry: protocolMatch, tiedWith: tied.map(\.policy.name))
+                return TierEvaluation(tier: tier, policies: policies.map(\.reference), match: match)
             }
         }
-        return SideDecision(
-            direction: direction, pod: pod.id,
-            outcome: evaluations.contains(where: \.allows) ? .allowed : .denied,
-            isolatingPolicies: isolating.map { index.policies[$0].id }, rules: evaluations)
+        return TierEvaluation(tier: tier, policies: policies.map(\.reference), match: nil)
     }
 
     private func pod(_ endpoint: Endpoint) -> Int? {

@@ -30,28 +30,72 @@ extension Verdict {
 
     private func sideLines(_ side: SideDecision, endpoint: Endpoint, other: Endpoint) -> [String] {
         let title = side.direction == .egress ? "Egress from \(endpoint)" : "Ingress to \(endpoint)"
-        switch side.outcome {
-        case .notApplicable(let reason):
+        let tierLines = side.admin.map { $0.lines(other: other) } ?? []
+        switch side.decidedBy {
+        case .nothing:
+            guard case .notApplicable(let reason) = side.outcome else { return [] }
             return ["\(title): not restricted (\(reason))"]
-        case .notIsolated:
+        case .adminTier(let match), .baselineTier(let match):
+            let verdict = side.allows ? "allowed" : "DENIED"
+            let context = match.tier == .admin
+                ? "NetworkPolicy and the Baseline tier are skipped"
+                : "no NetworkPolicy in \(side.pod?.namespace ?? "") selects it for \(side.direction.rawValue.lowercased())"
+            return ["\(title): \(verdict) by the \(match.tier) tier"] + tierLines
+                + (side.baseline.map { $0.lines(other: other) } ?? []) + ["  \(context)"]
+        case .networkPolicy:
+            return networkPolicyLines(side, title: title, other: other, tierLines: tierLines)
+        case .defaultAllow:
             let namespace = side.pod?.namespace ?? ""
             return ["\(title): not isolated (no NetworkPolicy in \(namespace) selects it for \(side.direction.rawValue.lowercased()))"]
-        case .allowed:
-            return ["\(title): allowed", "  isolated by: " + side.isolatingPolicies.map(\.description).joined(separator: ", ")]
+                + tierLines + (side.baseline.map { $0.lines(other: other) } ?? [])
+        }
+    }
+
+    private func networkPolicyLines(_ side: SideDecision, title: String, other: Endpoint, tierLines: [String]) -> [String] {
+        let isolatedBy = "  isolated by: " + side.isolatingPolicies.map(\.description).joined(separator: ", ")
+        if side.allows {
+            return ["\(title): allowed", isolatedBy] + tierLines
                 + side.allowingRules.map { "  allowed by \($0.policy) \($0.path) (\($0.matchDescription))" }
-        case .denied:
-            var lines = ["\(title): DENIED", "  isolated by: " + side.isolatingPolicies.map(\.description).joined(separator: ", ")]
-            for policy in side.isolatingPolicies {
-                let rules = side.rules.filter { $0.policy == policy }
-                if rules.isEmpty {
-                    lines.append("  \(policy) has no \(side.direction.rawValue.lowercased()) rules: it only denies")
-                }
-                for rule in rules {
-                    lines.append("  \(policy) \(rule.path): \(rule.missReason(other: other, port: connection.port, proto: connection.protocol))")
-                }
+        }
+        var lines = ["\(title): DENIED", isolatedBy] + tierLines
+        for policy in side.isolatingPolicies {
+            let rules = side.rules.filter { $0.policy == policy }
+            if rules.isEmpty {
+                lines.append("  \(policy) has no \(side.direction.rawValue.lowercased()) rules: it only denies")
             }
+            for rule in rules {
+                lines.append("  \(policy) \(rule.path): \(rule.missReason(other: other, port: connection.port, proto: connection.protocol))")
+            }
+        }
+        return lines
+    }
+}
+
+extension TierEvaluation {
+    /// The tier's policies for the side, and the rule that matched first (or none).
+    func lines(other: Endpoint) -> [String] {
+        var lines = ["  \(tier) tier: " + policies.map { "\($0.name) (priority \($0.priority))" }.joined(separator: ", ")]
+        guard let match else {
+            lines.append("    no rule matches \(other): the next layer decides")
             return lines
         }
+        let name = match.name.isEmpty ? "" : " \"\(match.name)\""
+        let protocols: String
+        switch match.protocolEntry {
+        case .any: protocols = "all traffic"
+        case .entry(let index): protocols = "protocols[\(index)]"
+        }
+        let effect: String
+        switch match.action {
+        case .accept: effect = match.direction == .egress ? "Accept (the destination's ingress still decides)" : "Accept"
+        case .pass: effect = match.tier == .admin ? "Pass (on to NetworkPolicy)" : "Pass (on to the default: allowed)"
+        default: effect = match.action.rawValue
+        }
+        lines.append("    \(match.policy.name) \(match.path)\(name) matches (\(match.direction.peersField)[\(match.peer)], \(protocols)): \(effect)")
+        if !match.tiedWith.isEmpty {
+            lines.append("    \(([match.policy.name] + match.tiedWith).sorted().joined(separator: ", ")) share priority \(match.policy.priority): upstream leaves their order undefined; netpol checks them by name")
+        }
+        return lines
     }
 }
 

@@ -32,6 +32,12 @@ package struct PodSet: Hashable, Sendable {
         return result
     }
 
+    func subtracting(_ other: PodSet) -> PodSet {
+        var result = self
+        for word in words.indices { result.words[word] &= ~other.words[word] }
+        return result
+    }
+
     var isEmpty: Bool { words.allSatisfy { $0 == 0 } }
 
     /// The members in increasing order.

@@ -10,6 +10,11 @@ package struct PolicyIndex: Sendable {
     package let policies: [CompiledPolicy]
     /// For each pod number, the policies that isolate it, per direction.
     let isolating: [Direction: [[Int]]]
+    /// Admin tier, then Baseline, each in evaluation order (priority, then name).
+    package let clusterPolicies: [CompiledClusterPolicy]
+    /// For each tier, direction and pod number, the cluster policies with rules
+    /// in that direction whose subject is the pod, in evaluation order.
+    private let subjectOf: [PolicyTier: [Direction: [[Int]]]]
 
     package init(_ snapshot: Snapshot) {
         let pods = snapshot.pods.map(IndexedPod.init)
@@ -32,6 +37,27 @@ package struct PolicyIndex: Sendable {
             isolating[direction] = lists
         }
         self.isolating = isolating
+
+        clusterPolicies = snapshot.clusterPolicies
+            .filter { PolicyTier.supported.contains($0.spec.tier) }
+            .sorted { ($0.spec.tier, $0.spec.priority, $0.name) < ($1.spec.tier, $1.spec.priority, $1.name) }
+            .map { CompiledClusterPolicy($0, pods: pods, nodes: snapshot.nodes, selectors: &selectors) }
+        var subjectOf: [PolicyTier: [Direction: [[Int]]]] = [:]
+        for tier in PolicyTier.supported {
+            for direction in Direction.allCases {
+                var lists = Array(repeating: [Int](), count: pods.count)
+                for (number, policy) in clusterPolicies.enumerated() where policy.policy.spec.tier == tier && !policy.rules(direction).isEmpty {
+                    for pod in policy.subjects.indices { lists[pod].append(number) }
+                }
+                subjectOf[tier, default: [:]][direction] = lists
+            }
+        }
+        self.subjectOf = subjectOf
+    }
+
+    /// The cluster policies of `tier` with `direction` rules whose subject is `pod`, in evaluation order.
+    package func clusterPolicies(of pod: Int, _ tier: PolicyTier, _ direction: Direction) -> [Int] {
+        subjectOf[tier]?[direction]?[pod] ?? []
     }
 
     package func isolatingPolicies(of pod: Int, _ direction: Direction) -> [Int] {

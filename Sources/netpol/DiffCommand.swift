@@ -33,7 +33,8 @@ struct DiffCommand: ParsableCommand {
 
             -o json prints one object on one line:
               {"opened":[{"from":"x/b","to":"x/a","protocol":"TCP","port":80,
-                "cause":"...","policies":["x/deny"]},...],"closed":[...],
+                "cause":"...","policies":["x/deny"],"clusterPolicies":["no-y"]},...],
+               "closed":[...],
                "addedPods":[...],"removedPods":[...],"ports":["TCP/80",...]}
             -o html prints one self-contained page: the matrix of both sides with \
             opened cells in green and closed ones in red; a click on a cell shows \
@@ -137,11 +138,13 @@ struct DiffCommand: ParsableCommand {
                 let shared = [
                     JSONText.string(change.port.protocol.rawValue), String(change.port.port), JSONText.string(change.cause),
                     JSONText.array(change.policies.map { JSONText.string($0.description) }),
+                    JSONText.array(change.clusterPolicies.map { JSONText.string($0) }),
                 ]
                 return change.pairs.map { pair in
                     JSONText.object([
                         "from": JSONText.string(pair.from.description), "to": JSONText.string(pair.to.description),
                         "protocol": shared[0], "port": shared[1], "cause": shared[2], "policies": shared[3],
+                        "clusterPolicies": shared[4],
                     ])
                 }
             })

@@ -79,8 +79,32 @@ struct VerdictJSON: Encodable {
         /// notApplicable, notIsolated, allowed or denied.
         var outcome: String
         var reason: String?
+        /// admin, networkPolicy, baseline or default; null when nothing applies.
+        var decidedBy: String?
+        var admin: Tier?
         var isolatingPolicies: [String]
         var rules: [Rule]
+        var baseline: Tier?
+    }
+
+    /// One tier of cluster policies on one side: its policies in evaluation
+    /// order, and the rule that matched first (null: none did).
+    struct Tier: Encodable {
+        var policies: [String]
+        var match: TierMatch?
+    }
+
+    struct TierMatch: Encodable {
+        var policy: String
+        var priority: Int
+        var rule: String
+        var name: String
+        /// Accept, Deny or Pass.
+        var action: String
+        var peer: String
+        var `protocol`: String
+        /// Policies of the same priority, ordered by name.
+        var tiedWith: [String]
     }
 
     struct Rule: Encodable {
@@ -123,14 +147,30 @@ struct VerdictJSON: Encodable {
         case .allowed: ("allowed", nil)
         case .denied: ("denied", nil)
         }
+        let decidedBy: String? = switch side.decidedBy {
+        case .nothing: nil
+        case .adminTier: "admin"
+        case .networkPolicy: "networkPolicy"
+        case .baselineTier: "baseline"
+        case .defaultAllow: "default"
+        }
         return Side(
-            pod: side.pod?.description, outcome: outcome, reason: reason,
+            pod: side.pod?.description, outcome: outcome, reason: reason, decidedBy: decidedBy, admin: side.admin.map(tier),
             isolatingPolicies: side.isolatingPolicies.map(\.description),
             rules: side.rules.map { rule in
                 Rule(policy: rule.policy.description, rule: rule.path, allows: rule.allows,
                      peer: rule.peer.map { text($0, field: rule.direction.peersField) },
                      port: rule.port.map { text($0, field: "ports") })
-            })
+            },
+            baseline: side.baseline.map(tier))
+    }
+
+    private static func tier(_ evaluation: TierEvaluation) -> Tier {
+        Tier(policies: evaluation.policies.map(\.name), match: evaluation.match.map { match in
+            TierMatch(policy: match.policy.name, priority: match.policy.priority, rule: match.path, name: match.name,
+                      action: match.action.rawValue, peer: "\(match.direction.peersField)[\(match.peer)]",
+                      protocol: text(match.protocolEntry, field: "protocols"), tiedWith: match.tiedWith)
+        })
     }
 
     private static func text(_ match: Match, field: String) -> String {

@@ -5,7 +5,8 @@ import NetpolWorkload
 import Testing
 
 /// The matrix works on pod sets, a verdict pair by pair; on random clusters and
-/// random policies the two must agree on every pair.
+/// random policies (NetworkPolicies and cluster policies of both tiers) the two
+/// must agree on every pair.
 @Suite("Matrix and verdicts agree on random clusters")
 struct RandomClusterTests {
     @Test(arguments: 1...25)
@@ -41,6 +42,35 @@ struct RandomClusterTests {
                 "p\(number)", in: namespace, selecting: selector(), types: types[Int(random.next() % 4)],
                 ingress: (0..<Int(random.next() % 3)).map { _ in NetworkPolicyIngressRule(ports: ports(), from: (0..<Int(random.next() % 3)).map { _ in peer() }) },
                 egress: (0..<Int(random.next() % 3)).map { _ in NetworkPolicyEgressRule(ports: ports(), to: (0..<Int(random.next() % 3)).map { _ in peer() }) }))
+        }
+        func clusterPeer() -> ClusterPolicyPeer {
+            switch random.next() % 5 {
+            case 0: return ClusterPolicyPeer(namespaces: selector())
+            case 1: return ClusterPolicyPeer(pods: NamespacedPods(namespaceSelector: selector(), podSelector: selector()))
+            case 2: return ClusterPolicyPeer(networks: [random.next() % 2 == 0 ? "10.0.\(1 + random.next() % 3).0/24" : "fd00::/100"])
+            case 3: return ClusterPolicyPeer(networks: ["10.0.2.2/32", "fd00::1:0/112"])
+            default: return ClusterPolicyPeer(domainNames: ["example.com"])
+            }
+        }
+        func protocols() -> [ClusterPolicyProtocol] {
+            let choices: [ClusterPolicyProtocol] = [
+                ClusterPolicyProtocol(tcp: ProtocolPortMatch(destinationPort: ClusterPolicyPort(number: 80))),
+                ClusterPolicyProtocol(udp: ProtocolPortMatch(destinationPort: ClusterPolicyPort(number: 80))),
+                ClusterPolicyProtocol(tcp: ProtocolPortMatch(destinationPort: ClusterPolicyPort(range: PortRange(start: 79, end: 81)))),
+                ClusterPolicyProtocol(destinationNamedPort: "serve-81-tcp"),
+                ClusterPolicyProtocol(destinationNamedPort: "serve-80-udp"),
+            ]
+            return (0..<Int(random.next() % 3)).map { _ in choices[Int(random.next() % UInt64(choices.count))] }
+        }
+        func action() -> ClusterPolicyAction { ClusterPolicyAction.supported[Int(random.next() % 3)] }
+        for number in 0..<Int(random.next() % 5) {
+            let subject = random.next() % 2 == 0
+                ? ClusterPolicySubject(namespaces: selector())
+                : ClusterPolicySubject(pods: NamespacedPods(namespaceSelector: selector(), podSelector: selector()))
+            cluster.apply(ClusterNetworkPolicy(metadata: ObjectMeta(name: "c\(number)"), spec: ClusterNetworkPolicySpec(
+                tier: random.next() % 2 == 0 ? .admin : .baseline, priority: Int(random.next() % 3), subject: subject,
+                ingress: (0..<Int(random.next() % 3)).map { _ in ClusterPolicyIngressRule(action: action(), from: [clusterPeer()], protocols: protocols()) },
+                egress: (0..<Int(random.next() % 3)).map { _ in ClusterPolicyEgressRule(action: action(), to: [clusterPeer(), clusterPeer()], protocols: protocols()) })))
         }
         let engine = Engine(snapshot: cluster.snapshot)
         for (port, proto) in [(IntOrString.int(80), PortProtocol.tcp), (.int(81), .tcp), (.int(80), .udp), (.string("serve-81-tcp"), .tcp)] {
