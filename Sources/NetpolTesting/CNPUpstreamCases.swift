@@ -57,7 +57,9 @@ private struct TierRules {
         entries("to").map { ClusterPolicyEgressRule(name: $0.name, action: $0.action, to: [.inNamespaces(named($0.house))], protocols: $0.protocols) }
     }
 
-    /// The rules in order, named as upstream names them (`allow-from-ravenclaw-everything`).
+    /// The rules in order, named as upstream names them (`allow-from-ravenclaw-everything`),
+    /// but for the combined files, whose names say `port` or `ports` at random
+    /// (and one leaves out 9003): here one port is `port-N`, several `ports-N-M`.
     private func entries(_ word: String) -> [(name: String, action: ClusterPolicyAction, house: CNPConformanceModel.House, protocols: [ClusterPolicyProtocol])] {
         let deniedAt = "\(denied.name)-at-\(Self.describe(deniedPorts))", acceptedAt = "\(accepted.name)-at-\(Self.describe(acceptedPorts))"
         return [("allow-\(word)-\(everything.name)-everything", .accept, everything, [])]
