@@ -75,6 +75,8 @@ public struct ClusterConformanceCase: Sendable, CustomStringConvertible {
         case houses
         /// The x/y/z model (`ConformanceModel`).
         case xyz
+        /// The x/y/z model with dual-stack pods.
+        case xyzDualStack
     }
 
     public let name: String
@@ -97,6 +99,7 @@ public struct ClusterConformanceCase: Sendable, CustomStringConvertible {
         switch world {
         case .houses: return CNPConformanceModel.cluster(nodes: nodes)
         case .xyz: return ConformanceModel.cluster(nodes: nodes)
+        case .xyzDualStack: return ConformanceModel.cluster(dualStack: true, nodes: nodes)
         }
     }
 }

@@ -167,6 +167,38 @@ public let clusterConformanceCases: [ClusterConformanceCase] = [
             $0.update(clusterPolicy: "b-not-from-z") { $0.spec.subject = .pods(pod("b"), inNamespaces: ns("y")) }
         }, matrices: [probe(80) { $0.deny(from: "z", to: "y/b") }]),
     ]),
+    ClusterConformanceCase("Admin goes before Baseline whatever their priorities", world: .xyz, steps: [
+        ClusterStep("Baseline priority 0 denies y, Admin priority 1000 accepts it", change: {
+            $0.apply(clusterPolicy("deny-y", tier: .baseline, priority: 0, subject: inX(), ingress: [from(.deny, [.inNamespaces(ns("y"))])]))
+            $0.apply(clusterPolicy("accept-y", tier: .admin, priority: 1000, subject: inX(), ingress: [from(.accept, [.inNamespaces(ns("y"))])]))
+        }, matrices: [probe(80)]),
+        ClusterStep("the Admin Accept turned into Pass lets Baseline decide", change: {
+            $0.update(clusterPolicy: "accept-y") { $0.spec.ingress[0].action = .pass }
+        }, matrices: [probe(80) { $0.deny(from: "y", to: "x") }]),
+    ]),
+    ClusterConformanceCase("relabelled namespaces and pods join and leave subjects", world: .xyz, steps: [
+        ClusterStep("blue namespaces and red pods deny ingress from z; none is labelled yet", change: {
+            $0.apply(clusterPolicy("blue", tier: .admin, priority: 1, subject: .inNamespaces(.labels(["team": "blue"])),
+                                   ingress: [from(.deny, [.inNamespaces(ns("z"))])]))
+            $0.apply(clusterPolicy("red", tier: .admin, priority: 2, subject: .pods(.labels(["color": "red"])),
+                                   ingress: [from(.deny, [.inNamespaces(ns("z"))])]))
+        }, matrices: [probe(80)]),
+        ClusterStep("y turns blue and x/a red", change: {
+            $0.relabel(namespace: "y", ["ns": "y", "team": "blue"])
+            $0.relabel(pod: "a", in: "x", ["pod": "a", "color": "red"])
+        }, matrices: [probe(80) { $0.deny(from: "z", to: "y"); $0.deny(from: "z", to: "x/a") }]),
+        ClusterStep("y is no longer blue", change: {
+            $0.relabel(namespace: "y", ["ns": "y"])
+        }, matrices: [probe(80) { $0.deny(from: "z", to: "x/a") }]),
+    ]),
+    ClusterConformanceCase("networks peers are per family on dual-stack pods", world: .xyzDualStack, steps: [
+        ClusterStep("x denies egress to y's IPv6 range", change: {
+            $0.apply(admin("no-y-v6", egress: [to(.deny, [.cidrs("fd00::2:0/112")])]))
+        }, matrices: [probe(80, family: .ipv6) { $0.deny(from: "x", to: "y") }, probe(80, family: .ipv4)]),
+        ClusterStep("and to everything IPv4", change: {
+            $0.update(clusterPolicy: "no-y-v6") { $0.spec.egress.append(to(.deny, [.cidrs("0.0.0.0/0")])) }
+        }, matrices: [probe(80, family: .ipv6) { $0.deny(from: "x", to: "y") }, probe(80, family: .ipv4) { $0.deny(from: "x", to: "*") }]),
+    ]),
     ClusterConformanceCase("an Admin Accept on ingress skips a NetworkPolicy and Baseline deny", world: .xyz, steps: [
         ClusterStep("x/b accepted from z everywhere else denied", change: {
             $0.apply(clusterPolicy("z-to-b", tier: .admin, priority: 1, subject: .pods(pod("b"), inNamespaces: ns("x")),
