@@ -19,6 +19,30 @@ public struct ReportTables: Encodable, Sendable {
         public let egress: [Rule]
     }
 
+    /// A cluster policy rule: its name, action and peer entries (as `Rule.peers`).
+    public struct ClusterRule: Encodable, Sendable {
+        public let name: String
+        public let action: String
+        public let peers: [[Int]]
+    }
+
+    public struct ClusterPolicy: Encodable, Sendable {
+        public let name: String
+        public let tier: String
+        public let priority: Int
+        public let ingress: [ClusterRule]
+        public let egress: [ClusterRule]
+    }
+
+    /// Per pod, the cluster policies of one tier with rules for it in one
+    /// direction, in evaluation order.
+    public struct TierSubjects: Encodable, Sendable {
+        public let adminIngress: [[Int]]
+        public let adminEgress: [[Int]]
+        public let baselineIngress: [[Int]]
+        public let baselineEgress: [[Int]]
+    }
+
     /// One protocol and port: the verdicts, and how each rule's ports judge it.
     public struct Port: Encodable, Sendable {
         public let label: String
@@ -31,6 +55,10 @@ public struct ReportTables: Encodable, Sendable {
         /// none), -2 no entry, else the matching `ports` entry.
         public let ingressPorts: [[[Int]]]
         public let egressPorts: [[[Int]]]
+        /// Per cluster policy, per rule, per port profile: -1 all traffic (the
+        /// rule lists no protocols), -2 no entry, else the matching `protocols` entry.
+        public let clusterIngressProtocols: [[[Int]]]
+        public let clusterEgressProtocols: [[[Int]]]
         public let sourceClasses: [Int]
         public let destinationClasses: [Int]
         public let destinationClassCount: Int
@@ -49,6 +77,8 @@ public struct ReportTables: Encodable, Sendable {
     /// Per pod, its port profile: the number of its list of container ports.
     public let profiles: [Int]
     public let policies: [Policy]
+    public let clusterPolicies: [ClusterPolicy]
+    public let tierSubjects: TierSubjects
     /// The distinct pod sets of peer entries.
     public let sets: [ReportBits]
     public let ports: [Port]
@@ -62,6 +92,14 @@ extension Engine {
         let policies = index.policies.map { policy in
             ReportTables.Policy(name: policy.id.description,
                                 ingress: policy.ingress.map { sets.rule($0) }, egress: policy.egress.map { sets.rule($0) })
+        }
+        let clusterPolicies = index.clusterPolicies.map { compiled in
+            ReportTables.ClusterPolicy(
+                name: compiled.policy.name, tier: compiled.policy.spec.tier.rawValue, priority: compiled.policy.spec.priority,
+                ingress: compiled.ingress.map { sets.rule($0) }, egress: compiled.egress.map { sets.rule($0) })
+        }
+        func subjects(_ tier: PolicyTier, _ direction: Direction) -> [[Int]] {
+            members.map { index.clusterPolicies(of: $0, tier, direction) }
         }
         var profileNumbers: [[ContainerPort]: Int] = [:]
         var profileOwners: [IndexedPod] = []
@@ -79,7 +117,11 @@ extension Engine {
             families: members.map { index.pods[$0].families.map { $0 == .ipv4 ? "4" : "6" }.joined() },
             isolatingIngress: members.map { index.isolatingPolicies(of: $0, .ingress) },
             isolatingEgress: members.map { index.isolatingPolicies(of: $0, .egress) },
-            profiles: profiles, policies: policies, sets: sets.bits,
+            profiles: profiles, policies: policies, clusterPolicies: clusterPolicies,
+            tierSubjects: ReportTables.TierSubjects(
+                adminIngress: subjects(.admin, .ingress), adminEgress: subjects(.admin, .egress),
+                baselineIngress: subjects(.baseline, .ingress), baselineEgress: subjects(.baseline, .egress)),
+            sets: sets.bits,
             ports: ports.map { reportPort($0.0, $0.1, profileOwners: profileOwners) })
     }
 
@@ -104,6 +146,20 @@ extension Engine {
                 }
             }
         }
+        func clusterMatches(_ direction: Direction) -> [[[Int]]] {
+            index.clusterPolicies.map { policy in
+                policy.rules(direction).map { rule in
+                    zip(profileOwners, resolved).map { owner, number in
+                        guard let number else { return -2 }
+                        switch rule.protocolMatch(proto, number, destination: owner) {
+                        case nil: return -2
+                        case .any: return -1
+                        case .entry(let entry): return entry
+                        }
+                    }
+                }
+            }
+        }
         let classes = classMatrix(port: port, protocol: proto)
         var cells = ReportBits(count: classes.sourceClassCount * classes.destinationClassCount)
         for source in 0..<classes.sourceClassCount {
@@ -114,6 +170,7 @@ extension Engine {
         return ReportTables.Port(
             label: "\(proto)/\(port)", protocol: proto.rawValue, port: port.description, resolved: resolved,
             ingressPorts: matches(.ingress), egressPorts: matches(.egress),
+            clusterIngressProtocols: clusterMatches(.ingress), clusterEgressProtocols: clusterMatches(.egress),
             sourceClasses: classes.sourceClasses, destinationClasses: classes.destinationClasses,
             destinationClassCount: classes.destinationClassCount, cells: cells)
     }
@@ -131,6 +188,11 @@ private struct PodSetNumbers {
 
     mutating func rule(_ rule: CompiledRule) -> ReportTables.Rule {
         ReportTables.Rule(peers: rule.peers.map { peer in IPAddress.Family.allCases.map { number(of: peer.pods($0)) } })
+    }
+
+    mutating func rule(_ rule: CompiledClusterRule) -> ReportTables.ClusterRule {
+        ReportTables.ClusterRule(name: rule.name, action: rule.action.rawValue,
+                                 peers: rule.peers.map { peer in IPAddress.Family.allCases.map { number(of: peer.pods($0)) } })
     }
 
     private mutating func number(of set: PodSet) -> Int {

@@ -11,6 +11,12 @@ import NetpolModel
 /// namespaces (matchExpressions) on a named port, allow by pod labels with
 /// matchExpressions on a port range, ipBlock-with-except egress on a named and a
 /// numbered port, egress to pods of every namespace, and metrics scraping.
+///
+/// With `clusterPolicies`, Node objects (labelled by zone, addressed from
+/// 192.168.0.0/16) and ClusterNetworkPolicies follow, from a random stream of
+/// their own so that the rest stays the same: Admin and Baseline, namespace and
+/// pod subjects, namespace, pod, network and node peers, port numbers, ranges and
+/// named ports, with Accept, Deny and Pass.
 public struct ClusterGenerator: Sendable {
     public var namespaces: Int
     public var pods: Int
@@ -18,12 +24,14 @@ public struct ClusterGenerator: Sendable {
     public var nodes: Int
     public var seed: UInt64
     public var ipv6: Bool
+    public var clusterPolicies: Int
 
     static let apps = (0..<25).map { "app-\($0)" }
     static let tiers = ["web", "api", "db", "cache"]
     static let teams = (0..<5).map { "team-\($0)" }
 
-    public init(namespaces: Int, pods: Int, policies: Int, nodes: Int, seed: UInt64 = 1, ipv6: Bool = false) {
+    public init(namespaces: Int, pods: Int, policies: Int, nodes: Int, seed: UInt64 = 1, ipv6: Bool = false, clusterPolicies: Int = 0) {
+        self.clusterPolicies = max(0, clusterPolicies)
         self.namespaces = max(1, namespaces)
         self.pods = max(0, pods)
         self.policies = max(0, policies)
@@ -50,7 +58,68 @@ public struct ClusterGenerator: Sendable {
         for number in 0..<policies {
             objects.append(.networkPolicy(policy(number, namespace: namespaceNames[number % namespaces], random: &random)))
         }
+        guard clusterPolicies > 0 else { return objects }
+        var clusterRandom = SeededGenerator(seed: seed &+ 0x636e70)
+        for (number, name) in nodeNames.enumerated() {
+            objects.append(.node(Node(
+                metadata: ObjectMeta(name: name, labels: ["zone": "zone-\(number % 3)"]),
+                addresses: [NodeAddress(type: "InternalIP", address: "192.168.\(number / 256 % 256).\(number % 256)")])))
+        }
+        for number in 0..<clusterPolicies {
+            objects.append(.clusterNetworkPolicy(clusterPolicy(number, random: &clusterRandom)))
+        }
         return objects
+    }
+
+    private func clusterPolicy(_ number: Int, random: inout SeededGenerator) -> ClusterNetworkPolicy {
+        func team() -> LabelSelector { LabelSelector(matchLabels: ["team": Self.teams.randomElement(using: &random)!]) }
+        func app() -> LabelSelector { LabelSelector(matchLabels: ["app": Self.apps.randomElement(using: &random)!]) }
+        func port(_ number: Int) -> ClusterPolicyProtocol {
+            ClusterPolicyProtocol(tcp: ProtocolPortMatch(destinationPort: ClusterPolicyPort(number: number)))
+        }
+        let range = ClusterPolicyProtocol(tcp: ProtocolPortMatch(destinationPort: ClusterPolicyPort(range: PortRange(start: 8000, end: 8002))))
+        let subject = number.isMultiple(of: 2)
+            ? ClusterPolicySubject(namespaces: team())
+            : ClusterPolicySubject(pods: NamespacedPods(namespaceSelector: team(), podSelector: app()))
+        let ingress: [ClusterPolicyIngressRule]
+        let egress: [ClusterPolicyEgressRule]
+        switch number % 5 {
+        case 0:
+            // Monitoring may scrape; other teams may not reach the metrics port.
+            ingress = [
+                ClusterPolicyIngressRule(name: "scrape", action: .accept, from: [ClusterPolicyPeer(namespaces: LabelSelector(matchLabels: ["team": "team-0"]))],
+                                         protocols: [ClusterPolicyProtocol(destinationNamedPort: "metrics")]),
+                ClusterPolicyIngressRule(name: "no-metrics", action: .deny, from: [ClusterPolicyPeer(namespaces: .everything)], protocols: [port(9100)]),
+            ]
+            egress = []
+        case 1:
+            // Leave same-team traffic to NetworkPolicy; deny the rest of the cluster's HTTP.
+            ingress = [
+                ClusterPolicyIngressRule(action: .pass, from: [ClusterPolicyPeer(namespaces: team())]),
+                ClusterPolicyIngressRule(action: .deny, from: [ClusterPolicyPeer(pods: NamespacedPods(podSelector: app()))], protocols: [range]),
+            ]
+            egress = []
+        case 2:
+            ingress = []
+            egress = [
+                ClusterPolicyEgressRule(name: "no-metadata", action: .deny, to: [ClusterPolicyPeer(networks: ["169.254.169.254/32", "10.200.0.0/16"])]),
+                ClusterPolicyEgressRule(action: .accept, to: [ClusterPolicyPeer(networks: ["10.0.0.0/16"])], protocols: [port(443), range]),
+            ]
+        case 3:
+            ingress = []
+            egress = [
+                ClusterPolicyEgressRule(name: "nodes-kubelet", action: .accept, to: [ClusterPolicyPeer(nodes: LabelSelector(matchLabels: ["zone": "zone-\(number % 3)"]))],
+                                        protocols: [port(10250)]),
+                ClusterPolicyEgressRule(action: .pass, to: [ClusterPolicyPeer(namespaces: team())], protocols: [ClusterPolicyProtocol(destinationNamedPort: "grpc")]),
+            ]
+        default:
+            ingress = [ClusterPolicyIngressRule(action: .deny, from: [ClusterPolicyPeer(namespaces: team()), ClusterPolicyPeer(namespaces: team())])]
+            egress = [ClusterPolicyEgressRule(action: .deny, to: [ClusterPolicyPeer(pods: NamespacedPods(namespaceSelector: team(), podSelector: app()))])]
+        }
+        // Every third policy is a Baseline (the cluster's defaults); the rest are Admin rules.
+        return ClusterNetworkPolicy(metadata: ObjectMeta(name: "cluster-policy-\(number)"), spec: ClusterNetworkPolicySpec(
+            tier: number % 3 == 2 ? .baseline : .admin, priority: Int.random(in: 0...100, using: &random),
+            subject: subject, ingress: ingress, egress: egress))
     }
 
     /// 10.x.y.z for pod `number` (and fd00::x:yz with IPv6).

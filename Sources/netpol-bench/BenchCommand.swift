@@ -55,6 +55,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Runs per measurement; the median is reported.")
     var runs = 3
 
+    @Option(help: "Add this many ClusterNetworkPolicies, and Node objects, to the --size cluster (as `netpol gen --cluster-policies`); with --datapath, to the L rules.")
+    var clusterPolicies = 0
+
     @Flag(help: "Measure the datapath instead: TCP connection rate and throughput between two lab pods with no rules, with netpol's rules for L, and with 10,000 linear rules (root).")
     var datapath = false
 
@@ -86,7 +89,16 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Output format: table or json.")
     var output: Format = .table
 
+    /// The --size cluster with --cluster-policies; nil for an unknown size.
+    private var chosenSize: BenchmarkSize? {
+        guard var chosen = BenchmarkSize.named(size) else { return nil }
+        chosen.generator.clusterPolicies = clusterPolicies
+        if clusterPolicies > 0 { chosen.name += "+\(clusterPolicies) CNPs" }
+        return chosen
+    }
+
     func validate() throws {
+        guard clusterPolicies >= 0 else { throw ValidationError("--cluster-policies must be a count of 0 or more.") }
         guard BenchmarkSize.named(size) != nil else { throw ValidationError("--size must be S, M, L or XL.") }
         guard (1...12_000).contains(flows) else { throw ValidationError("--flows must be from 1 to 12000 (one source port each).") }
     }
@@ -98,7 +110,7 @@ struct BenchCommand: AsyncParsableCommand {
         if datapath { return try runDatapath() }
         if agent { return try await runAgent() }
         if recheck { return try runRecheck() }
-        guard let size = BenchmarkSize.named(size) else { return }
+        guard let size = chosenSize else { return }
         if decode {
             let results = try DecodeBenchmark(size: size).run(runs: runs)
             return show(results, heading: "Manifest decoding, size \(size.name) (medians of \(runs) runs)", size: size, benchmark: "decode")
@@ -106,12 +118,12 @@ struct BenchCommand: AsyncParsableCommand {
         let results = try ScaleBenchmark(size: size).run(runs: runs)
         let cluster = size.generator
         let heading = "Size \(size.name): \(cluster.namespaces) namespaces, \(cluster.pods) pods, \(cluster.policies) policies, "
-            + "\(cluster.nodes) nodes (medians of \(runs) runs)"
+            + "\(cluster.clusterPolicies) cluster policies, \(cluster.nodes) nodes (medians of \(runs) runs)"
         show(results, heading: heading, size: size, benchmark: "scale")
     }
 
     private func runAgent() async throws {
-        guard let size = BenchmarkSize.named(size) else { return }
+        guard let size = chosenSize else { return }
         let binary = netpol.map { URL(fileURLWithPath: $0) }
             ?? Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("netpol")
         guard let binary, FileManager.default.isExecutableFile(atPath: binary.path) else {
@@ -158,6 +170,7 @@ struct BenchCommand: AsyncParsableCommand {
     private func runDatapath() throws {
         var benchmark = DatapathBenchmark()
         benchmark.runs = max(runs, 5)
+        benchmark.size.generator.clusterPolicies = clusterPolicies
         let rows = try benchmark.run()
         let base = rows.first
         print("Datapath: two pods through one node (medians of \(max(runs, 5)) runs of 2 s); ratios to (a)")

@@ -9,6 +9,7 @@ struct GenCommand: ParsableCommand {
         usage: """
             netpol gen [--namespaces <namespaces>] [--pods <pods>]
               [--policies <policies>] [--nodes <nodes>] [--seed <seed>] [--ipv6]
+              [--cluster-policies <count>]
             """,
         discussion: """
             The same parameters and seed always give the same cluster. Pods are spread \
@@ -16,7 +17,9 @@ struct GenCommand: ParsableCommand {
             named ports http, grpc and metrics. The policies are a realistic mix: a \
             default deny per namespace, allow-from-same-namespace, allow from labelled \
             namespaces (matchExpressions), allow by pod labels with matchExpressions on \
-            a port range, named ports, and ipBlock-with-except egress.
+            a port range, named ports, and ipBlock-with-except egress. With \
+            --cluster-policies, Node objects and ClusterNetworkPolicies follow (Admin \
+            and Baseline; namespace, pod, network and node peers; Accept, Deny, Pass).
 
             Examples:
               netpol gen --namespaces 100 --pods 10000 --policies 2000 --nodes 100 > l.yaml
@@ -31,9 +34,10 @@ struct GenCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "How many nodes.") var nodes = 3
     @Option(parsing: .unconditional, help: "The seed: the same seed gives the same cluster.") var seed: UInt64 = 1
     @Flag(help: "Give every pod an IPv6 address as well (dual-stack).") var ipv6 = false
+    @Option(parsing: .unconditional, help: "How many ClusterNetworkPolicies (Admin and Baseline); Node objects come with them.") var clusterPolicies = 0
 
     func validate() throws {
-        let counts = [("--namespaces", namespaces, 1), ("--nodes", nodes, 1), ("--pods", pods, 0), ("--policies", policies, 0)]
+        let counts = [("--namespaces", namespaces, 1), ("--nodes", nodes, 1), ("--pods", pods, 0), ("--policies", policies, 0), ("--cluster-policies", clusterPolicies, 0)]
         for (option, count, least) in counts where count < least {
             throw ValidationError("\(option) must be a count of \(least) or more, not \(count).")
         }
@@ -41,7 +45,7 @@ struct GenCommand: ParsableCommand {
     }
 
     func run() throws {
-        let generator = ClusterGenerator(namespaces: namespaces, pods: pods, policies: policies, nodes: nodes, seed: seed, ipv6: ipv6)
+        let generator = ClusterGenerator(namespaces: namespaces, pods: pods, policies: policies, nodes: nodes, seed: seed, ipv6: ipv6, clusterPolicies: clusterPolicies)
         print(ManifestWriter.yaml(generator.objects()), terminator: "")
     }
 }

@@ -80,8 +80,32 @@ function explain(side, portIndex, from, to) {
   if (family !== null) head += ` over ${FAMILY[family]}`;
   if (s === d) return `${head}: ALLOWED\n  traffic from a pod to itself is always allowed`;
   const profile = T.profiles[d];
+  // The first rule of a tier's policies for the subject that matches; null
+  // when the tier has no policy with rules for it in this direction.
+  const tierOf = (tier, direction, subject, peer) => {
+    const ingress = direction === "ingress";
+    const numbers = T.tierSubjects[tier + (ingress ? "Ingress" : "Egress")][subject];
+    if (numbers.length === 0) return null;
+    for (const number of numbers) {
+      const policy = T.clusterPolicies[number];
+      const rules = ingress ? policy.ingress : policy.egress;
+      for (let index = 0; index < rules.length; index++) {
+        if (family === null || resolved === null) continue;
+        const entry = rules[index].peers.findIndex(sets => bit(T.sets[sets[family === "4" ? 0 : 1]], peer) === 1);
+        if (entry < 0) continue;
+        const code = (ingress ? P.clusterIngressProtocols : P.clusterEgressProtocols)[number][index][profile];
+        if (code === -2) continue;
+        const tied = numbers.filter(n => n !== number && T.clusterPolicies[n].priority === policy.priority).map(n => T.clusterPolicies[n].name);
+        return { numbers, match: { policy, direction, index, name: rules[index].name, action: rules[index].action, peer: entry, protocol: code === -1 ? "any" : code, tied } };
+      }
+    }
+    return { numbers, match: null };
+  };
+  const decides = tier => tier !== null && tier.match !== null && tier.match.action !== "Pass";
   const judge = (direction, subject, peer) => {
     const ingress = direction === "ingress";
+    const admin = tierOf("admin", direction, subject, peer);
+    if (decides(admin)) return { direction, admin, baseline: null, decidedBy: admin.match, isolating: [], rules: [], outcome: admin.match.action === "Accept" ? "allowed" : "denied" };
     const isolating = ingress ? T.isolatingIngress[subject] : T.isolatingEgress[subject];
     const rules = [];
     for (const number of isolating) {
@@ -101,8 +125,13 @@ function explain(side, portIndex, from, to) {
         rules.push({ policy: number, index, peer: peerMatch, port: portMatch });
       });
     }
-    const allows = rules.some(r => r.peer !== null && r.port !== null);
-    return { direction, subject, isolating, rules, outcome: isolating.length === 0 ? "notIsolated" : allows ? "allowed" : "denied" };
+    if (isolating.length > 0) {
+      const allows = rules.some(r => r.peer !== null && r.port !== null);
+      return { direction, admin, baseline: null, decidedBy: "networkPolicy", isolating, rules, outcome: allows ? "allowed" : "denied" };
+    }
+    const baseline = tierOf("baseline", direction, subject, peer);
+    if (decides(baseline)) return { direction, admin, baseline, decidedBy: baseline.match, isolating, rules, outcome: baseline.match.action === "Accept" ? "allowed" : "denied" };
+    return { direction, admin, baseline, decidedBy: "default", isolating, rules, outcome: "notIsolated" };
   };
   const egress = judge("egress", s, d), ingress = judge("ingress", d, s);
   const sideAllows = side => side.outcome !== "denied";
@@ -111,19 +140,41 @@ function explain(side, portIndex, from, to) {
   if (resolved === null && named) lines.push(`  ${destination} has no ${P.protocol} container port named ${P.port}: nothing can reach it on that port`);
   if (family === null) lines.push(`  ${source} and ${destination} share no address family (a pod without an IP, or a terminating pod, has none)`);
   const describe = (match, field, all) => match === "any" ? all : `${field}[${match}]`;
+  const tierLines = (tier, name, other) => {
+    if (tier === null) return [];
+    const result = [`  ${name} tier: ` + tier.numbers.map(n => `${T.clusterPolicies[n].name} (priority ${T.clusterPolicies[n].priority})`).join(", ")];
+    const m = tier.match;
+    if (m === null) return result.concat([`    no rule matches ${other}: the next layer decides`]);
+    const ingress = m.direction === "ingress";
+    const ruleName = m.name === "" ? "" : ` "${m.name}"`;
+    const protocols = m.protocol === "any" ? "all traffic" : `protocols[${m.protocol}]`;
+    let effect = m.action;
+    if (m.action === "Accept" && !ingress) effect = "Accept (the destination's ingress still decides)";
+    if (m.action === "Pass") effect = name === "Admin" ? "Pass (on to NetworkPolicy)" : "Pass (on to the default: allowed)";
+    result.push(`    ${m.policy.name} spec.${ingress ? "ingress" : "egress"}[${m.index}]${ruleName} matches (${ingress ? "from" : "to"}[${m.peer}], ${protocols}): ${effect}`);
+    if (m.tied.length > 0) result.push(`    ${[m.policy.name].concat(m.tied).sort().join(", ")} share priority ${m.policy.priority}: upstream leaves their order undefined; netpol checks them by name`);
+    return result;
+  };
   const sideLines = (side, endpoint, other) => {
     const ingress = side.direction === "ingress";
     const title = ingress ? `Ingress to ${endpoint}` : `Egress from ${endpoint}`;
     const field = ingress ? "ingress" : "egress", peers = ingress ? "from" : "to";
-    const isolatedBy = "  isolated by: " + side.isolating.map(n => T.policies[n].name).join(", ");
-    if (side.outcome === "notIsolated") {
-      return [`${title}: not isolated (no NetworkPolicy in ${endpoint.split("/")[0]} selects it for ${field})`];
+    const namespace = endpoint.split("/")[0];
+    const admin = tierLines(side.admin, "Admin", other), baseline = tierLines(side.baseline, "Baseline", other);
+    if (side.decidedBy !== "networkPolicy" && side.decidedBy !== "default") {
+      const tier = side.decidedBy.policy.tier;
+      const context = tier === "Admin" ? "NetworkPolicy and the Baseline tier are skipped" : `no NetworkPolicy in ${namespace} selects it for ${field}`;
+      return [`${title}: ${side.outcome === "allowed" ? "allowed" : "DENIED"} by the ${tier} tier`].concat(admin, baseline, [`  ${context}`]);
     }
+    if (side.decidedBy === "default") {
+      return [`${title}: not isolated (no NetworkPolicy in ${namespace} selects it for ${field})`].concat(admin, baseline);
+    }
+    const isolatedBy = "  isolated by: " + side.isolating.map(n => T.policies[n].name).join(", ");
     if (side.outcome === "allowed") {
-      return [`${title}: allowed`, isolatedBy].concat(side.rules.filter(r => r.peer !== null && r.port !== null).map(r =>
+      return [`${title}: allowed`, isolatedBy].concat(admin, side.rules.filter(r => r.peer !== null && r.port !== null).map(r =>
         `  allowed by ${T.policies[r.policy].name} spec.${field}[${r.index}] (${describe(r.peer, peers, ingress ? "all sources" : "all destinations")}, ${describe(r.port, "ports", "all ports")})`));
     }
-    const result = [`${title}: DENIED`, isolatedBy];
+    const result = [`${title}: DENIED`, isolatedBy].concat(admin);
     for (const number of side.isolating) {
       const name = T.policies[number].name;
       const rules = side.rules.filter(r => r.policy === number);

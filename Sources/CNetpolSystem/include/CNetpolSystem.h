@@ -74,4 +74,32 @@ long netpol_conntrack_judge(netpol_ct_judge judge, void *context, struct netpol_
 /// (one already gone is not counted), or -1 with errno set.
 long netpol_conntrack_delete(const struct netpol_ct_flow *flows, long count);
 
+/// One packet the kernel logged to an NFLOG group (nft `log group N`,
+/// iptables `-j NFLOG`): its log prefix and the first bytes of its headers.
+struct netpol_log_record {
+    char prefix[128];
+    /// 4 or 6.
+    unsigned char family;
+    /// IPPROTO_TCP, IPPROTO_UDP, ...
+    unsigned char protocol;
+    unsigned char source[16];
+    unsigned char destination[16];
+    /// Zero for a protocol without ports.
+    unsigned short source_port;
+    unsigned short destination_port;
+};
+
+/// Opens a netlink socket in the calling thread's network namespace bound to
+/// NFLOG `group`, copying the first 128 bytes of each packet, one packet per
+/// message; `receive_buffer` bytes of socket buffer (0: the default). Returns
+/// the descriptor, or -1 with errno set (EPERM: another socket holds the
+/// group, or the caller lacks CAP_NET_ADMIN).
+int netpol_nflog_open(unsigned short group, int receive_buffer);
+
+/// Waits up to `timeout_ms` for logged packets and reads what one receive
+/// holds, at most `capacity` records. Returns how many, 0 on timeout, or -1
+/// with errno set. When the kernel dropped messages for want of buffer room
+/// (ENOBUFS), adds one to `*overruns` and returns 0.
+long netpol_nflog_read(int fd, struct netpol_log_record *records, long capacity, int timeout_ms, long *overruns);
+
 #endif
