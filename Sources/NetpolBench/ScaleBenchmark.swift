@@ -81,7 +81,7 @@ public struct ScaleBenchmark {
         if size.generator.pods <= matrixLimit {
             _ = time("matrix (all pod pairs, TCP/80)") { engine.matrix(port: .int(80)) }
         }
-        let plan = time("compile node-0 (plan from the index)") { RuleCompiler.plan(node: node, engine: engine) }
+        let plan = time("compile node-0 (plan from the index)") { RuleCompiler.plan(node: node, snapshot: snapshot, engine: engine) }
         let script = time("render nft script") { NftablesRenderer.script(plan) }
         results += [
             Measurement(name: "ruleset: local pods bound", value: Double(plan.bindings.count), unit: "bindings"),

@@ -113,12 +113,12 @@ enum NftablesDriftFinder {
 
     // MARK: - Chains
 
-    /// A plan chain's rules as the reader shapes the kernel's, its final drop included.
+    /// A plan chain's rules as the reader shapes the kernel's, its end included.
     private static func shapes(_ chain: PlanChain) -> [NftRuleShape] {
         let end = chain.direction == .ingress ? "saddr" : "daddr"
         func address(_ family: IPAddress.Family) -> String { family == .ipv4 ? "ip" : "ip6" }
         return chain.rules.map { rule in
-            var shape = NftRuleShape(verdict: chain.direction == .ingress ? "accept" : "return", comment: NftablesRenderer.commentText(rule.origin))
+            var shape = NftRuleShape(verdict: NftablesRenderer.verdict(rule.action, chain.direction), comment: NftablesRenderer.commentText(rule.origin))
             switch rule.peer {
             case .any: break
             case .set(let name, let family): shape.lookup = "\(address(family)) \(end) @\(name)"
@@ -129,7 +129,7 @@ enum NftablesDriftFinder {
                 shape.ports = NftRuleShape.merged(ports.ranges)
             }
             return shape
-        } + [NftRuleShape(verdict: "drop")]
+        } + [NftRuleShape(verdict: NftablesRenderer.verdict(chain.end, chain.direction))]
     }
 
     /// The base chain: on the forward hook at filter priority, with the rules

@@ -99,7 +99,7 @@ struct NftRuleShape: Hashable, Sendable, CustomStringConvertible {
     var ports: [ClosedRange<Int>] = []
     /// `ct state established,related`, `ip saddr vmap @egress-pods-v4`: the base chain's statements.
     var statements: [String] = []
-    /// `accept`, `return`, `drop`, `jump NAME`.
+    /// `accept`, `return`, `drop`, `jump NAME`, `goto NAME`.
     var verdict: String?
     var comment: String?
 
@@ -212,8 +212,9 @@ enum NftablesTableReader {
                 shape.verdict = verdict
                 continue
             }
-            if let jump = statement["jump"] as? [String: Any], let target = jump["target"] as? String {
-                shape.verdict = "jump \(target)"
+            if let kind = ["jump", "goto"].first(where: { statement.keys.contains($0) }),
+               let jump = statement[kind] as? [String: Any], let target = jump["target"] as? String {
+                shape.verdict = "\(kind) \(target)"
                 continue
             }
             shape.statements.append(compact(statement))

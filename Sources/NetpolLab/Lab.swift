@@ -251,7 +251,8 @@ public final class Lab {
 
     /// The snapshot with pods lacking a node placed on `defaultNode`.
     private static func placed(_ snapshot: Snapshot) -> Snapshot {
-        Snapshot(snapshot.namespaces.map(KubeObject.namespace) + snapshot.policies.map(KubeObject.networkPolicy) + snapshot.pods.map { pod in
+        Snapshot(snapshot.namespaces.map(KubeObject.namespace) + snapshot.nodes.map(KubeObject.node) + snapshot.policies.map(KubeObject.networkPolicy)
+                 + snapshot.clusterPolicies.map(KubeObject.clusterNetworkPolicy) + snapshot.pods.map { pod in
             var pod = pod
             if pod.spec.nodeName.isEmpty { pod.spec.nodeName = defaultNode }
             return .pod(pod)

@@ -11,8 +11,11 @@ import NetpolRules
 /// to their egress chain and packets to them to their ingress chain. Which pods
 /// use which chain is itself an ipset (one per chain), so the dispatch grows
 /// with distinct chains, not pods. Chains `RETURN` what they allow and `DROP`
-/// the rest: netpol only ever drops, so rules after the jump in `FORWARD`
-/// (kube-proxy's, a CNI's) still see every allowed packet.
+/// what they deny: netpol only ever drops, so rules after the jump in `FORWARD`
+/// (kube-proxy's, a CNI's) still see every allowed packet. An Admin-tier Pass
+/// (and the end of the Admin tier) is `-g` to the chain of the NetworkPolicy
+/// and Baseline rules, whose `RETURN` goes back to `NETPOL-FORWARD` as the
+/// pod's own chain would.
 public enum IptablesRenderer {
     public static let forwardChain = "NETPOL-FORWARD"
     public static let chainPrefix = "NETPOL-"
@@ -46,7 +49,11 @@ public enum IptablesRenderer {
 
     /// The iptables chain of a plan chain: `NETPOL-I-<hash>` or `NETPOL-E-<hash>`.
     public static func chainName(_ chain: PlanChain) -> String {
-        chainPrefix + (chain.direction == .ingress ? "I-" : "E-") + hash(chain)
+        chainName(chain.name, chain.direction)
+    }
+
+    private static func chainName(_ planChain: String, _ direction: Direction) -> String {
+        chainPrefix + (direction == .ingress ? "I-" : "E-") + hash(planChain)
     }
 
     /// The iptables chains the plan has for `family` (none where no pod is bound).
@@ -267,11 +274,11 @@ public enum IptablesRenderer {
             for rule in chain.rules where rule.family == nil || rule.family == family {
                 lines += ruleLines(rule, chain: chain)
             }
-            lines.append("-A \(chainName(chain)) -j DROP")
+            lines.append("-A \(chainName(chain)) \(target(chain.end, chain.direction))")
         }
-        for stale in staleChains where stale != forwardChain {
-            lines += ["-F \(stale)", "-X \(stale)"]
-        }
+        // All emptied before any is removed: one may go to another.
+        let stale = staleChains.filter { $0 != forwardChain }
+        lines += stale.map { "-F \($0)" } + stale.map { "-X \($0)" }
         lines.append("COMMIT")
         return script(lines)
     }
@@ -322,13 +329,23 @@ public enum IptablesRenderer {
         case .set(let name, _): match += " -m set --match-set \(setName(name)) \(end)"
         case .services(let name, _): match += " -m set --match-set \(setName(name)) dst,dst"
         }
-        let tail = " -m comment --comment \(quoted(rule.origin)) -j RETURN"
+        let tail = " -m comment --comment \(quoted(rule.origin)) " + target(rule.action, chain.direction)
         guard let ports = rule.ports else { return [match + tail] }
         let proto = " -p \(ports.protocol.rawValue.lowercased())"
         guard !ports.ranges.isEmpty else { return [match + proto + tail] }
         return portGroups(ports.ranges).map { group in
             let items = group.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound):\($0.upperBound)" }
             return match + proto + " -m multiport --dports " + items.joined(separator: ",") + tail
+        }
+    }
+
+    /// The target of an action: `-j RETURN` for an allow (netpol only drops),
+    /// `-j DROP`, or `-g` to the chain that decides instead.
+    static func target(_ action: PlanRule.Action, _ direction: Direction) -> String {
+        switch action {
+        case .allow: return "-j RETURN"
+        case .deny: return "-j DROP"
+        case .goto(let chain): return "-g " + chainName(chain, direction)
         }
     }
 

@@ -10,7 +10,11 @@ import NetpolRules
 /// earlier run. Layout: one base chain on the forward hook at filter priority
 /// that accepts established and related packets, then looks the source address
 /// up in the egress maps and the destination address in the ingress maps; those
-/// verdict maps jump to one chain per distinct rule list.
+/// verdict maps jump to one chain per distinct rule list. A chain's rules
+/// decide in order: an allow is `accept` on ingress and `return` on egress
+/// (back to the base chain, on to the destination's ingress check), a deny is
+/// `drop`, and an Admin-tier Pass is `goto` the chain of the NetworkPolicy and
+/// Baseline rules, whose end returns to the base chain as the pod's own would.
 public enum NftablesRenderer {
     public static let table = "netpol"
     public static let family = "inet"
@@ -33,7 +37,8 @@ public enum NftablesRenderer {
             lines += setLines(set)
         }
         let podsByChain = plan.podsByChain
-        for chain in plan.chains {
+        // A chain another goes to is defined first.
+        for chain in plan.chains.filter({ $0.gotoTargets.isEmpty }) + plan.chains.filter({ !$0.gotoTargets.isEmpty }) {
             let pods = podsByChain[chain.name]?.map(\.description).joined(separator: ", ") ?? "no pod now (kept for reuse)"
             lines.append("\tchain \(chain.name) {")
             lines.append("\t\t# \(chain.direction.rawValue.lowercased()) of \(pods)")
@@ -117,8 +122,9 @@ public enum NftablesRenderer {
             lines.append("add set \(prefix) \(set.name) { \(setProperties(set).joined(separator: "; ")); }")
             lines += elementStatements("add", set.name, set.elements.map(elementText))
         }
+        // Every new chain exists before any rule goes to it.
+        lines += diff.addedChains.map { "add chain \(prefix) \($0.name)" }
         for chain in diff.addedChains {
-            lines.append("add chain \(prefix) \(chain.name)")
             lines += chainRules(chain).map { "add rule \(prefix) \(chain.name) \($0)" }
         }
         for change in diff.elementChanges {
@@ -135,6 +141,8 @@ public enum NftablesRenderer {
         for binding in diff.addedBindings {
             lines += elementStatements("add", mapName(binding.direction, binding.address.family), ["\(binding.address) : jump \(binding.chain)"])
         }
+        // Emptied first, so that no chain that goes to another stops its deletion.
+        lines += diff.removedChains.map { "flush chain \(prefix) \($0)" }
         lines += diff.removedChains.map { "delete chain \(prefix) \($0)" }
         lines += diff.removedSets.map { "delete set \(prefix) \($0)" }
         return lines.joined(separator: "\n") + "\n"
@@ -189,9 +197,19 @@ public enum NftablesRenderer {
         }
     }
 
-    /// A chain's rules, its final drop included.
+    /// A chain's rules, its end included.
     private static func chainRules(_ chain: PlanChain) -> [String] {
-        chain.rules.map { ruleText($0, direction: chain.direction) } + ["drop"]
+        chain.rules.map { ruleText($0, direction: chain.direction) } + [verdict(chain.end, chain.direction)]
+    }
+
+    /// The nft verdict of an action: an allow accepts on ingress and returns to
+    /// the base chain on egress (the destination's ingress check comes next).
+    public static func verdict(_ action: PlanRule.Action, _ direction: Direction) -> String {
+        switch action {
+        case .allow: return direction == .ingress ? "accept" : "return"
+        case .deny: return "drop"
+        case .goto(let chain): return "goto \(chain)"
+        }
     }
 
     private static func elementText(_ element: AddressSet.Element) -> String {
@@ -222,8 +240,7 @@ public enum NftablesRenderer {
                 parts.append("th dport " + (items.count == 1 ? items[0] : "{ " + items.joined(separator: ", ") + " }"))
             }
         }
-        // Egress allowed: go on to the destination's ingress check in the base chain.
-        parts.append(direction == .ingress ? "accept" : "return")
+        parts.append(verdict(rule.action, direction))
         parts.append("comment \(quotedComment(rule.origin))")
         return parts.joined(separator: " ")
     }

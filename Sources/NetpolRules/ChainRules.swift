@@ -1,54 +1,151 @@
 import NetpolEngine
 import NetpolModel
 
-/// What a chain's rules are made of: the policies that isolate its pods in one
-/// direction, in order, and the numbers the named ports of their ingress rules
-/// have on those pods. Pods with equal inputs share a chain, and the chain's
-/// name comes from the inputs alone: it stays the same however the plan is
-/// computed (whole or event by event), and a pod relabelled into another
-/// existing combination only moves its binding.
+/// What a chain's rules are made of, per direction: the Admin-tier
+/// ClusterNetworkPolicies that select its pods (in evaluation order), the
+/// NetworkPolicies that isolate them (in order), the Baseline-tier ones (only
+/// when no NetworkPolicy isolates: that one then decides alone), and the
+/// numbers the named ports of their ingress rules have on those pods. Pods
+/// with equal inputs share a chain, and the chain's name comes from the inputs
+/// alone: it stays the same however the plan is computed (whole or event by
+/// event), and a pod relabelled into another existing combination only moves
+/// its binding.
 public struct ChainInputs: Hashable, Sendable {
     public var direction: Direction
+    /// Admin-tier cluster policies with rules in `direction`, by priority then name.
+    public var admin: [String]
     public var policies: [PolicyID]
-    /// Every named port the policies' ingress rules use, sorted, with its number
-    /// on the pods (nil: they have no such port). Empty on egress, where named
-    /// ports resolve on each destination instead.
+    /// Baseline-tier cluster policies with rules in `direction`, by priority then name.
+    public var baseline: [String]
+    /// Every named port the policies' ingress rules use, sorted, with what it
+    /// resolves to on the pods (nil: they have no such port). Empty on egress,
+    /// where named ports resolve on each destination instead.
     public var namedPorts: [NamedPortNumber]
 
     public struct NamedPortNumber: Hashable, Sendable {
         public var port: NamedPort
-        public var number: Int?
+        public var resolved: ServicePort?
     }
 
-    /// The inputs of `pod` under `policies` (those isolating it in `direction`, in order).
-    init(direction: Direction, policies: [NetworkPolicy], pod: IndexedPod) {
+    /// The inputs of `pod` under `policies` (those judging it in `direction`).
+    init(direction: Direction, policies: ChainPolicies, pod: IndexedPod) {
         self.direction = direction
-        self.policies = policies.map { PolicyID(namespace: $0.namespace, name: $0.name) }
-        guard direction == .ingress else {
-            namedPorts = []
-            return
-        }
-        var names = Set<NamedPort>()
-        for policy in policies {
-            for rule in policy.spec.ingress {
-                for port in rule.ports {
-                    if case .string(let name) = port.port { names.insert(NamedPort(name: name, protocol: port.effectiveProtocol)) }
-                }
-            }
-        }
-        namedPorts = names.sorted().map { NamedPortNumber(port: $0, number: pod.port(named: $0.name, protocol: $0.protocol)) }
+        admin = policies.admin.map(\.name)
+        self.policies = policies.networkPolicies.map { PolicyID(namespace: $0.namespace, name: $0.name) }
+        baseline = policies.baseline.map(\.name)
+        namedPorts = direction == .ingress ? policies.ingressNamedPorts.sorted().map { NamedPortNumber(port: $0, resolved: pod.port($0)) } : []
+    }
+
+    /// The inputs of the chain an Admin-tier Pass (or no Admin match) goes on
+    /// to: the same without the Admin tier. Nil when that chain would allow
+    /// everything (no NetworkPolicy isolates, no Baseline policy).
+    var rest: ChainInputs? {
+        guard !admin.isEmpty, !policies.isEmpty || !baseline.isEmpty else { return nil }
+        var rest = self
+        rest.admin = []
+        return rest
     }
 
     /// `ingress-<12 hex digits>`: a hash of the inputs.
     var chainName: String {
-        let ports = namedPorts.map { "\($0.port.name)/\($0.port.protocol)=\($0.number.map(String.init) ?? "-")" }
-        let text = direction.rawValue + " " + policies.map(\.description).joined(separator: ",") + " " + ports.joined(separator: ",")
+        let ports = namedPorts.map { number in
+            let resolved = number.resolved.map { number.port.protocol == nil ? "\($0.protocol)/\($0.number)" : String($0.number) } ?? "-"
+            return number.port.protocol.map { "\(number.port.name)/\($0)=\(resolved)" } ?? "\(number.port.name)/any=\(resolved)"
+        }
+        var text = direction.rawValue + " " + policies.map(\.description).joined(separator: ",") + " " + ports.joined(separator: ",")
+        if !admin.isEmpty || !baseline.isEmpty {
+            text += " admin " + admin.joined(separator: ",") + " baseline " + baseline.joined(separator: ",")
+        }
         return direction.rulesField + "-" + StableHash.hex(text, digits: 12)
     }
 
-    func number(of port: NamedPort) -> Int? {
-        namedPorts.first { $0.port == port }?.number
+    func resolved(_ port: NamedPort) -> ServicePort? {
+        namedPorts.first { $0.port == port }?.resolved
     }
+}
+
+/// The policies behind one chain, as objects: what `ChainInputs` names.
+struct ChainPolicies {
+    var admin: [ClusterNetworkPolicy]
+    var networkPolicies: [NetworkPolicy]
+    var baseline: [ClusterNetworkPolicy]
+
+    /// The policies judging `pod` in `direction`: `isolating` (the
+    /// NetworkPolicies isolating it, in order) and those of `clusterPolicies`
+    /// (sorted by tier, priority, name) that select it and have rules in
+    /// `direction`; Baseline ones only when no NetworkPolicy isolates it.
+    init(_ direction: Direction, pod: IndexedPod, namespaceLabels: [String: String], isolating: [NetworkPolicy], clusterPolicies: [ClusterNetworkPolicy]) {
+        networkPolicies = isolating
+        let selecting = clusterPolicies.filter { !$0.rules(direction).isEmpty && $0.selects(pod, namespaceLabels: namespaceLabels) }
+        admin = selecting.filter { $0.spec.tier == .admin }
+        baseline = isolating.isEmpty ? selecting.filter { $0.spec.tier == .baseline } : []
+    }
+
+    /// The objects `inputs` names; nil when one of them is gone.
+    init?(_ inputs: ChainInputs, networkPolicies: [PolicyID: NetworkPolicy], clusterPolicies: [String: ClusterNetworkPolicy]) {
+        let admin = inputs.admin.compactMap { clusterPolicies[$0] }
+        let policies = inputs.policies.compactMap { networkPolicies[$0] }
+        let baseline = inputs.baseline.compactMap { clusterPolicies[$0] }
+        guard admin.count == inputs.admin.count, policies.count == inputs.policies.count, baseline.count == inputs.baseline.count else { return nil }
+        (self.admin, self.networkPolicies, self.baseline) = (admin, policies, baseline)
+    }
+
+    var isEmpty: Bool { admin.isEmpty && networkPolicies.isEmpty && baseline.isEmpty }
+
+    /// The named ports of every ingress rule, resolved on the pod itself.
+    var ingressNamedPorts: Set<NamedPort> {
+        var names = Set<NamedPort>()
+        for policy in networkPolicies {
+            for rule in policy.spec.ingress {
+                for case .named(let port) in rule.ports.map(PortEntry.init) { names.insert(port) }
+            }
+        }
+        for policy in admin + baseline {
+            for rule in policy.spec.ingress {
+                for case .named(let port) in rule.protocols.map(PortEntry.init) { names.insert(port) }
+            }
+        }
+        return names
+    }
+}
+
+extension ClusterNetworkPolicy {
+    /// Whether `spec.subject` picks `pod` (never a host-network pod, nor one without an address).
+    func selects(_ pod: IndexedPod, namespaceLabels: [String: String]) -> Bool {
+        guard !pod.isHostNetwork, !pod.addresses.isEmpty else { return false }
+        if let namespaces = spec.subject.namespaces { return namespaces.matches(namespaceLabels) }
+        if let pods = spec.subject.pods { return pods.namespaceSelector.matches(namespaceLabels) && pods.podSelector.matches(pod.labels) }
+        return false
+    }
+
+    /// The rules of one direction as action, peers and protocols.
+    func rules(_ direction: Direction) -> [(action: ClusterPolicyAction, peers: [ClusterPolicyPeer], protocols: [ClusterPolicyProtocol])] {
+        direction == .ingress ? spec.ingress.map { ($0.action, $0.from, $0.protocols) } : spec.egress.map { ($0.action, $0.to, $0.protocols) }
+    }
+
+    /// Evaluation order within the tiers: Admin before Baseline, then priority, then name.
+    static func inEvaluationOrder(_ a: ClusterNetworkPolicy, _ b: ClusterNetworkPolicy) -> Bool {
+        (a.spec.tier == .admin ? 0 : 1, a.spec.priority, a.name) < (b.spec.tier == .admin ? 0 : 1, b.spec.priority, b.name)
+    }
+}
+
+extension IndexedPod {
+    /// The container port `port` names on this pod: of its protocol, or of any
+    /// protocol for a ClusterNetworkPolicy `destinationNamedPort`.
+    func port(_ port: NamedPort) -> ServicePort? {
+        for container in pod.spec.containers {
+            for declared in container.ports where declared.name == port.name && (port.protocol == nil || declared.protocol == port.protocol) {
+                return ServicePort(protocol: declared.protocol, number: declared.containerPort)
+            }
+        }
+        return nil
+    }
+}
+
+/// A protocol and a port number.
+public struct ServicePort: Hashable, Sendable {
+    public var `protocol`: PortProtocol
+    public var number: Int
 }
 
 /// Which pods or addresses a peer stands for; with a named port and a family,
@@ -58,8 +155,12 @@ enum PeerScope: Hashable {
     case podsIn(namespace: String, pods: LabelSelector)
     /// Pods `pods` picks in the namespaces `namespaces` picks.
     case podsInNamespaces(pods: LabelSelector, namespaces: LabelSelector)
-    /// An ipBlock: its CIDR minus its exceptions.
+    /// An ipBlock: its CIDR minus its exceptions (also a `networks` peer of one CIDR).
     case block(AddressBlock)
+    /// A ClusterNetworkPolicy `networks` peer of several CIDRs: sorted, none inside another.
+    case networks([CIDR])
+    /// A ClusterNetworkPolicy `nodes` peer: the addresses of the nodes the selector picks.
+    case nodes(LabelSelector)
     /// Every pod: a rule without peers, on a named egress port.
     case everyPod
     /// Every pod on the node holding an address (a terminating one too),
@@ -78,6 +179,34 @@ enum PeerScope: Hashable {
         }
     }
 
+    /// A ClusterNetworkPolicy peer, sharing the scope (and so the sets) of the
+    /// NetworkPolicy peer with the same selectors: `namespaces: S` is
+    /// `namespaceSelector: S`, `pods` is both selectors, one CIDR is an ipBlock.
+    /// nil for a peer netpol does not enforce (`domainNames`, or none set),
+    /// which fails closed, or for networks none of which parses.
+    init?(_ peer: ClusterPolicyPeer) {
+        if let namespaces = peer.namespaces {
+            self = .podsInNamespaces(pods: .everything, namespaces: namespaces)
+        } else if let pods = peer.pods {
+            self = .podsInNamespaces(pods: pods.podSelector, namespaces: pods.namespaceSelector)
+        } else if let nodes = peer.nodes {
+            self = .nodes(nodes)
+        } else if let networks = peer.networks {
+            let cidrs = Set(networks.compactMap { CIDR($0) })
+            let outermost = cidrs.filter { cidr in !cidrs.contains { $0 != cidr && $0.contains(cidr) } }
+                .sorted { ($0.network, $0.prefixLength) < ($1.network, $1.prefixLength) }
+            switch outermost.count {
+            case 0: return nil
+            case 1:
+                guard let block = AddressBlock(IPBlock(cidr: outermost[0].description)) else { return nil }
+                self = .block(block)
+            default: self = .networks(outermost)
+            }
+        } else {
+            return nil
+        }
+    }
+
     /// `pods {pod=b} in namespace x`, `pods {} in namespaces {team=blue}`: the
     /// scope in canonical words, which also names its sets.
     var description: String {
@@ -86,15 +215,53 @@ enum PeerScope: Hashable {
         case .podsInNamespaces(let pods, let namespaces): return "pods \(pods.canonicalDescription) in namespaces \(namespaces.canonicalDescription)"
         case .block(let block):
             return "addresses \(block.cidr)" + (block.except.isEmpty ? "" : " except " + block.except.map(\.description).sorted().joined(separator: ", "))
+        case .networks(let cidrs): return "addresses " + cidrs.map(\.description).joined(separator: ", ")
+        case .nodes(let nodes): return "nodes \(nodes.canonicalDescription)"
         case .everyPod: return "every pod"
         case .podsOnNode(let node): return "every pod on node \(node)"
         }
     }
 
-    /// The families its sets exist in: an ipBlock's own, or every family pods use.
+    /// The families its sets exist in: its CIDRs' own, or every family pods use.
     func families(_ clusterFamilies: [IPAddress.Family]) -> [IPAddress.Family] {
-        if case .block(let block) = self { return [block.cidr.family] }
-        return clusterFamilies
+        switch self {
+        case .block(let block): return [block.cidr.family]
+        case .networks(let cidrs): return IPAddress.Family.allCases.filter { family in cidrs.contains { $0.family == family } }
+        default: return clusterFamilies
+        }
+    }
+
+    /// Whether the scope picks `pod` (in a namespace labelled `namespaceLabels`),
+    /// as the engine's selectors do: selectors pick pods with an address off
+    /// the host network; addresses pick any pod; nodes pick no pod.
+    func picks(_ pod: IndexedPod, namespaceLabels: [String: String]) -> Bool {
+        switch self {
+        case .podsIn: return picksInNamespace(pod)
+        case .podsInNamespaces(_, let namespaces): return namespaces.matches(namespaceLabels) && picksInNamespace(pod)
+        case .block(let block): return pod.address(block.cidr.family).map(block.contains) ?? false
+        case .networks(let cidrs): return pod.addresses.contains { address in cidrs.contains { $0.contains(address) } }
+        case .nodes: return false
+        case .everyPod: return true
+        case .podsOnNode(let node): return pod.pod.spec.nodeName == node && !pod.heldAddresses.isEmpty
+        }
+    }
+
+    /// The pod-selector half of a selector scope (its namespace taken as matching).
+    func picksInNamespace(_ pod: IndexedPod) -> Bool {
+        guard !pod.isHostNetwork, !pod.addresses.isEmpty else { return false }
+        switch self {
+        case .podsIn(let namespace, let selector): return pod.id.namespace == namespace && selector.matches(pod.labels)
+        case .podsInNamespaces(let selector, _): return selector.matches(pod.labels)
+        default: return false
+        }
+    }
+
+    /// Whether pods' named ports can be looked up behind it: not behind addresses of networks or nodes.
+    var hasNamedPorts: Bool {
+        switch self {
+        case .networks, .nodes: return false
+        default: return true
+        }
     }
 }
 
@@ -107,13 +274,15 @@ struct SetKey: Hashable {
 
     var kind: AddressSet.Kind {
         if namedPort != nil { return .services }
-        if case .block = scope { return .prefixes }
-        return .addresses
+        switch scope {
+        case .block, .networks: return .prefixes
+        default: return .addresses
+        }
     }
 
     /// What the set stands for, in words; the set's comment and the source of its name.
     var origin: String {
-        scope.description + (namedPort.map { " on named port \($0.name)/\($0.protocol)" } ?? "")
+        scope.description + (namedPort.map { " on named port \($0.name)/" + ($0.protocol.map { "\($0)" } ?? "any") } ?? "")
     }
 
     /// `pods-<hash>-v4`, `cidr-<hash>-v6`, `named-<hash>-v4`: from the origin and family alone.
@@ -127,73 +296,136 @@ struct SetKey: Hashable {
         return prefix + "-" + StableHash.hex(origin, digits: 12) + (family == .ipv4 ? "-v4" : "-v6")
     }
 
-    /// An ipBlock's own elements, which no pod changes.
+    /// The elements of a prefix set, which no pod changes.
     var prefixElements: [AddressSet.Element] {
-        guard case .block(let block) = scope else { return [] }
-        return block.cidr.subtracting(block.except).map(AddressSet.Element.prefix)
+        switch scope {
+        case .block(let block): return block.cidr.subtracting(block.except).map(AddressSet.Element.prefix)
+        case .networks(let cidrs): return cidrs.filter { $0.family == family }.map(AddressSet.Element.prefix)
+        default: return []
+        }
     }
 
     /// The element `pod` puts in the set when the scope picks it, if any.
     func element(for pod: IndexedPod) -> AddressSet.Element? {
         if case .podsOnNode = scope { return pod.heldAddresses.first { $0.family == family }.map(AddressSet.Element.address) }
+        if case .nodes = scope { return nil }
         guard let address = pod.address(family) else { return nil }
         guard let namedPort else { return .address(address) }
-        return pod.port(named: namedPort.name, protocol: namedPort.protocol).map { .service(address, namedPort.protocol, $0) }
+        return pod.port(namedPort).map { .service(address, $0.protocol, $0.number) }
+    }
+
+    /// The elements `node` puts in a nodes set when the scope picks it.
+    func elements(for node: Node) -> [AddressSet.Element] {
+        node.ipAddresses.filter { $0.family == family }.map(AddressSet.Element.address)
     }
 }
 
 /// Turns chain inputs into rules, the same way for a whole compile and for the
 /// incremental planner; only how sets get their elements differs between them.
+///
+/// A chain judges its pods in one direction and its rules decide in order,
+/// the first match deciding: the Admin tier's rules (Accept allows, Deny
+/// drops, Pass goes to the rest chain), then NetworkPolicy rules (allow),
+/// then, when a NetworkPolicy isolates, drop; otherwise the Baseline tier's
+/// rules (Accept and Pass allow, Deny drops), then allow. With an Admin tier,
+/// the NetworkPolicy and Baseline part is a chain of its own (`ChainInputs.rest`),
+/// which the Admin rules' Pass and their end go to, and which pods with the
+/// same rules but no Admin policy use directly.
 struct ChainRules {
     /// The address families pods of the cluster use; selector rules exist only for these.
     let families: [IPAddress.Family]
 
-    /// Every rule of `policies` (the inputs' policies, in order) in the inputs'
-    /// direction. `set` names the set a rule needs and makes sure it exists;
-    /// it is told which policy (by position), rule and peer asks.
-    func rules(_ inputs: ChainInputs, policies: [NetworkPolicy], set: (SetKey, PeerPosition) -> String) -> [PlanRule] {
+    /// The rules and the end of the chain for `inputs`, made of `policies`
+    /// (the objects the inputs name). `set` names the set a rule needs and
+    /// makes sure it exists; for a NetworkPolicy peer it is told which policy
+    /// (by position), rule and peer asks.
+    func body(_ inputs: ChainInputs, policies: ChainPolicies, set: (SetKey, PeerPosition?) -> String) -> (rules: [PlanRule], end: PlanRule.Action) {
+        if !inputs.admin.isEmpty {
+            let next: PlanRule.Action = inputs.rest.map { .goto($0.chainName) } ?? .allow
+            let rules = policies.admin.flatMap { clusterRules($0, inputs, pass: next, set: set) }
+            return (rules, next)
+        }
+        let rules = networkPolicyRules(inputs, policies: policies.networkPolicies, set: set)
+        if !inputs.policies.isEmpty { return (rules, .deny) }
+        return (rules + policies.baseline.flatMap { clusterRules($0, inputs, pass: .allow, set: set) }, .allow)
+    }
+
+    /// Every rule of the NetworkPolicies, in order: each allows.
+    private func networkPolicyRules(_ inputs: ChainInputs, policies: [NetworkPolicy], set: (SetKey, PeerPosition?) -> String) -> [PlanRule] {
         let direction = inputs.direction
         var result: [PlanRule] = []
         for (position, policy) in policies.enumerated() {
             let id = PolicyID(namespace: policy.namespace, name: policy.name)
             for (ruleIndex, (peers, ports)) in policy.rules(direction).enumerated() {
                 let origin = "\(id) spec.\(direction.rulesField)[\(ruleIndex)]"
-                let ports = PortSpecs(ports, direction: direction, resolve: inputs.number(of:))
+                let ports = PortSpecs(ports.map(PortEntry.init), direction: direction, resolve: inputs.resolved)
                 guard ports.allowsSomething else { continue }
                 if peers.isEmpty {
-                    result += ports.numeric.map { PlanRule(peer: .any, ports: $0, origin: origin) }
-                    for named in ports.named {
-                        for family in families {
-                            let name = set(SetKey(scope: .everyPod, namedPort: named, family: family), PeerPosition(policy: position, rule: ruleIndex, peer: nil))
-                            result.append(PlanRule(peer: .services(name: name, family: family), ports: nil, origin: origin))
-                        }
-                    }
+                    result += rules(nil, ports, .allow, origin) { set($0, PeerPosition(policy: position, rule: ruleIndex, peer: nil)) }
                     continue
                 }
                 for (peerIndex, peer) in peers.enumerated() {
                     guard let scope = PeerScope(peer, home: policy.namespace) else { continue }
-                    let peerOrigin = "\(origin).\(direction.peersField)[\(peerIndex)]"
                     let position = PeerPosition(policy: position, rule: ruleIndex, peer: peerIndex)
-                    if !ports.numeric.isEmpty {
-                        for family in scope.families(families) {
-                            let name = set(SetKey(scope: scope, namedPort: nil, family: family), position)
-                            result += ports.numeric.map { PlanRule(peer: .set(name: name, family: family), ports: $0, origin: peerOrigin) }
-                        }
-                    }
-                    for named in ports.named {
-                        for family in scope.families(families) {
-                            let name = set(SetKey(scope: scope, namedPort: named, family: family), position)
-                            result.append(PlanRule(peer: .services(name: name, family: family), ports: nil, origin: peerOrigin))
-                        }
-                    }
+                    result += rules(scope, ports, .allow, "\(origin).\(direction.peersField)[\(peerIndex)]") { set($0, position) }
                 }
+            }
+        }
+        return result
+    }
+
+    /// Every rule of a ClusterNetworkPolicy, in order, with its action; `pass`
+    /// is what a Pass does in this tier. A peer netpol does not enforce fails
+    /// closed: an Accept matches nothing, a Deny or Pass everything.
+    private func clusterRules(_ policy: ClusterNetworkPolicy, _ inputs: ChainInputs, pass: PlanRule.Action, set: (SetKey, PeerPosition?) -> String) -> [PlanRule] {
+        let direction = inputs.direction
+        var result: [PlanRule] = []
+        for (ruleIndex, rule) in policy.rules(direction).enumerated() {
+            let action: PlanRule.Action
+            switch rule.action {
+            case .accept: action = .allow
+            case .deny: action = .deny
+            default: action = pass
+            }
+            let origin = "\(policy.spec.tier.rawValue) \(policy.name) spec.\(direction.rulesField)[\(ruleIndex)]"
+            let ports = PortSpecs(rule.protocols.map(PortEntry.init), direction: direction, resolve: inputs.resolved)
+            guard ports.allowsSomething else { continue }
+            for (peerIndex, peer) in rule.peers.enumerated() {
+                let peerOrigin = "\(origin).\(direction.peersField)[\(peerIndex)]"
+                guard let scope = PeerScope(peer) else {
+                    if action != .allow { result += rules(nil, ports, action, peerOrigin) { set($0, nil) } }
+                    continue
+                }
+                result += rules(scope, scope.hasNamedPorts ? ports : ports.withoutNamedPorts, action, peerOrigin) { set($0, nil) }
+            }
+        }
+        return result
+    }
+
+    /// The rules for one peer (nil: every address) and its ports.
+    private func rules(_ scope: PeerScope?, _ ports: PortSpecs, _ action: PlanRule.Action, _ origin: String, set: (SetKey) -> String) -> [PlanRule] {
+        var result: [PlanRule] = []
+        if let scope {
+            if !ports.numeric.isEmpty {
+                for family in scope.families(families) {
+                    let name = set(SetKey(scope: scope, namedPort: nil, family: family))
+                    result += ports.numeric.map { PlanRule(peer: .set(name: name, family: family), ports: $0, action: action, origin: origin) }
+                }
+            }
+        } else {
+            result += ports.numeric.map { PlanRule(peer: .any, ports: $0, action: action, origin: origin) }
+        }
+        for named in ports.named {
+            for family in (scope ?? .everyPod).families(families) {
+                let name = set(SetKey(scope: scope ?? .everyPod, namedPort: named, family: family))
+                result.append(PlanRule(peer: .services(name: name, family: family), ports: nil, action: action, origin: origin))
             }
         }
         return result
     }
 }
 
-/// Which peer of which rule of which of a chain's policies asks for a set.
+/// Which peer of which rule of which of a chain's NetworkPolicies asks for a set.
 struct PeerPosition {
     var policy: Int
     var rule: Int
@@ -206,20 +438,48 @@ extension NetworkPolicy {
     func rules(_ direction: Direction) -> [(peers: [NetworkPolicyPeer], ports: [NetworkPolicyPort])] {
         direction == .ingress ? spec.ingress.map { ($0.from, $0.ports) } : spec.egress.map { ($0.to, $0.ports) }
     }
-
 }
 
 /// A named port, resolved on the pod that declares it.
 public struct NamedPort: Hashable, Sendable, Comparable {
     public var name: String
-    public var `protocol`: PortProtocol
+    /// nil: whatever protocol the pod's port has (a ClusterNetworkPolicy `destinationNamedPort`).
+    public var `protocol`: PortProtocol?
 
     public static func < (lhs: NamedPort, rhs: NamedPort) -> Bool {
-        (lhs.name, lhs.protocol.rawValue) < (rhs.name, rhs.protocol.rawValue)
+        (lhs.name, lhs.protocol?.rawValue ?? "") < (rhs.name, rhs.protocol?.rawValue ?? "")
     }
 }
 
-/// A rule's `ports`, sorted out: numeric ranges per protocol (named ports of the
+/// One entry of a rule's ports, whichever kind of policy wrote it.
+enum PortEntry {
+    case everyPort(PortProtocol)
+    case range(PortProtocol, ClosedRange<Int>)
+    case named(NamedPort)
+    /// An entry that admits nothing (no port given).
+    case nothing
+
+    /// A NetworkPolicy `ports[]` entry.
+    init(_ port: NetworkPolicyPort) {
+        let proto = port.effectiveProtocol
+        switch port.port {
+        case nil: self = .everyPort(proto)
+        case .int(let first): self = .range(proto, first...max(first, port.endPort ?? first))
+        case .string(let name): self = .named(NamedPort(name: name, protocol: proto))
+        }
+    }
+
+    /// A ClusterNetworkPolicy `protocols[]` entry.
+    init(_ entry: ClusterPolicyProtocol) {
+        if let match = entry.protocolMatch {
+            self = match.1.destinationPort?.ports.map { .range(match.0, $0) } ?? .nothing
+        } else {
+            self = entry.destinationNamedPort.isEmpty ? .nothing : .named(NamedPort(name: entry.destinationNamedPort, protocol: nil))
+        }
+    }
+}
+
+/// A rule's ports, sorted out: numeric ranges per protocol (named ports of the
 /// local pod resolved into them on ingress), and named ports left for each
 /// destination on egress.
 struct PortSpecs {
@@ -229,29 +489,36 @@ struct PortSpecs {
 
     var allowsSomething: Bool { !numeric.isEmpty || !named.isEmpty }
 
-    /// - Parameter resolve: on ingress, the number a named port has on the local pod.
-    init(_ ports: [NetworkPolicyPort], direction: Direction, resolve: (NamedPort) -> Int?) {
-        guard !ports.isEmpty else {
+    /// The same without named ports: behind addresses that are no pod's.
+    var withoutNamedPorts: PortSpecs {
+        var copy = self
+        copy.named = []
+        return copy
+    }
+
+    /// - Parameter resolve: on ingress, what a named port is on the local pod.
+    init(_ entries: [PortEntry], direction: Direction, resolve: (NamedPort) -> ServicePort?) {
+        guard !entries.isEmpty else {
             numeric = [nil]
             return
         }
         var everyPort = Set<PortProtocol>()
         var ranges: [PortProtocol: [ClosedRange<Int>]] = [:]
-        for entry in ports {
-            let proto = entry.effectiveProtocol
-            switch entry.port {
-            case nil:
+        for entry in entries {
+            switch entry {
+            case .everyPort(let proto):
                 everyPort.insert(proto)
-            case .int(let first):
-                ranges[proto, default: []].append(first...max(first, entry.endPort ?? first))
-            case .string(let name):
-                let port = NamedPort(name: name, protocol: proto)
+            case .range(let proto, let range):
+                ranges[proto, default: []].append(range)
+            case .named(let port):
                 if direction == .ingress {
                     // The local pod is the destination: its own number, or nothing.
-                    if let number = resolve(port) { ranges[proto, default: []].append(number...number) }
+                    if let resolved = resolve(port) { ranges[resolved.protocol, default: []].append(resolved.number...resolved.number) }
                 } else if !named.contains(port) {
                     named.append(port)
                 }
+            case .nothing:
+                continue
             }
         }
         for proto in Set(everyPort).union(ranges.keys).sorted() {

@@ -33,6 +33,10 @@ public struct NodePlanner: Sendable {
     private var policies: [PolicyID: NetworkPolicy] = [:]
     /// Sorted, as the whole compile orders a pod's isolating policies.
     private var policiesByNamespace: [String: [PolicyID]] = [:]
+    private var clusterPolicies: [String: ClusterNetworkPolicy] = [:]
+    /// Sorted by tier, priority, name: the order chains evaluate them in.
+    private var orderedClusterPolicies: [ClusterNetworkPolicy] = []
+    private var nodes: [String: Node] = [:]
     /// How many pods have an address of each family: selector rules exist only for families in use.
     private var familyCounts: [IPAddress.Family: Int] = [:]
 
@@ -40,6 +44,7 @@ public struct NodePlanner: Sendable {
     private var sets: [String: LiveSet] = [:]
     private var chains: [String: LiveChain] = [:]
     private var chainsByPolicy: [PolicyID: Set<String>] = [:]
+    private var chainsByClusterPolicy: [String: Set<String>] = [:]
     /// Each local isolated pod's chain and bound addresses, per direction.
     private var bound: [Direction: [PodID: Bound]] = [.ingress: [:], .egress: [:]]
     private var bindings: Set<PodBinding> = []
@@ -51,6 +56,8 @@ public struct NodePlanner: Sendable {
     private var scopesByNamespaceSelector: [LabelSelector: Set<PeerScope>] = [:]
     /// ipBlock and every-pod scopes of named-port sets: they match by address, in any namespace.
     private var addressScopes: Set<PeerScope> = []
+    /// Scopes of `nodes` peers: a node event recounts them.
+    private var nodeScopes: Set<PeerScope> = []
 
     /// What the current batch touched, as it was before the batch.
     private var before = BatchOrigin()
@@ -65,7 +72,11 @@ public struct NodePlanner: Sendable {
 
     private struct Bound: Hashable {
         var chain: String
+        /// The chain `chain` goes on to after its Admin tier, which the pod uses too.
+        var rest: String?
         var addresses: [IPAddress]
+
+        var chains: [String] { [chain] + (rest.map { [$0] } ?? []) }
     }
 
     private struct LiveSet {
@@ -80,13 +91,14 @@ public struct NodePlanner: Sendable {
         let inputs: ChainInputs
         /// nil until the end of the batch that created it works them out.
         var rules: [PlanRule]?
+        var end: PlanRule.Action = .deny
         var sets: Set<String> = []
-        /// Local pods bound to it.
+        /// Local pods bound to it, or to a chain that goes on to it.
         var pods = 0
         /// When the last pod left; nil while pods use it.
         var unusedSince: Duration?
 
-        var planChain: PlanChain? { rules.map { PlanChain(name: inputs.chainName, direction: inputs.direction, rules: $0) } }
+        var planChain: PlanChain? { rules.map { PlanChain(name: inputs.chainName, direction: inputs.direction, rules: $0, end: end) } }
     }
 
     /// The state of everything a batch touched, recorded at the first touch.
@@ -112,8 +124,10 @@ public struct NodePlanner: Sendable {
     public init(node: String, snapshot: Snapshot, guards: NodeGuards = NodeGuards(), retention: Duration = .seconds(60)) {
         self.init(node: node, guards: guards, retention: retention)
         for namespace in snapshot.namespaces { apply(.upsert(.namespace(namespace))) }
+        for node in snapshot.nodes { apply(.upsert(.node(node))) }
         for pod in snapshot.pods { apply(.upsert(.pod(pod))) }
         for policy in snapshot.policies { apply(.upsert(.networkPolicy(policy))) }
+        for policy in snapshot.clusterPolicies { apply(.upsert(.clusterNetworkPolicy(policy))) }
         _ = commit(now: .zero)
     }
 
@@ -130,13 +144,17 @@ public struct NodePlanner: Sendable {
             setPod(PodID(namespace: pod.namespace, name: pod.name), IndexedPod(pod))
         case .upsert(.networkPolicy(let policy)):
             setPolicy(PolicyID(namespace: policy.namespace, name: policy.name), policy)
-        case .upsert(.clusterNetworkPolicy), .upsert(.node):
-            break
+        case .upsert(.clusterNetworkPolicy(let policy)):
+            setClusterPolicy(policy.name, policy)
+        case .upsert(.node(let node)):
+            setNode(node.name, node)
         case .delete(let reference):
             switch reference.kind {
             case "Namespace": setNamespace(reference.name, labels: nil)
             case "Pod": setPod(PodID(namespace: reference.namespace, name: reference.name), nil)
             case "NetworkPolicy": setPolicy(PolicyID(namespace: reference.namespace, name: reference.name), nil)
+            case "ClusterNetworkPolicy": setClusterPolicy(reference.name, nil)
+            case "Node": setNode(reference.name, nil)
             default: break
             }
         }
@@ -147,12 +165,16 @@ public struct NodePlanner: Sendable {
         namespaceLabels[name] = labels
         let new = self.labels(of: name)
         guard old != new else { return }
+        if !clusterPolicies.isEmpty {
+            // Cluster policies pick their subjects by namespace labels too.
+            for pod in localPodsByNamespace[name] ?? [] { rebind(pod) }
+        }
         for (selector, scopes) in scopesByNamespaceSelector where selector.matches(old) != selector.matches(new) {
             // The namespace's pods join (or leave) every scope of this selector that picks them.
             let joins = selector.matches(new)
             for id in podsByNamespace[name] ?? [] {
                 guard let pod = pods[id] else { continue }
-                for scope in scopes where picksInNamespace(scope, pod) {
+                for scope in scopes where scope.picksInNamespace(pod) {
                     recount(scope, old: joins ? nil : pod, new: joins ? pod : nil)
                 }
             }
@@ -190,6 +212,32 @@ public struct NodePlanner: Sendable {
         for pod in localPodsByNamespace[id.namespace] ?? [] { rebind(pod) }
     }
 
+    private mutating func setClusterPolicy(_ name: String, _ policy: ClusterNetworkPolicy?) {
+        guard clusterPolicies[name] != policy else { return }
+        clusterPolicies[name] = policy
+        orderedClusterPolicies = clusterPolicies.values.sorted(by: ClusterNetworkPolicy.inEvaluationOrder)
+        dirtyChains.formUnion(chainsByClusterPolicy[name] ?? [])
+        // Cluster-scoped: any local pod may be a subject, before or after.
+        for pod in localPodsByNamespace.values.flatMap({ $0 }) { rebind(pod) }
+    }
+
+    private mutating func setNode(_ name: String, _ node: Node?) {
+        let old = nodes[name]
+        guard old != node else { return }
+        nodes[name] = node
+        for scope in nodeScopes {
+            guard case .nodes(let selector) = scope else { continue }
+            let (was, now) = (old.flatMap { selector.matches($0.labels) ? $0 : nil }, node.flatMap { selector.matches($0.labels) ? $0 : nil })
+            for set in setsByScope[scope] ?? [] {
+                guard let key = sets[set]?.key else { continue }
+                let (removed, added) = (was.map(key.elements(for:)) ?? [], now.map(key.elements(for:)) ?? [])
+                guard removed != added else { continue }
+                for element in removed { count(element, in: set, by: -1) }
+                for element in added { count(element, in: set, by: 1) }
+            }
+        }
+    }
+
     // MARK: - Bindings and chains
 
     /// Binds a local pod to the chains its isolating policies make, or unbinds it.
@@ -197,20 +245,23 @@ public struct NodePlanner: Sendable {
         let pod = pods[id].flatMap { isLocal($0) ? $0 : nil }
         for direction in Direction.allCases {
             var next: (inputs: ChainInputs, bound: Bound)?
-            if let pod, case let policies = isolatingPolicies(of: pod, direction), !policies.isEmpty {
+            if let pod, case let policies = chainPolicies(of: pod, direction), !policies.isEmpty {
                 let inputs = ChainInputs(direction: direction, policies: policies, pod: pod)
-                next = (inputs, Bound(chain: inputs.chainName, addresses: pod.addresses))
+                next = (inputs, Bound(chain: inputs.chainName, rest: inputs.rest?.chainName, addresses: pod.addresses))
             }
             let old = bound[direction]?[id]
             guard old != next?.bound else { continue }
             if let old {
                 for address in old.addresses { setBinding(PodBinding(direction: direction, address: address, chain: old.chain, pod: id), present: false) }
-                chains[old.chain]?.pods -= 1
-                leftChains.insert(old.chain)
+                for chain in old.chains {
+                    chains[chain]?.pods -= 1
+                    leftChains.insert(chain)
+                }
             }
             bound[direction]?[id] = next?.bound
             if let next {
                 use(next.inputs)
+                if let rest = next.inputs.rest { use(rest) }
                 for address in next.bound.addresses { setBinding(PodBinding(direction: direction, address: address, chain: next.bound.chain, pod: id), present: true) }
             }
         }
@@ -221,6 +272,7 @@ public struct NodePlanner: Sendable {
         if chains[name] == nil {
             chains[name] = LiveChain(inputs: inputs)
             for policy in inputs.policies { chainsByPolicy[policy, default: []].insert(name) }
+            for policy in inputs.admin + inputs.baseline { chainsByClusterPolicy[policy, default: []].insert(name) }
             dirtyChains.insert(name)
         }
         chains[name]?.pods += 1
@@ -233,28 +285,29 @@ public struct NodePlanner: Sendable {
         if present { bindings.insert(binding) } else { bindings.remove(binding) }
     }
 
-    private func isolatingPolicies(of pod: IndexedPod, _ direction: Direction) -> [NetworkPolicy] {
-        (policiesByNamespace[pod.id.namespace] ?? []).compactMap { policies[$0] }.filter { policy in
+    /// The policies judging `pod` in `direction`, as the whole compile finds them.
+    private func chainPolicies(of pod: IndexedPod, _ direction: Direction) -> ChainPolicies {
+        let isolating = (policiesByNamespace[pod.id.namespace] ?? []).compactMap { policies[$0] }.filter { policy in
             policy.isolatedDirections.contains(direction) && policy.spec.podSelector.matches(pod.labels)
         }
+        return ChainPolicies(direction, pod: pod, namespaceLabels: labels(of: pod.id.namespace), isolating: isolating, clusterPolicies: orderedClusterPolicies)
     }
 
     /// Works out the rules of a new or changed chain, taking and giving back sets.
     private mutating func compute(chain name: String) {
         guard let chain = chains[name] else { return }
-        let policies = chain.inputs.policies.compactMap { self.policies[$0] }
-        guard policies.count == chain.inputs.policies.count else {
+        guard let policies = ChainPolicies(chain.inputs, networkPolicies: self.policies, clusterPolicies: clusterPolicies) else {
             // A policy it was made of is gone: no pod can use it again.
             remove(chain: name)
             return
         }
         var used: [String: SetKey] = [:]
-        let rules = ChainRules(families: families).rules(chain.inputs, policies: policies) { key, _ in
+        let (rules, end) = ChainRules(families: families).body(chain.inputs, policies: policies) { key, _ in
             used[key.name] = key
             return key.name
         }
         let names = Set(used.keys)
-        guard rules != chain.rules || names != chain.sets else { return }
+        guard rules != chain.rules || end != chain.end || names != chain.sets else { return }
         touch(chain: name)
         for (set, key) in used where !chain.sets.contains(set) {
             if sets[set] == nil { create(key) }
@@ -262,6 +315,7 @@ public struct NodePlanner: Sendable {
         }
         for set in chain.sets.subtracting(names) { release(set: set) }
         chains[name]?.rules = rules
+        chains[name]?.end = end
         chains[name]?.sets = names
     }
 
@@ -276,6 +330,7 @@ public struct NodePlanner: Sendable {
         if chain.rules != nil && before.chain[name] == nil { before.chain[name] = .some(chain.planChain) }
         for set in chain.sets { release(set: set) }
         for policy in chain.inputs.policies { chainsByPolicy[policy]?.remove(name) }
+        for policy in chain.inputs.admin + chain.inputs.baseline { chainsByClusterPolicy[policy]?.remove(name) }
     }
 
     private mutating func touch(chain name: String) {
@@ -290,6 +345,12 @@ public struct NodePlanner: Sendable {
         var set = LiveSet(key: key, counts: [:])
         if key.kind == .prefixes {
             for element in key.prefixElements { set.counts[element] = 1 }
+        } else if case .nodes(let selector) = key.scope {
+            for node in nodes.values where selector.matches(node.labels) {
+                for element in key.elements(for: node) { set.counts[element, default: 0] += 1 }
+            }
+            setsByScope[key.scope, default: []].insert(name)
+            nodeScopes.insert(key.scope)
         } else {
             for id in candidates(key.scope) {
                 guard let pod = pods[id], picks(key.scope, pod), let element = key.element(for: pod) else { continue }
@@ -299,7 +360,8 @@ public struct NodePlanner: Sendable {
             switch key.scope {
             case .podsIn(let namespace, _): scopesByNamespace[namespace, default: []].insert(key.scope)
             case .podsInNamespaces(_, let namespaces): scopesByNamespaceSelector[namespaces, default: []].insert(key.scope)
-            case .block, .everyPod, .podsOnNode: addressScopes.insert(key.scope)
+            case .block, .networks, .everyPod, .podsOnNode: addressScopes.insert(key.scope)
+            case .nodes: break
             }
         }
         sets[name] = set
@@ -319,7 +381,8 @@ public struct NodePlanner: Sendable {
         case .podsInNamespaces(_, let namespaces):
             scopesByNamespaceSelector[namespaces]?.remove(scope)
             if scopesByNamespaceSelector[namespaces]?.isEmpty ?? false { scopesByNamespaceSelector[namespaces] = nil }
-        case .block, .everyPod, .podsOnNode: addressScopes.remove(scope)
+        case .block, .networks, .everyPod, .podsOnNode: addressScopes.remove(scope)
+        case .nodes: nodeScopes.remove(scope)
         }
     }
 
@@ -348,30 +411,13 @@ public struct NodePlanner: Sendable {
         case .podsIn(let namespace, _): return Array(podsByNamespace[namespace] ?? [])
         case .podsInNamespaces(_, let selector):
             return podsByNamespace.filter { selector.matches(labels(of: $0.key)) }.flatMap(\.value)
-        case .block, .everyPod, .podsOnNode: return Array(pods.keys)
+        case .block, .networks, .everyPod, .podsOnNode: return Array(pods.keys)
+        case .nodes: return []
         }
     }
 
-    /// Whether `scope` picks `pod`, as the engine's selectors do: selectors pick
-    /// pods with an address off the host network; addresses pick any pod.
     private func picks(_ scope: PeerScope, _ pod: IndexedPod) -> Bool {
-        switch scope {
-        case .podsIn: return picksInNamespace(scope, pod)
-        case .podsInNamespaces(_, let namespaces): return namespaces.matches(labels(of: pod.id.namespace)) && picksInNamespace(scope, pod)
-        case .block(let block): return pod.address(block.cidr.family).map(block.contains) ?? false
-        case .everyPod: return true
-        case .podsOnNode(let node): return pod.pod.spec.nodeName == node && !pod.heldAddresses.isEmpty
-        }
-    }
-
-    /// The pod-selector half of a selector scope (its namespace taken as matching).
-    private func picksInNamespace(_ scope: PeerScope, _ pod: IndexedPod) -> Bool {
-        guard !pod.isHostNetwork, !pod.addresses.isEmpty else { return false }
-        switch scope {
-        case .podsIn(let namespace, let selector): return pod.id.namespace == namespace && selector.matches(pod.labels)
-        case .podsInNamespaces(let selector, _): return selector.matches(pod.labels)
-        case .block, .everyPod, .podsOnNode: return false
-        }
+        scope.picks(pod, namespaceLabels: labels(of: pod.id.namespace))
     }
 
     // MARK: - Reading
@@ -460,12 +506,16 @@ public struct NodePlanner: Sendable {
             change.removed.sort()
             if !change.added.isEmpty || !change.removed.isEmpty { diff.elementChanges.append(change) }
         }
+        if diff.elementChanges.contains(where: { !$0.added.isEmpty }) {
+            let changed = Set(diff.elementChanges.map(\.set))
+            diff.denyingSets = Set(chains.values.compactMap(\.planChain).flatMap(\.denyingSets)).intersection(changed)
+        }
         for (name, was) in before.chain.sorted(by: { $0.key < $1.key }) {
             let now = chains[name]?.planChain
             switch (was, now) {
             case (nil, let chain?): diff.addedChains.append(chain)
             case (_?, nil): diff.removedChains.append(name)
-            case (let old?, let chain?) where old.rules != chain.rules: diff.changedChains.append(chain)
+            case (let old?, let chain?) where old != chain: diff.changedChains.append(chain)
             default: break
             }
         }

@@ -27,18 +27,27 @@ public struct PlanDiff: Hashable, Sendable {
         public var removed: [AddressSet.Element]
     }
 
+    /// Sets of the new plan that a rule other than an allow refers to (a
+    /// ClusterNetworkPolicy Deny or Pass): an element added there can deny.
+    public var denyingSets: Set<String> = []
+
     /// No change at all.
     public init() {}
 
-    public var isEmpty: Bool { self == PlanDiff() }
+    public var isEmpty: Bool {
+        addedSets.isEmpty && removedSets.isEmpty && elementChanges.isEmpty && addedChains.isEmpty && changedChains.isEmpty
+            && removedChains.isEmpty && addedBindings.isEmpty && removedBindings.isEmpty
+    }
 
     /// Whether it can deny a connection the plan before allowed: an element
     /// leaves a set (a peer, or a pod no longer known), a pod becomes bound
-    /// (isolated, or judged by another chain), or a chain's rules change.
-    /// Elements added only allow more; a chain or set nothing refers to yet
+    /// (isolated, or judged by another chain), a chain's rules change, or an
+    /// element joins a set a Deny or Pass rule matches. Elements added to
+    /// sets only allows match allow more; a chain or set nothing refers to yet
     /// decides nothing.
     public var mayDeny: Bool {
-        !addedBindings.isEmpty || !changedChains.isEmpty || elementChanges.contains { !$0.removed.isEmpty }
+        !addedBindings.isEmpty || !changedChains.isEmpty
+            || elementChanges.contains { !$0.removed.isEmpty || (!$0.added.isEmpty && denyingSets.contains($0.set)) }
     }
 
     /// Set and map elements added or removed.
@@ -87,6 +96,9 @@ extension RulePlan {
         }
         diff.removedChains = old.chains.map(\.name).filter { !newChainNames.contains($0) }
 
+        if diff.elementChanges.contains(where: { !$0.added.isEmpty }) {
+            diff.denyingSets = denyingSets.intersection(diff.elementChanges.map(\.set))
+        }
         if old.bindings == bindings { return diff }
         let oldBindings = Set(old.bindings), newBindings = Set(bindings)
         diff.addedBindings = bindings.filter { !oldBindings.contains($0) }

@@ -49,8 +49,8 @@ public struct ConnectionJudge: Sendable {
                 if rangeGuard.ranges.contains(where: { $0.contains(end) }) && !plan.holds(rangeGuard.knownPods, .address(end)) { return false }
             }
         }
-        if let chain = plan.chain(bound: .egress, connection.source), !chain.allows(connection, other: connection.destination, in: plan) { return false }
-        if let chain = plan.chain(bound: .ingress, connection.destination), !chain.allows(connection, other: connection.source, in: plan) { return false }
+        if let chain = plan.chain(bound: .egress, connection.source), !plan.allows(connection, in: chain, other: connection.destination) { return false }
+        if let chain = plan.chain(bound: .ingress, connection.destination), !plan.allows(connection, in: chain, other: connection.source) { return false }
         return true
     }
 }
@@ -60,9 +60,30 @@ extension RulePlan {
     fileprivate func chain(bound direction: Direction, _ address: IPAddress) -> PlanChain? {
         let index = bindings.insertionIndex { ($0.direction.rawValue, $0.address) < (direction.rawValue, address) }
         guard index < bindings.count, bindings[index].direction == direction, bindings[index].address == address else { return nil }
-        let name = bindings[index].chain
+        return chain(named: bindings[index].chain)
+    }
+
+    fileprivate func chain(named name: String) -> PlanChain? {
         let chainIndex = chains.insertionIndex { $0.name < name }
         return chainIndex < chains.count && chains[chainIndex].name == name ? chains[chainIndex] : nil
+    }
+
+    /// Whether `chain` (and the chains it goes on to) lets the connection
+    /// through: the first rule that matches decides, else the chain's end. A
+    /// chain that goes to one the plan lacks drops, as nft would refuse it.
+    fileprivate func allows(_ connection: PlanConnection, in chain: PlanChain, other: IPAddress) -> Bool {
+        var current = chain
+        for _ in 0...chains.count {
+            let action = current.rules.first { $0.matches(connection, other: other, in: self) }?.action ?? current.end
+            switch action {
+            case .allow: return true
+            case .deny: return false
+            case .goto(let name):
+                guard let next = self.chain(named: name) else { return false }
+                current = next
+            }
+        }
+        return false
     }
 
     /// Whether the set called `name` holds `element` (for a prefix set: a prefix containing its address).
@@ -78,21 +99,19 @@ extension RulePlan {
     }
 }
 
-extension PlanChain {
-    /// Whether a rule matches: the other end's address (source for ingress,
-    /// destination for egress), then the protocol and port. No match: dropped.
-    fileprivate func allows(_ connection: PlanConnection, other: IPAddress, in plan: RulePlan) -> Bool {
-        rules.contains { rule in
-            switch rule.peer {
-            case .any: break
-            case .set(let name, let family):
-                guard other.family == family, plan.holds(name, .address(other)) else { return false }
-            case .services(let name, let family):
-                guard other.family == family, let proto = connection.protocol,
-                      plan.holds(name, .service(other, proto, connection.port)) else { return false }
-            }
-            guard let ports = rule.ports else { return true }
-            return ports.protocol == connection.protocol && (ports.ranges.isEmpty || ports.ranges.contains { $0.contains(connection.port) })
+extension PlanRule {
+    /// Whether the rule matches: the other end's address (source for ingress,
+    /// destination for egress), then the protocol and port.
+    fileprivate func matches(_ connection: PlanConnection, other: IPAddress, in plan: RulePlan) -> Bool {
+        switch peer {
+        case .any: break
+        case .set(let name, let family):
+            guard other.family == family, plan.holds(name, .address(other)) else { return false }
+        case .services(let name, let family):
+            guard other.family == family, let proto = connection.protocol,
+                  plan.holds(name, .service(other, proto, connection.port)) else { return false }
         }
+        guard let ports else { return true }
+        return ports.protocol == connection.protocol && (ports.ranges.isEmpty || ports.ranges.contains { $0.contains(connection.port) })
     }
 }

@@ -5,19 +5,21 @@ import NetpolModel
 ///
 /// Peers become address sets keyed by their selector (or ipBlock), so one set
 /// serves every rule and pod that uses the same selector, and a pod change only
-/// changes set elements. Each local isolated pod gets the rules of its isolating
-/// policies, with named ports resolved on the pod itself (ingress) or, through
-/// address-protocol-port sets, on each destination (egress); pods with the same
-/// `ChainInputs` share one chain. The agent keeps the same plan up to date
-/// event by event with `NodePlanner`; this is the whole computation it must
-/// always agree with.
+/// changes set elements. Each local pod that a NetworkPolicy isolates, or a
+/// ClusterNetworkPolicy selects, gets the rules of those policies in tier
+/// order (see `ChainRules`), with named ports resolved on the pod itself
+/// (ingress) or, through address-protocol-port sets, on each destination
+/// (egress); pods with the same `ChainInputs` share one chain. The agent keeps
+/// the same plan up to date event by event with `NodePlanner`; this is the
+/// whole computation it must always agree with.
 public enum RuleCompiler {
     public static func plan(node: String, snapshot: Snapshot, guards: NodeGuards = NodeGuards()) -> RulePlan {
-        plan(node: node, engine: Engine(snapshot: snapshot), guards: guards)
+        plan(node: node, snapshot: snapshot, engine: Engine(snapshot: snapshot), guards: guards)
     }
 
-    public static func plan(node: String, engine: Engine, guards: NodeGuards = NodeGuards()) -> RulePlan {
-        var builder = PlanBuilder(index: engine.index)
+    /// The plan from an engine already built for `snapshot`.
+    public static func plan(node: String, snapshot: Snapshot, engine: Engine, guards: NodeGuards = NodeGuards()) -> RulePlan {
+        var builder = PlanBuilder(index: engine.index, snapshot: snapshot)
         for key in guards.knownPodKeys(node: node) { builder.knownPods(key, node: node) }
         let local = engine.index.pods.indices.filter { number in
             let pod = engine.index.pods[number]
@@ -25,8 +27,8 @@ public enum RuleCompiler {
         }
         var bindings: [PodBinding] = []
         for direction in Direction.allCases {
-            for pod in local where !engine.index.isolatingPolicies(of: pod, direction).isEmpty {
-                let chain = builder.chain(for: pod, direction)
+            for pod in local {
+                guard let chain = builder.chain(for: pod, direction) else { continue }
                 for address in engine.index.pods[pod].addresses {
                     bindings.append(PodBinding(direction: direction, address: address, chain: chain, pod: engine.index.pods[pod].id))
                 }
@@ -47,27 +49,49 @@ public enum RuleCompiler {
 struct PlanBuilder {
     let index: PolicyIndex
     let chainRules: ChainRules
+    private let namespaceLabels: [String: [String: String]]
+    /// Sorted by tier, priority, name.
+    private let clusterPolicies: [ClusterNetworkPolicy]
+    private let nodes: [Node]
     private(set) var sets: [String: AddressSet] = [:]
     private(set) var chains: [String: PlanChain] = [:]
 
-    init(index: PolicyIndex) {
+    init(index: PolicyIndex, snapshot: Snapshot) {
         self.index = index
         let used = Set(index.pods.flatMap(\.families))
         chainRules = ChainRules(families: IPAddress.Family.allCases.filter(used.contains))
+        namespaceLabels = Dictionary(snapshot.namespaces.map { ($0.name, $0.labels) }, uniquingKeysWith: { $1 })
+        clusterPolicies = snapshot.clusterPolicies.sorted(by: ClusterNetworkPolicy.inEvaluationOrder)
+        nodes = snapshot.nodes
     }
 
-    /// The name of the chain judging `pod` in `direction`, created on first use.
-    mutating func chain(for pod: Int, _ direction: Direction) -> String {
+    /// The name of the chain judging `pod` in `direction`, created on first
+    /// use; nil when no policy judges it there.
+    mutating func chain(for pod: Int, _ direction: Direction) -> String? {
         let numbers = index.isolatingPolicies(of: pod, direction)
-        let policies = numbers.map { index.policies[$0].policy }
-        let inputs = ChainInputs(direction: direction, policies: policies, pod: index.pods[pod])
+        let policies = ChainPolicies(
+            direction, pod: index.pods[pod], namespaceLabels: namespaceLabels[index.pods[pod].id.namespace] ?? [:],
+            isolating: numbers.map { index.policies[$0].policy }, clusterPolicies: clusterPolicies)
+        guard !policies.isEmpty else { return nil }
+        return chain(ChainInputs(direction: direction, policies: policies, pod: index.pods[pod]), policies: policies, isolating: numbers)
+    }
+
+    private mutating func chain(_ inputs: ChainInputs, policies: ChainPolicies, isolating numbers: [Int]) -> String {
         let name = inputs.chainName
         guard chains[name] == nil else { return name }
-        let rules = chainRules.rules(inputs, policies: policies) { key, position in
-            let peer = position.peer.map { index.policies[numbers[position.policy]].rules(direction)[position.rule].peers[$0] }
+        if let rest = inputs.rest {
+            var restPolicies = policies
+            restPolicies.admin = []
+            _ = chain(rest, policies: restPolicies, isolating: numbers)
+        }
+        let direction = inputs.direction
+        let body = chainRules.body(inputs, policies: policies) { key, position in
+            let peer = position.map { position in
+                position.peer.map { index.policies[numbers[position.policy]].rules(direction)[position.rule].peers[$0] }
+            }
             return set(key, peer: peer)
         }
-        chains[name] = PlanChain(name: name, direction: direction, rules: rules)
+        chains[name] = PlanChain(name: name, direction: direction, rules: body.rules, end: body.end)
         return name
     }
 
@@ -77,22 +101,35 @@ struct PlanBuilder {
         sets[key.name] = AddressSet(name: key.name, family: key.family, kind: key.kind, elements: Array(Set(elements)).sorted(), origin: key.origin)
     }
 
-    /// The set for `key`, filled from `peer`'s pods (every pod when nil) on first use.
-    private mutating func set(_ key: SetKey, peer: CompiledPeer?) -> String {
+    /// The set for `key`, filled on first use: from a NetworkPolicy peer's pods
+    /// (`peer`; `.some(nil)` for a rule without peers: every pod), or, for a
+    /// ClusterNetworkPolicy peer (nil), by matching the scope against every pod or node.
+    private mutating func set(_ key: SetKey, peer: CompiledPeer??) -> String {
         let name = key.name
         guard sets[name] == nil else { return name }
         let elements: [AddressSet.Element]
-        switch key.kind {
-        case .prefixes:
+        switch (key.kind, peer) {
+        case (.prefixes, _):
             elements = key.prefixElements
-        case .addresses:
+        case (_, nil):
+            if case .nodes(let selector) = key.scope {
+                elements = nodes.filter { selector.matches($0.labels) }.flatMap(key.elements(for:))
+            } else {
+                elements = index.pods.filter { picks(key.scope, $0) }.compactMap { key.element(for: $0) }
+            }
+        case (.addresses, let peer?):
             elements = (peer?.selected.indices ?? []).compactMap { key.element(for: index.pods[$0]) }
-        case .services:
+        case (.services, let peer?):
             let candidates = peer.map { Array($0.pods(key.family).indices) } ?? Array(index.pods.indices)
             elements = candidates.compactMap { key.element(for: index.pods[$0]) }
         }
         sets[name] = AddressSet(name: name, family: key.family, kind: key.kind, elements: Array(Set(elements)).sorted(), origin: key.origin)
         return name
+    }
+
+    /// Whether a ClusterNetworkPolicy peer's scope picks `pod`, as `NodePlanner` decides it.
+    private func picks(_ scope: PeerScope, _ pod: IndexedPod) -> Bool {
+        scope.picks(pod, namespaceLabels: namespaceLabels[pod.id.namespace] ?? [:])
     }
 }
 
@@ -108,6 +145,12 @@ extension PlanRule: CustomStringConvertible {
         let portText = ports.map { ports in
             ports.protocol.rawValue + (ports.ranges.isEmpty ? "" : " " + ports.ranges.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ","))
         } ?? "all"
-        return "\(peerText) \(portText) (\(origin))"
+        let actionText: String
+        switch action {
+        case .allow: actionText = ""
+        case .deny: actionText = " deny"
+        case .goto(let chain): actionText = " goto " + chain
+        }
+        return "\(peerText) \(portText)\(actionText) (\(origin))"
     }
 }

@@ -27,11 +27,17 @@ public struct RulePlan: Hashable, Sendable {
         self.guards = guards
     }
 
-    /// Rules in chains (each chain's final drop included).
+    /// Rules in chains (each chain's end included).
     public var ruleCount: Int { chains.reduce(0) { $0 + $1.rules.count + 1 } }
 
     /// Elements in sets, plus the pod bindings (map elements).
     public var elementCount: Int { sets.reduce(0) { $0 + $1.elements.count } + bindings.count }
+
+    /// The sets that a rule other than an allow (a ClusterNetworkPolicy Deny
+    /// or Pass) refers to: adding to them can deny, removing can allow.
+    public var denyingSets: Set<String> {
+        Set(chains.flatMap(\.denyingSets))
+    }
 
     /// The local pods each chain judges, sorted: for comments and explanations.
     public var podsByChain: [String: [PodID]] {
@@ -82,18 +88,48 @@ public struct AddressSet: Hashable, Sendable {
     public var origin: String
 }
 
-/// The rules shared by every local pod with the same `ChainInputs` (isolating
-/// policies and named-port numbers). Rules of an ingress chain accept; rules of
-/// an egress chain hand over to the ingress check; anything no rule matches is
-/// dropped. Which pods use it is in the plan's bindings.
+/// The rules shared by every local pod with the same `ChainInputs` (the
+/// policies that judge them and named-port numbers), deciding in order: the
+/// first rule that matches decides, and `end` decides what none matches.
+/// Which pods use it is in the plan's bindings.
 public struct PlanChain: Hashable, Sendable {
     public var name: String
     public var direction: Direction
     public var rules: [PlanRule]
+    /// What happens to a connection no rule matches: a drop for pods a
+    /// NetworkPolicy isolates, the rest chain after an Admin tier, or allowed.
+    public var end: PlanRule.Action
+
+    public init(name: String, direction: Direction, rules: [PlanRule], end: PlanRule.Action = .deny) {
+        self.name = name
+        self.direction = direction
+        self.rules = rules
+        self.end = end
+    }
+
+    /// The sets its Deny and Pass rules refer to.
+    var denyingSets: [String] {
+        rules.compactMap { rule in
+            guard rule.action != .allow else { return nil }
+            switch rule.peer {
+            case .any: return nil
+            case .set(let name, _), .services(let name, _): return name
+            }
+        }
+    }
+
+    /// The chain its rules or its end go to, if any.
+    public var gotoTargets: [String] {
+        var targets: [String] = []
+        for action in rules.map(\.action) + [end] {
+            if case .goto(let target) = action, !targets.contains(target) { targets.append(target) }
+        }
+        return targets
+    }
 }
 
 /// One line of a chain: the other end matches `peer`, and the protocol and port
-/// match `ports`.
+/// match `ports`; then `action` decides.
 public struct PlanRule: Hashable, Sendable {
     public enum Peer: Hashable, Sendable {
         /// Every address (the rule lists no peers).
@@ -105,12 +141,32 @@ public struct PlanRule: Hashable, Sendable {
         case services(name: String, family: IPAddress.Family)
     }
 
+    /// What a matching rule (or a chain's end) does.
+    public enum Action: Hashable, Sendable {
+        /// Allowed in this direction: on ingress accepted, on egress handed over
+        /// to the destination's ingress check.
+        case allow
+        /// Dropped.
+        case deny
+        /// The chain named decides instead (an Admin-tier Pass goes on to
+        /// NetworkPolicy and the Baseline tier).
+        case goto(String)
+    }
+
     public var peer: Peer
     /// nil: every protocol and port. Otherwise one protocol and its port ranges
     /// (empty ranges: every port of that protocol).
     public var ports: ProtocolPorts?
-    /// Where it came from: `x/from-y spec.ingress[0].from[1]`.
+    public var action: Action
+    /// Where it came from: `x/from-y spec.ingress[0].from[1]`, `Admin deny-y spec.ingress[0].from[0]`.
     public var origin: String
+
+    public init(peer: Peer, ports: ProtocolPorts?, action: Action = .allow, origin: String) {
+        self.peer = peer
+        self.ports = ports
+        self.action = action
+        self.origin = origin
+    }
 }
 
 /// One protocol and port ranges; no ranges means every port.

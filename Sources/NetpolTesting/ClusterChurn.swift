@@ -5,7 +5,10 @@ import NetpolWorkload
 /// returned as the change a store would hand over: pods added, deleted,
 /// relabelled, moved between nodes, readdressed, made host-network or
 /// terminating; namespaces relabelled, deleted and made again; policies added,
-/// edited and deleted. Seeded, so a failure repeats. The pieces are few on
+/// edited and deleted; with `clusterPolicies`, also Admin and Baseline
+/// ClusterNetworkPolicies added, edited, reprioritised and deleted, and the
+/// Nodes their `nodes` peers pick relabelled and readdressed. Seeded, so a
+/// failure repeats. The pieces are few on
 /// purpose (labels, addresses, ports), so that changes collide: addresses are
 /// reused after a pod lets go of them, selectors agree and disagree.
 public struct ClusterChurn {
@@ -14,22 +17,36 @@ public struct ClusterChurn {
     private var random: SeededGenerator
     private var freeAddresses: [Int] = Array(1...60)
     private var names = 0
+    private let withClusterPolicies: Bool
 
     private static let namespaceNames = ["x", "y", "z", "w"]
     private static let labelValues = ["a", "b", "c"]
 
-    /// A cluster of a dozen pods and a few policies to start from.
-    public init(seed: UInt64) {
+    /// A cluster of a dozen pods and a few policies to start from (and, with
+    /// `clusterPolicies`, three Nodes and a few cluster policies).
+    public init(seed: UInt64, clusterPolicies: Bool = false) {
         random = SeededGenerator(seed: seed)
+        withClusterPolicies = clusterPolicies
         for name in Self.namespaceNames.prefix(3) {
             cluster.namespaces[name] = Namespace(metadata: ObjectMeta(name: name, labels: namespaceLabels()))
         }
         for _ in 0..<12 { _ = addPod() }
         for _ in 0..<4 { _ = setPolicy() }
+        guard clusterPolicies else { return }
+        for node in Self.nodes { _ = setNode(node) }
+        for _ in 0..<3 { _ = setClusterPolicy() }
     }
 
     /// One change, already applied to `cluster`.
     public mutating func next() -> ClusterChange {
+        if withClusterPolicies {
+            switch pick(100) {
+            case 0..<18: return setClusterPolicy()
+            case 18..<22: return deleteClusterPolicy() ?? setClusterPolicy()
+            case 22..<25: return setNode(pick(Self.nodes))
+            default: break
+            }
+        }
         switch pick(100) {
         case 0..<14: return addPod()
         case 14..<24: return deletePod() ?? addPod()
@@ -192,6 +209,72 @@ public struct ClusterChurn {
 
     private mutating func policyPorts() -> [NetworkPolicyPort] {
         let choices: [NetworkPolicyPort] = [.tcp(80), .udp(53), .range(8000, 8090), .named("web"), .named("dns", .udp), .named("serve-80-tcp"), .all(.udp)]
+        return (0..<pick(3)).map { _ in pick(choices) }
+    }
+
+    // MARK: - Cluster policies and nodes
+
+    private mutating func setClusterPolicy() -> ClusterChange {
+        let existing = Array(cluster.clusterPolicies.keys).sorted()
+        let name = pick(2) == 0 ? any(of: existing) ?? "cnp\(names)" : "cnp\(names)"
+        names += 1
+        let subject = pick(2) == 0 ? ClusterPolicySubject(namespaces: selector())
+            : ClusterPolicySubject(pods: NamespacedPods(namespaceSelector: selector(), podSelector: selector()))
+        let ingress = (0..<pick(3)).map { _ in
+            ClusterPolicyIngressRule(action: action(), from: (0..<(1 + pick(2))).map { _ in clusterPeer(egress: false) }, protocols: clusterProtocols(named: true))
+        }
+        let egress = (0..<pick(3)).map { _ in
+            let peers = (0..<(1 + pick(2))).map { _ in clusterPeer(egress: true) }
+            // Upstream refuses named ports towards networks, nodes or domain names.
+            let named = peers.allSatisfy { $0.networks == nil && $0.nodes == nil && $0.domainNames == nil }
+            return ClusterPolicyEgressRule(action: action(), to: peers, protocols: clusterProtocols(named: named))
+        }
+        let policy = ClusterNetworkPolicy(
+            metadata: ObjectMeta(name: name),
+            spec: ClusterNetworkPolicySpec(tier: pick([.admin, .baseline]), priority: pick([0, 5, 5, 10]), subject: subject, ingress: ingress, egress: egress))
+        cluster.apply(policy)
+        return .upsert(.clusterNetworkPolicy(policy))
+    }
+
+    private mutating func deleteClusterPolicy() -> ClusterChange? {
+        guard let name = any(of: Array(cluster.clusterPolicies.keys).sorted()) else { return nil }
+        cluster.delete(clusterPolicy: name)
+        return .delete(ObjectReference(kind: "ClusterNetworkPolicy", namespace: "", name: name))
+    }
+
+    /// A node with a zone label and its host-network address, sometimes a second one.
+    private mutating func setNode(_ name: String) -> ClusterChange {
+        let number = (Self.nodes.firstIndex(of: name) ?? 0) + 1
+        var addresses = [NodeAddress(type: "InternalIP", address: "10.1.0.\(number)"), NodeAddress(type: "Hostname", address: name)]
+        if pick(2) == 0 { addresses.append(NodeAddress(type: "ExternalIP", address: "10.0.1.\(60 + number)")) }
+        let node = Node(metadata: ObjectMeta(name: name, labels: ["zone": pick(Self.labelValues)]), addresses: addresses)
+        cluster.nodes[name] = node
+        return .upsert(.node(node))
+    }
+
+    private mutating func action() -> ClusterPolicyAction {
+        pick([.accept, .deny, .pass])
+    }
+
+    private mutating func clusterPeer(egress: Bool) -> ClusterPolicyPeer {
+        switch pick(egress ? 7 : 3) {
+        case 0: return ClusterPolicyPeer(namespaces: selector())
+        case 1: return ClusterPolicyPeer(pods: NamespacedPods(namespaceSelector: selector(), podSelector: selector()))
+        case 2: return pick(4) == 0 ? ClusterPolicyPeer() : ClusterPolicyPeer(namespaces: .everything)
+        case 3: return ClusterPolicyPeer(networks: pick([["10.0.1.0/26"], ["10.0.0.0/8", "10.0.1.0/28"], ["10.0.1.32/27", "fd00::1:0/120"], ["10.1.0.0/16"]]))
+        case 4: return ClusterPolicyPeer(nodes: pick(2) == 0 ? .everything : .labels(["zone": pick(Self.labelValues)]))
+        case 5: return ClusterPolicyPeer(domainNames: ["example.com"])
+        default: return ClusterPolicyPeer(pods: NamespacedPods(podSelector: .labels(["app": pick(Self.labelValues)])))
+        }
+    }
+
+    private mutating func clusterProtocols(named: Bool) -> [ClusterPolicyProtocol] {
+        var choices: [ClusterPolicyProtocol] = [
+            ClusterPolicyProtocol(tcp: ProtocolPortMatch(destinationPort: ClusterPolicyPort(number: 80))),
+            ClusterPolicyProtocol(udp: ProtocolPortMatch(destinationPort: ClusterPolicyPort(number: 53))),
+            ClusterPolicyProtocol(tcp: ProtocolPortMatch(destinationPort: ClusterPolicyPort(range: PortRange(start: 400, end: 8100)))),
+        ]
+        if named { choices += [ClusterPolicyProtocol(destinationNamedPort: "web"), ClusterPolicyProtocol(destinationNamedPort: "dns")] }
         return (0..<pick(3)).map { _ in pick(choices) }
     }
 

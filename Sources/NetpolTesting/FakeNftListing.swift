@@ -96,10 +96,10 @@ enum FakeRuleParser {
                 expression.append(match(payload("th", "dport"), try ports(&words)))
             case "accept", "drop", "return":
                 expression.append([word: NSNull()])
-            case "jump":
+            case "jump", "goto":
                 guard let target = words.popFirst() else { throw refuse(word) }
                 jumps.append(target)
-                expression.append(["jump": ["target": target]])
+                expression.append([word: ["target": target]])
             default:
                 throw refuse(word)
             }

@@ -44,7 +44,7 @@ struct CompileCommand: ReadsClusters {
         let snapshot = try cluster.snapshot(with: manifests)
         let clock = ContinuousClock()
         let start = clock.now
-        let plan = RuleCompiler.plan(node: target.node, engine: Engine(snapshot: snapshot), guards: target.guards)
+        let plan = RuleCompiler.plan(node: target.node, snapshot: snapshot, engine: Engine(snapshot: snapshot), guards: target.guards)
         let compiled = clock.now
         let script = Self.script(plan, backend: target.backend.backend)
         let rendered = clock.now

@@ -10,9 +10,10 @@ struct ValidateCommand: ReadsClusters {
               [--live-cluster]
             """,
         discussion: """
-            Reads every Namespace, Pod and NetworkPolicy (networking.k8s.io/v1) in the \
-            given files, directories or standard input, alone, in multi-document YAML \
-            or inside a `kind: List`, and prints one line per problem:
+            Reads every Namespace, Pod, Node, NetworkPolicy (networking.k8s.io/v1) and \
+            ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2) in the given files, \
+            directories or standard input, alone, in multi-document YAML or inside a \
+            `kind: List`, and prints one line per problem:
 
               FILE:DOC: KIND NAMESPACE/NAME: FIELD: MESSAGE
 
@@ -26,12 +27,16 @@ struct ValidateCommand: ReadsClusters {
             `spec.ingress[0].ports[0].port` and the MESSAGE `Invalid value: 0: must be \
             between 1 and 65535, inclusive`.
 
-            NetworkPolicies are decoded strictly: a field the API does not define (a \
+            Policies are decoded strictly: a field the API does not define (a \
             misspelt `podSelecter`, say) is a problem, as with `kubectl apply`. Objects \
-            without a namespace are placed in `default`. Other kinds are skipped.
+            without a namespace are placed in `default`. Other kinds are skipped. \
+            A ClusterNetworkPolicy is checked against its CRD's schema and CEL rules \
+            (experimental channel), with the API server's words.
             Lines starting with `warning:` report what the API server accepts but \
-            warns about (ambiguous CIDRs) or objects defined twice; they do not fail \
-            the check.
+            warns about (ambiguous CIDRs), objects defined twice, what netpol does not \
+            enforce as written (a `domainNames` peer: it fails closed), and two \
+            ClusterNetworkPolicies of one tier and priority whose subjects may overlap \
+            (netpol orders them by name); they do not fail the check.
 
             Exit status: 0 all valid, 1 some object is invalid, 2 some input could not \
             be read, parsed or decoded (also reported, one line each) or the cluster \
@@ -53,13 +58,14 @@ struct ValidateCommand: ReadsClusters {
             print(error.description)
         }
         var firstDefinition: [String: InputSet.Object] = [:]
+        let ties = Dictionary(grouping: ClusterPolicyTie.ties(among: set.objects.compactMap(\.clusterPolicy)), by: \.second)
         for entry in set.objects {
             let prefix = "\(entry.location): \(entry.object.reference)"
             let problems = entry.problems
             for problem in problems {
                 print("\(prefix): \(problem)")
             }
-            var warnings = Validator.warnings(entry.object)
+            var warnings = Validator.warnings(entry.object) + (entry.clusterPolicy.flatMap { ties[$0] } ?? []).map(\.description)
             let identity = entry.object.reference
             if let earlier = firstDefinition[identity] {
                 warnings.append("defined again (first at \(earlier.location)); the last definition wins")
@@ -98,8 +104,8 @@ struct ValidationReport {
     /// `Checked 9 objects in 3 files (2 Namespaces, 5 Pods, 2 NetworkPolicies): all valid.`,
     /// or `from the cluster and 1 file` when the live cluster was read too.
     func summary(files: Int, cluster: Bool) -> String {
-        let breakdown = ["Namespace", "Pod", "NetworkPolicy"].compactMap { kind in
-            kinds[kind].map { plural($0, kind, kind == "NetworkPolicy" ? "NetworkPolicies" : kind + "s") }
+        let breakdown = ["Namespace", "Pod", "Node", "NetworkPolicy", "ClusterNetworkPolicy"].compactMap { kind in
+            kinds[kind].map { plural($0, kind, kind.hasSuffix("Policy") ? String(kind.dropLast()) + "ies" : kind + "s") }
         }
         let sources = !cluster ? "in " + plural(files, "file", "files")
             : files == 0 ? "from the cluster" : "from the cluster and " + plural(files, "file", "files")
@@ -117,5 +123,13 @@ struct ValidationReport {
 
     private func plural(_ count: Int, _ singular: String, _ pluralForm: String) -> String {
         "\(count) \(count == 1 ? singular : pluralForm)"
+    }
+}
+
+extension InputSet.Object {
+    /// The object, when it is a ClusterNetworkPolicy.
+    var clusterPolicy: ClusterNetworkPolicy? {
+        if case .clusterNetworkPolicy(let policy) = object { return policy }
+        return nil
     }
 }

@@ -61,6 +61,44 @@ struct ValidateCommandTests {
         ])
     }
 
+    @Test func clusterNetworkPoliciesAndNodes() throws {
+        let file = "examples/cluster-policies/platform.yaml"
+        let result = try CLIRunner.run(["validate", "-f", file])
+        #expect(result.status == 0)
+        #expect(result.outputLines == [
+            "warning: \(file):4: ClusterNetworkPolicy monitoring-only-prometheus: spec.priority: Admin tier policy with the same priority (10) as ClusterNetworkPolicy egress-to-nodes, and their subjects may select the same pods: upstream leaves their order undefined; netpol orders them by name (egress-to-nodes first)",
+            "warning: \(file):5: ClusterNetworkPolicy egress-to-nodes: spec.egress[1].to[0].domainNames: not enforced by netpol, which fails closed: this Accept rule matches no traffic",
+            "Checked 7 objects in 1 file (2 Namespaces, 2 Nodes, 3 ClusterNetworkPolicies): all valid, 2 warnings.",
+        ])
+    }
+
+    @Test func invalidClusterNetworkPolicyExitsOne() throws {
+        let manifest = """
+            apiVersion: policy.networking.k8s.io/v1alpha2
+            kind: ClusterNetworkPolicy
+            metadata: {name: bad}
+            spec:
+              tier: Foo
+              priority: 1001
+              subject: {namespaces: {}}
+              egress:
+              - action: Accept
+                to: [{networks: [10.0.0.0/33]}]
+                protocols: [{destinationNamedPort: http}]
+                port: 80
+            """
+        let result = try CLIRunner.run(["validate", "-f", "-"], input: manifest)
+        #expect(result.status == 1)
+        #expect(result.outputLines == [
+            "-:1: ClusterNetworkPolicy bad: spec.egress[0].port: Unknown field: not a field of ClusterNetworkPolicy",
+            "-:1: ClusterNetworkPolicy bad: spec.tier: Unsupported value: \"Foo\": supported values: \"Admin\", \"Baseline\"",
+            "-:1: ClusterNetworkPolicy bad: spec.priority: Invalid value: 1001: spec.priority in body should be less than or equal to 1000",
+            "-:1: ClusterNetworkPolicy bad: spec.egress[0].to[0].networks[0]: Invalid value: \"10.0.0.0/33\": Invalid CIDR format provided",
+            "-:1: ClusterNetworkPolicy bad: spec.egress[0]: Invalid value: networks/nodes/domainNames peer cannot be set with namedPorts since there are no namedPorts for networks/nodes/domainNames",
+            "Checked 1 object in 1 file (1 ClusterNetworkPolicy): 1 invalid object with 5 problems.",
+        ])
+    }
+
     @Test(arguments: [
         (["validate"], "Missing input: give at least one -f PATH"),
         (["validate", "-f", "-", "-f", "-"], "Standard input (-f -) can be read only once."),

@@ -21,6 +21,19 @@ struct IptablesRenderTests {
         #expect(rendered == (try String(contentsOf: file, encoding: .utf8)))
     }
 
+    /// Both tiers: DROP for a Deny, -g to the NetworkPolicy and Baseline chain for a Pass.
+    @Test func tieredGoldenScripts() throws {
+        let plan = tieredPlan()
+        let rendered = "# ipset restore\n" + IptablesRenderer.ipsetScript(plan)
+            + "# iptables-restore --noflush\n" + IptablesRenderer.iptablesScript(plan, family: .ipv4)
+            + "# ip6tables-restore --noflush\n" + IptablesRenderer.iptablesScript(plan, family: .ipv6)
+        let file = RenderGoldenTests.directory.appendingPathComponent("iptables-cluster-policy-tiers.txt")
+        if ProcessInfo.processInfo.environment["NETPOL_UPDATE_GOLDEN"] != nil {
+            try rendered.write(to: file, atomically: true, encoding: .utf8)
+        }
+        #expect(rendered == (try String(contentsOf: file, encoding: .utf8)))
+    }
+
     @Test func namesFitTheKernelLimits() {
         let plan = dualStackPlan()
         #expect(IptablesRenderer.setNames(plan).allSatisfy { $0.utf8.count <= 31 })

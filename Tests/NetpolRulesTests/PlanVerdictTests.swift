@@ -9,9 +9,10 @@ import Testing
 /// destination's) exactly when the engine allows it.
 @Suite("Plan verdicts against the engine")
 struct PlanVerdictTests {
-    @Test(arguments: [UInt64(5), 6, 7])
+    @Test(arguments: [UInt64(5), 6, 7, 8, 9])
     func theNodesOnAConnectionsPathDecideAsTheEngineDoes(seed: UInt64) throws {
-        var churn = ClusterChurn(seed: seed)
+        // Seeds from 8 on churn ClusterNetworkPolicies and Nodes too.
+        var churn = ClusterChurn(seed: seed, clusterPolicies: seed >= 8)
         var compared = 0
         for step in 0..<300 {
             _ = churn.next()
@@ -22,7 +23,7 @@ struct PlanVerdictTests {
             let pods = snapshot.pods.filter { !$0.spec.hostNetwork && !$0.status.addresses.isEmpty && $0.metadata.deletionTimestamp == nil && !["Succeeded", "Failed"].contains($0.status.phase) }
             for source in pods {
                 for destination in pods where destination.name != source.name || destination.namespace != source.namespace {
-                    for (proto, port) in [(PortProtocol.tcp, 80), (.tcp, 443), (.udp, 53)] {
+                    for (proto, port) in [(PortProtocol.tcp, 80), (.tcp, 443), (.udp, 53), (.tcp, 8080)] {
                         guard let from = source.status.addresses.first.flatMap({ IPAddress($0) }),
                               let to = destination.status.addresses.compactMap({ IPAddress($0) }).first(where: { $0.family == from.family }) else { continue }
                         let connection = PlanConnection(source: from, destination: to, protocol: proto, port: port)

@@ -40,6 +40,7 @@ struct RenderGoldenTests {
             ]))
             return cluster
         },
+        Golden(name: "cluster-policy-tiers", node: "node-1") { tieredCluster() },
     ]
 
     @Test(arguments: cases)

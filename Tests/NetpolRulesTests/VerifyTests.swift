@@ -286,6 +286,29 @@ struct KernelVerifyTests {
         }
     }
 
+    /// Cluster policy tiers (goto, Deny, networks and nodes sets) apply whole
+    /// and incrementally and read back as written, on both backends and the fake.
+    @Test func tiersVerifyClean() throws {
+        let plans = tieredPlanSequence()
+        try withNamespaces(3) { names in
+            let programmers: [(String, any RuleProgrammer)] = [
+                ("nft", NftablesProgrammer(runner: InProcessNftRunner(namespace: names[0], fallback: NetnsRunner(namespace: names[0])))),
+                ("fake nft", NftablesProgrammer(runner: FakeNftKernel())),
+                ("iptables-nft", IptablesProgrammer(runner: NetnsRunner(namespace: names[1]), mode: .nft)),
+                ("iptables-legacy", IptablesProgrammer(runner: NetnsRunner(namespace: names[2]), mode: .legacy)),
+            ]
+            for (name, programmer) in programmers {
+                try programmer.replace(plans[0])
+                #expect(try programmer.verify() == [], "\(name), whole")
+                for (number, (old, new)) in zip(plans, plans.dropFirst()).enumerated() {
+                    #expect(try programmer.apply(new) == .incremental(new.diff(from: old)), "\(name), step \(number + 1)")
+                    let drift = try programmer.verify()
+                    #expect(drift == [], "\(name), step \(number + 1): \(drift)")
+                }
+            }
+        }
+    }
+
     /// The base chain's guards read back as written, on both backends and the
     /// fake, whole and after a pod left the known-pod set.
     @Test func guardsVerifyClean() throws {

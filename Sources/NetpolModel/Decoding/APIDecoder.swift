@@ -81,7 +81,7 @@ public enum APIDecoder {
             let decoded = try ObjectDecoder.decodeObject(
                 kind: kind ?? writtenKind, apiVersion: apiVersion ?? writtenVersion, fields: fields)
             guard let decoded else {
-                throw ManifestError(.decoding, "not a Namespace, Pod or NetworkPolicy", path: reader.path)
+                throw ManifestError(.decoding, "not a Namespace, Pod, Node, NetworkPolicy or ClusterNetworkPolicy", path: reader.path)
             }
             return .success(decoded.object)
         } catch {

@@ -183,10 +183,13 @@ struct ObjectReader {
 }
 
 /// What decoding one object finds beyond the object itself: fields strict
-/// decoding does not know, and scalars YAML retyped.
+/// decoding does not know, scalars YAML retyped, and what the API server would
+/// refuse in how the object was written.
 final class DecodingFindings {
     var unknownFields: [FieldPath] = []
     var retypedScalars: [RetypedScalar] = []
+    /// Refusals about what was written that the decoded object cannot show.
+    var writtenProblems: [FieldProblem] = []
 }
 
 /// A plain (unquoted) YAML scalar in a field that holds text, which YAML 1.1

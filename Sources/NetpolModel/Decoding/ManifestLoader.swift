@@ -9,12 +9,16 @@ public struct LoadedObject: Hashable, Sendable {
     public var document: Int
     /// Root, or `items[N]` for an object inside a List.
     public var pathInDocument: FieldPath
-    /// Fields the API does not define, found by strict decoding (NetworkPolicy only).
+    /// Fields the API does not define, found by strict decoding (NetworkPolicy and ClusterNetworkPolicy).
     public var unknownFields: [FieldPath]
     /// Plain YAML scalars in text fields that YAML 1.1 read as something else
     /// and decoding accepted (`tier: ~` drops a label, `port: 0777` is 511),
     /// in document order; see `RetypedScalar`.
     public var retypedScalars: [RetypedScalar] = []
+    /// What the API server refuses in how the object was written that the
+    /// object itself cannot show: a field its CRD requires left out, an empty
+    /// `protocols` list, a peer with no field (ClusterNetworkPolicy only).
+    public var writtenProblems: [FieldProblem] = []
 
     /// `FILE:DOC`, the prefix of every message about this object.
     public var location: String { "\(file):\(document)" }
@@ -93,7 +97,7 @@ public enum ManifestLoader {
                     set.objects.append(LoadedObject(
                         object: decoded.object, file: file, document: document.number,
                         pathInDocument: decoded.pathInDocument, unknownFields: decoded.unknownFields,
-                        retypedScalars: decoded.retypedScalars))
+                        retypedScalars: decoded.retypedScalars, writtenProblems: decoded.writtenProblems))
                 case .failure(var failure):
                     failure.file = file
                     failure.document = document.number

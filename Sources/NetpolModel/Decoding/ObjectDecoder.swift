@@ -1,10 +1,11 @@
-/// Decodes the objects netpol uses from a document's node tree: Namespaces, Pods
-/// and `networking.k8s.io/v1` NetworkPolicies, alone or inside a `List` (what
-/// `kubectl get -o yaml` prints). Other kinds are skipped.
+/// Decodes the objects netpol uses from a document's node tree: Namespaces, Pods,
+/// Nodes, `networking.k8s.io/v1` NetworkPolicies and `policy.networking.k8s.io/v1alpha2`
+/// ClusterNetworkPolicies, alone or inside a `List` (what `kubectl get -o yaml`
+/// prints). Other kinds are skipped.
 ///
-/// NetworkPolicies are decoded strictly, as `kubectl apply` does by default: a
-/// field the API does not have is reported, because a misspelt `podSelector`
-/// would otherwise silently select every pod.
+/// Policies are decoded strictly, as `kubectl apply` does by default: a field
+/// the API does not have is reported, because a misspelt `podSelector` would
+/// otherwise silently select every pod.
 struct ObjectDecoder {
     /// A decoded object with the fields strict decoding did not recognise and
     /// the scalars YAML retyped (paths relative to the object).
@@ -12,12 +13,15 @@ struct ObjectDecoder {
         var object: KubeObject
         var unknownFields: [FieldPath]
         var retypedScalars: [RetypedScalar]
+        /// What the manifest wrote that the API server refuses but the object
+        /// cannot show (a required field left out, an empty `protocols` list).
+        var writtenProblems: [FieldProblem]
         /// Path of the object inside its document: root, or `items[N]`.
         var pathInDocument: FieldPath
     }
 
     /// Collects what the readers below find while they walk the object.
-    private let findings = DecodingFindings()
+    let findings = DecodingFindings()
 
     /// Every object of interest in one document, in document order. A List item
     /// that fails to decode is one failure; the other items are still returned.
@@ -48,7 +52,7 @@ struct ObjectDecoder {
         let written = (try? metadata?.string("namespace")) ?? ""
         let reference = ObjectReference(
             kind: kind,
-            namespace: written.isEmpty && kind != "Namespace" ? "default" : written,
+            namespace: clusterScopedKinds.contains(kind) ? "" : written.isEmpty ? "default" : written,
             name: (try? metadata?.string("name")) ?? "")
         let decoder = ObjectDecoder()
         let fields = fields.noting(into: decoder.findings)
@@ -63,23 +67,39 @@ struct ObjectDecoder {
                 object = .networkPolicy(try decoder.networkPolicy(fields))
             case ("NetworkPolicy", let version) where version.hasPrefix("networking.k8s.io/") || version.hasPrefix("extensions/"):
                 throw ManifestError(.unsupportedVersion, "\(goQuoted(version)) is not read by netpol; use networking.k8s.io/v1", path: FieldPath("apiVersion"))
-            case ("Namespace", _), ("Pod", _):
+            case ("ClusterNetworkPolicy", ClusterNetworkPolicy.apiVersion):
+                object = .clusterNetworkPolicy(try decoder.clusterNetworkPolicy(fields))
+            case ("ClusterNetworkPolicy", let version) where version.hasPrefix("policy.networking.k8s.io/"):
+                throw ManifestError(.unsupportedVersion, "\(goQuoted(version)) is not read by netpol; use \(ClusterNetworkPolicy.apiVersion)", path: FieldPath("apiVersion"))
+            case ("AdminNetworkPolicy", let version), ("BaselineAdminNetworkPolicy", let version):
+                guard version.hasPrefix("policy.networking.k8s.io/") else { return nil }
+                throw ManifestError(
+                    .unsupportedVersion,
+                    "\(kind) (\(version)) is not read by netpol; ClusterNetworkPolicy (\(ClusterNetworkPolicy.apiVersion)) replaces it, with tier \(kind == "AdminNetworkPolicy" ? "Admin" : "Baseline")",
+                    path: FieldPath("kind"))
+            case ("Node", "v1"):
+                object = .node(try decoder.node(fields))
+            case ("Namespace", _), ("Pod", _), ("Node", _):
                 throw ManifestError(.unsupportedVersion, "\(goQuoted(apiVersion)) is not read by netpol; use v1", path: FieldPath("apiVersion"))
             default:
                 return nil
             }
             return Decoded(
                 object: object, unknownFields: decoder.findings.unknownFields,
-                retypedScalars: decoder.findings.retypedScalars, pathInDocument: .root)
+                retypedScalars: decoder.findings.retypedScalars, writtenProblems: decoder.findings.writtenProblems,
+                pathInDocument: .root)
         } catch var failure {
             failure.object = reference
             throw failure
         }
     }
 
+    /// Kinds without a namespace: one written on them is dropped, as the API server drops it.
+    private static let clusterScopedKinds: Set<String> = ["Namespace", "Node", "ClusterNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"]
+
     // MARK: - Kinds
 
-    private func metadata(_ fields: ObjectReader, namespaced: Bool) throws(ManifestError) -> ObjectMeta {
+    func metadata(_ fields: ObjectReader, namespaced: Bool) throws(ManifestError) -> ObjectMeta {
         guard let reader = fields.field("metadata") else {
             return ObjectMeta(name: "", namespace: namespaced ? "default" : "")
         }
@@ -171,7 +191,7 @@ struct ObjectDecoder {
             endPort: try fields.field("endPort")?.int32())
     }
 
-    private func labelSelector(_ reader: FieldReader) throws(ManifestError) -> LabelSelector {
+    func labelSelector(_ reader: FieldReader) throws(ManifestError) -> LabelSelector {
         let fields = try strict(reader, known: ["matchLabels", "matchExpressions"])
         return LabelSelector(
             matchLabels: try fields.stringMap("matchLabels"),
@@ -185,7 +205,7 @@ struct ObjectDecoder {
     }
 
     /// Reads an object and records the keys it has beyond `known`.
-    private func strict(_ reader: FieldReader, known: Set<String>) throws(ManifestError) -> ObjectReader {
+    func strict(_ reader: FieldReader, known: Set<String>) throws(ManifestError) -> ObjectReader {
         let fields = try reader.object()
         findings.unknownFields += fields.unknownFields(known: known)
         return fields

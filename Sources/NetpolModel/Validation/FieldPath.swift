@@ -42,6 +42,11 @@ public struct FieldPath: Hashable, Sendable, CustomStringConvertible {
 
     public var isRoot: Bool { steps.isEmpty }
 
+    /// True when `prefix` is this path or one of its ancestors.
+    public func starts(with prefix: FieldPath) -> Bool {
+        steps.starts(with: prefix.steps)
+    }
+
     public var description: String {
         var text = ""
         for step in steps {

@@ -12,6 +12,7 @@ public struct FieldProblem: Hashable, Sendable, CustomStringConvertible {
         case forbidden = "Forbidden"
         case duplicate = "Duplicate value"
         case tooLong = "Too long"
+        case tooMany = "Too many"
         case unknownField = "Unknown field"
     }
 
@@ -47,7 +48,7 @@ public struct FieldProblem: Hashable, Sendable, CustomStringConvertible {
     public var body: String {
         var text = kind.rawValue
         switch kind {
-        case .invalid, .unsupported, .duplicate:
+        case .invalid, .unsupported, .duplicate, .tooMany:
             if let value { text += ": \(value)" }
         case .required, .forbidden, .tooLong, .unknownField:
             break

@@ -153,7 +153,7 @@ enum NetworkPolicyValidation {
         return warnings
     }
 
-    private static func cidrWarning(_ text: String, at path: FieldPath) -> [String] {
+    static func cidrWarning(_ text: String, at path: FieldPath) -> [String] {
         guard let written = CIDR.parse(text, strict: false) else { return [] }
         let network = CIDR(network: written.address, prefixLength: written.prefixLength)
         if written.address != network.network {

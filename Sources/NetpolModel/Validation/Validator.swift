@@ -11,20 +11,29 @@ public enum Validator {
         case .networkPolicy(let policy):
             return NetworkPolicyValidation.problems(policy)
         case .clusterNetworkPolicy(let policy):
-            return CommonValidation.objectMeta(policy.metadata, namespaced: false, nameRule: NameRules.dns1123Subdomain)
+            return ClusterNetworkPolicyValidation.problems(policy)
         case .node(let node):
             return CommonValidation.objectMeta(node.metadata, namespaced: false, nameRule: NameRules.dns1123Subdomain)
         }
     }
 
-    /// Problems of a loaded object, strict-decoding findings first.
+    /// Problems of a loaded object, decoding's findings first: unknown fields,
+    /// then what was written that the object cannot show. A field reported
+    /// left out is not judged again by the value it reads as.
     public static func problems(_ loaded: LoadedObject) -> [FieldProblem] {
-        loaded.unknownFields.map { FieldProblem(.unknownField, $0, "not a field of \(loaded.object.kind)") } + problems(loaded.object)
+        let missing = loaded.writtenProblems.filter { $0.kind == .required }.map(\.path)
+        return loaded.unknownFields.map { FieldProblem(.unknownField, $0, "not a field of \(loaded.object.kind)") }
+            + loaded.writtenProblems
+            + problems(loaded.object).filter { problem in !missing.contains { problem.path.starts(with: $0) } }
     }
 
-    /// What the API server accepts but warns about, as `PATH: MESSAGE` lines.
+    /// What the API server accepts but warns about, and for a
+    /// ClusterNetworkPolicy what netpol cannot enforce as written, as `PATH: MESSAGE` lines.
     public static func warnings(_ object: KubeObject) -> [String] {
-        guard case .networkPolicy(let policy) = object else { return [] }
-        return NetworkPolicyValidation.warnings(policy)
+        switch object {
+        case .networkPolicy(let policy): return NetworkPolicyValidation.warnings(policy)
+        case .clusterNetworkPolicy(let policy): return ClusterNetworkPolicyValidation.warnings(policy)
+        case .namespace, .pod, .node: return []
+        }
     }
 }
