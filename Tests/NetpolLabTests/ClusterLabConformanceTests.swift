@@ -1,9 +1,7 @@
-import Foundation
 import NetpolDataplane
 import NetpolEngine
 import NetpolLab
 import NetpolModel
-import NetpolRules
 import NetpolTesting
 import Testing
 
@@ -23,23 +21,12 @@ let clusterLabCases: [ClusterLabCase] = Backend.allCases.flatMap { backend in
     }
 }
 
-/// Whether netpol's rule plan holds ClusterNetworkPolicies: a node's plan for
-/// one Admin Deny has a chain. Until the rules for them land, the lab would only
-/// show that the kernel ignores them, so the suite waits for them.
-let planHoldsClusterPolicies: Bool = {
-    var cluster = ConformanceModel.cluster()
-    cluster.apply(clusterPolicy("deny-all", tier: .admin, priority: 0, subject: .inNamespaces(.everything),
-                                ingress: [ClusterPolicyIngressRule(action: .deny, from: [.inNamespaces(.everything)])]))
-    return !NodePlanner(node: "node-1", snapshot: cluster.snapshot).plan.chains.isEmpty
-}()
-
 /// The ClusterNetworkPolicy cases on a real kernel: for every step, every node
 /// gets the rules netpol computes, and real probes must give what the step
 /// expects. The lab cannot probe some of what the engine judges: SCTP (this
 /// kernel has none), host-network pods (the lab builds no server for them) and
 /// addresses that are no pod's (nodes, the outside); those pokes are skipped.
-@Suite("ClusterNetworkPolicy conformance in the lab", .enabled(if: isRoot, Comment(rawValue: rootOnly)),
-       .enabled(if: planHoldsClusterPolicies, "netpol's rule plan does not hold ClusterNetworkPolicies yet"))
+@Suite("ClusterNetworkPolicy conformance in the lab", .enabled(if: isRoot, Comment(rawValue: rootOnly)))
 struct ClusterLabConformanceTests {
     @Test(arguments: clusterLabCases)
     func kernelMatchesExpectations(_ labCase: ClusterLabCase) throws {
