@@ -8,7 +8,7 @@ import Synchronization
 /// change bumps `version` and wakes the reconciler; changes that arrive while a
 /// sync runs are coalesced into the next one.
 public final class ClusterStore: Sendable {
-    /// Namespace, Pod or NetworkPolicy, as sources name them.
+    /// Namespace, Node, Pod, NetworkPolicy or ClusterNetworkPolicy, as sources name them.
     public typealias Kind = String
 
     /// An object the store refused, and why.
@@ -32,8 +32,10 @@ public final class ClusterStore: Sendable {
     private let wakeStream: AsyncStream<Void>
     private let wakeContinuation: AsyncStream<Void>.Continuation
 
-    /// The kinds the agent enforces from, each listed before the first write.
-    public static let listedKinds: [Kind] = ["Namespace", "Pod", "NetworkPolicy"]
+    /// The kinds the agent enforces from, each listed before the first write
+    /// (ClusterNetworkPolicy too: a source lists it as empty when its CRD is
+    /// not installed), in the order changes are taken.
+    public static let listedKinds: [Kind] = ["Namespace", "Node", "Pod", "NetworkPolicy", "ClusterNetworkPolicy"]
 
     /// - Parameter kinds: the kinds that must each be listed once before the
     ///   store is complete (no rules are written from a half-known cluster).
@@ -73,7 +75,7 @@ public final class ClusterStore: Sendable {
     }
 
     /// The changes since the last take, each object as it is now or its
-    /// deletion (namespaces, then pods, then policies), with the version they
+    /// deletion (namespaces and nodes, then pods, then policies), with the version they
     /// lead to. Many changes to one object come out as one.
     public func takeChanges() -> (changes: [ClusterChange], version: Int) {
         state.withLock { state in

@@ -1,14 +1,36 @@
 import Logging
 import NetpolKube
 import NetpolModel
+import Synchronization
 
-/// Lists and watches namespaces, pods and network policies on the API server,
-/// one reflector per kind, and keeps the store equal to what they say.
+/// Lists and watches namespaces, pods, network policies and nodes on the API
+/// server, one reflector per kind, and ClusterNetworkPolicies while their CRD
+/// is installed, and keeps the store equal to what they say.
+///
+/// Nodes are always watched (they are few, and a `nodes` peer must never meet
+/// a node list older than the policies). When the ClusterNetworkPolicy list
+/// answers 404 the CRD is not installed: there are none, the kind counts as
+/// listed (empty), NetworkPolicy enforcement goes on, a notice says so once,
+/// and the collection is looked at again every `crdRecheck`. Any other failure
+/// of that list or watch keeps the policies already known in force while the
+/// reflector retries, as for every other kind.
 public struct KubernetesSource: ClusterSource {
     private let reflectors: [Reflector]
+    private let clusterPolicies: Reflector
+    private let crdRecheck: Duration
+    private let clock: any Clock<Duration>
 
-    public init(client: KubeClient, watchTimeout: ClosedRange<Int> = 300...600, backoff: Backoff = Backoff()) {
-        reflectors = ResourceKind.all.map { Reflector(kind: $0, client: client, watchTimeout: watchTimeout, backoff: backoff) }
+    /// - Parameters:
+    ///   - crdRecheck: how long after a 404 the ClusterNetworkPolicy collection is looked at again.
+    ///   - clock: what `crdRecheck` is measured on.
+    public init(
+        client: KubeClient, watchTimeout: ClosedRange<Int> = 300...600, backoff: Backoff = Backoff(),
+        crdRecheck: Duration = .seconds(60), clock: any Clock<Duration> = ContinuousClock()
+    ) {
+        reflectors = (ResourceKind.all + [.nodes]).map { Reflector(kind: $0, client: client, watchTimeout: watchTimeout, backoff: backoff) }
+        clusterPolicies = Reflector(kind: .clusterNetworkPolicies, client: client, watchTimeout: watchTimeout, backoff: backoff)
+        self.crdRecheck = crdRecheck
+        self.clock = clock
     }
 
     public func run(into store: ClusterStore, logger: Logger, metrics: AgentMetrics) async {
@@ -20,6 +42,33 @@ public struct KubernetesSource: ClusterSource {
                     }
                 }
             }
+            group.addTask { await runClusterPolicies(into: store, logger: logger, metrics: metrics) }
+        }
+    }
+
+    /// Runs the ClusterNetworkPolicy reflector while the CRD is there, and
+    /// looks again every `crdRecheck` while it is not.
+    private func runClusterPolicies(into store: ClusterStore, logger: Logger, metrics: AgentMetrics) async {
+        let kind = clusterPolicies.kind
+        let presence = CRDPresence()
+        while !Task.isCancelled {
+            await clusterPolicies.run { update in
+                if case .listed = update, presence.record(installed: true) {
+                    logger.info("ClusterNetworkPolicy CRD found; enforcing ClusterNetworkPolicies", metadata: ["kind": "\(kind)"])
+                }
+                if case .absent(let error) = update {
+                    // A 404 is an answer: no CRD, so no ClusterNetworkPolicies.
+                    store.replaceAll(kind.kind, with: [])
+                    if presence.record(installed: false) {
+                        logger.notice(
+                            "ClusterNetworkPolicy CRD not installed; enforcing NetworkPolicy only, looking again every \(crdRecheck)",
+                            metadata: ["kind": "\(kind)", "answer": "\(error.message)"])
+                    }
+                    return
+                }
+                Self.apply(update, kind: kind.kind, to: store, logger: logger, metrics: metrics)
+            }
+            guard (try? await clock.sleep(for: crdRecheck)) != nil else { return }
         }
     }
 
@@ -58,11 +107,27 @@ public struct KubernetesSource: ClusterSource {
         case .relisting(let error):
             metrics.relists(kind).increment()
             logger.info("resource version gone; listing again", metadata: ["kind": "\(kind)", "error": "\(error)"])
+        case .absent(let error):
+            logger.warning("collection not found", metadata: ["kind": "\(kind)", "error": "\(error)"])
         }
     }
 
     private static func undecodable(_ error: ManifestError, kind: String, _ logger: Logger, _ metrics: AgentMetrics) {
         metrics.rejected(kind).increment()
         logger.warning("object not decodable; its last valid version stays", metadata: ["error": "\(error)"])
+    }
+}
+
+/// Whether the ClusterNetworkPolicy CRD was there at the last look, so that
+/// its absence and its arrival are each logged once.
+private final class CRDPresence: Sendable {
+    private let installed = Mutex<Bool?>(nil)
+
+    /// Notes what the last look found; true when that differs from the look before.
+    func record(installed now: Bool) -> Bool {
+        installed.withLock { installed in
+            defer { installed = now }
+            return installed != now
+        }
     }
 }

@@ -72,8 +72,11 @@ struct ManifestDirectory {
         }
         var set = ManifestSet()
         ManifestLoader.load(data: data, file: file, into: &set)
+        // What only the manifest shows (a misspelt field, a ClusterNetworkPolicy
+        // field left out) makes the file unusable; the store judges the objects.
         let unknown = set.objects.flatMap { loaded in
-            Validator.problems(loaded).filter { $0.kind == .unknownField }.map { "\(loaded.location): \(loaded.object.reference): \($0)" }
+            (Validator.problems(loaded).filter { $0.kind == .unknownField } + loaded.writtenProblems)
+                .map { "\(loaded.location): \(loaded.object.reference): \($0)" }
         }
         return (set.objects.map(\.object), set.errors.map(\.description) + unknown)
     }

@@ -156,7 +156,7 @@ package struct CompiledClusterPeer: Sendable {
         matchedPods = byFamily
     }
 
-    func pods(_ family: IPAddress.Family) -> PodSet {
+    package func pods(_ family: IPAddress.Family) -> PodSet {
         matchedPods[family] ?? PodSet(capacity: 0)
     }
 

@@ -12,12 +12,16 @@ public enum ReflectorUpdate: Sendable {
     case watchEnded(KubeError?)
     /// The resource version is gone (410): a new list follows.
     case relisting(KubeError)
+    /// A custom kind's collection answered 404: its CRD is not installed (or
+    /// was removed). The reflector stops; its owner decides when to look again.
+    case absent(KubeError)
 }
 
 /// Keeps one kind's collection known: lists it, then watches from the list's
 /// resource version, resuming after each watch from the last version seen
 /// (bookmarks included), listing again on 410 Gone, and backing off with
-/// jitter while the server cannot be reached. Runs until its task is cancelled.
+/// jitter while the server cannot be reached. Runs until its task is
+/// cancelled, or, for a custom kind, until its collection answers 404.
 public struct Reflector: Sendable {
     public let kind: ResourceKind
     private let client: KubeClient
@@ -73,6 +77,10 @@ public struct Reflector: Sendable {
                     resourceVersion = nil
                     await receive(.relisting(failure))
                     continue
+                }
+                if kind.isCustom, failure.code == .status(404) {
+                    await receive(.absent(failure))
+                    return
                 }
                 await receive(.watchEnded(failure))
                 try? await Task.sleep(for: backoff.next())

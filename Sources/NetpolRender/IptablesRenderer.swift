@@ -93,13 +93,16 @@ public enum IptablesRenderer {
         plan.sets.map { setName($0.name) } + bindingSetNames(plan)
     }
 
-    // What a member change does to the rules: a peer set is only ever matched by
-    // rules that let traffic through, a binding set only by dispatch rules that
-    // send a pod to a chain ending in DROP, and the known-pod set of a pod-range
-    // guard only negated (`! --match-set ... -j DROP`), which makes it act like a
-    // peer set. So adding a pod to a binding set or removing an address from a
-    // peer or known-pod set can only narrow what passes; the opposite changes
-    // can only widen it. An update narrows before the chains
+    // What a member change does to the rules: a peer set of NetworkPolicy and
+    // Accept rules is only matched by rules that let traffic through, a binding
+    // set only by dispatch rules that send a pod to a chain that can only drop
+    // more, and the known-pod set of a pod-range guard only negated
+    // (`! --match-set ... -j DROP`), which makes it act like a peer set. So
+    // adding a pod to a binding set or removing an address from a peer or
+    // known-pod set can only narrow what passes; the opposite changes can only
+    // widen it. A set that a ClusterNetworkPolicy Deny or Pass matches works the
+    // other way round: an address joining it narrows (a set that an allow and a
+    // Deny both match has no safe order; it counts as a Deny's). An update narrows before the chains
     // change and widens after: every state in between passes no more than the old
     // rules or the new ones would, whenever the agent stops.
 
@@ -113,8 +116,10 @@ public enum IptablesRenderer {
         let created = diff.addedSets.map(ipsetSet) + bindingSets(new, members: []).filter { !oldBindingSets.contains($0.name) }
         var lines = created.flatMap(creationLines)
         lines += diff.addedBindings.map { "add \(bindingSetName($0)) \($0.address) -exist" }
+        let denying = new.denyingSets
         for change in diff.elementChanges {
-            lines += change.removed.map { "del \(setName(change.set)) \(element($0)) -exist" }
+            lines += denying.contains(change.set) ? change.added.map { "add \(setName(change.set)) \(element($0)) -exist" }
+                : change.removed.map { "del \(setName(change.set)) \(element($0)) -exist" }
         }
         return script(lines)
     }
@@ -124,8 +129,10 @@ public enum IptablesRenderer {
     /// takes the kernel from stricter than `new` to exactly `new`.
     public static func wideningScript(_ diff: PlanDiff, to new: RulePlan) -> String {
         var lines: [String] = []
+        let denying = new.denyingSets
         for change in diff.elementChanges {
-            lines += change.added.map { "add \(setName(change.set)) \(element($0)) -exist" }
+            lines += denying.contains(change.set) ? change.removed.map { "del \(setName(change.set)) \(element($0)) -exist" }
+                : change.added.map { "add \(setName(change.set)) \(element($0)) -exist" }
         }
         let kept = Set(bindingSetNames(new))
         lines += diff.removedBindings.filter { kept.contains(bindingSetName($0)) }.map { "del \(bindingSetName($0)) \($0.address) -exist" }
@@ -147,12 +154,13 @@ public enum IptablesRenderer {
     /// safe: `ipsetScript` puts it back after the chains are rewritten.
     public static func narrowingScript(_ plan: RulePlan, kernel: [String: Set<String>]) -> String {
         var lines: [String] = []
+        let denying = Set(plan.denyingSets.map(setName))
         for set in allSets(plan) {
             guard let members = kernel[set.name] else {
                 lines += creationLines(set)
                 continue
             }
-            if set.isBinding {
+            if set.isBinding || denying.contains(set.name) {
                 lines += set.elements.map { "add \(set.name) \($0) -exist" }
             } else {
                 let wanted = Set(set.elements.map(savedForm))

@@ -38,7 +38,9 @@ public struct ChainInputs: Hashable, Sendable {
 
     /// The inputs of the chain an Admin-tier Pass (or no Admin match) goes on
     /// to: the same without the Admin tier. Nil when that chain would allow
-    /// everything (no NetworkPolicy isolates, no Baseline policy).
+    /// everything (no NetworkPolicy isolates, no Baseline policy). It keeps
+    /// every named port of the inputs, so that its name follows from them
+    /// alone: a policy edit can then change its rules but not its name.
     var rest: ChainInputs? {
         guard !admin.isEmpty, !policies.isEmpty || !baseline.isEmpty else { return nil }
         var rest = self
@@ -337,8 +339,8 @@ struct ChainRules {
 
     /// The rules and the end of the chain for `inputs`, made of `policies`
     /// (the objects the inputs name). `set` names the set a rule needs and
-    /// makes sure it exists; for a NetworkPolicy peer it is told which policy
-    /// (by position), rule and peer asks.
+    /// makes sure it exists; it is told which policy, rule and peer asks (nil
+    /// for a fail-closed peer).
     func body(_ inputs: ChainInputs, policies: ChainPolicies, set: (SetKey, PeerPosition?) -> String) -> (rules: [PlanRule], end: PlanRule.Action) {
         if !inputs.admin.isEmpty {
             let next: PlanRule.Action = inputs.rest.map { .goto($0.chainName) } ?? .allow
@@ -361,12 +363,12 @@ struct ChainRules {
                 let ports = PortSpecs(ports.map(PortEntry.init), direction: direction, resolve: inputs.resolved)
                 guard ports.allowsSomething else { continue }
                 if peers.isEmpty {
-                    result += rules(nil, ports, .allow, origin) { set($0, PeerPosition(policy: position, rule: ruleIndex, peer: nil)) }
+                    result += rules(nil, ports, .allow, origin) { set($0, .networkPolicy(position, rule: ruleIndex, peer: nil)) }
                     continue
                 }
                 for (peerIndex, peer) in peers.enumerated() {
                     guard let scope = PeerScope(peer, home: policy.namespace) else { continue }
-                    let position = PeerPosition(policy: position, rule: ruleIndex, peer: peerIndex)
+                    let position = PeerPosition.networkPolicy(position, rule: ruleIndex, peer: peerIndex)
                     result += rules(scope, ports, .allow, "\(origin).\(direction.peersField)[\(peerIndex)]") { set($0, position) }
                 }
             }
@@ -396,7 +398,8 @@ struct ChainRules {
                     if action != .allow { result += rules(nil, ports, action, peerOrigin) { set($0, nil) } }
                     continue
                 }
-                result += rules(scope, scope.hasNamedPorts ? ports : ports.withoutNamedPorts, action, peerOrigin) { set($0, nil) }
+                let position = PeerPosition.clusterPolicy(name: policy.name, direction: direction, rule: ruleIndex, peer: peerIndex)
+                result += rules(scope, scope.hasNamedPorts ? ports : ports.withoutNamedPorts, action, peerOrigin) { set($0, position) }
             }
         }
         return result
@@ -425,12 +428,12 @@ struct ChainRules {
     }
 }
 
-/// Which peer of which rule of which of a chain's NetworkPolicies asks for a set.
-struct PeerPosition {
-    var policy: Int
-    var rule: Int
-    /// nil for a rule without peers.
-    var peer: Int?
+/// Which peer of which rule asks for a set: of one of a chain's
+/// NetworkPolicies (by position; peer nil for a rule without peers), or of a
+/// ClusterNetworkPolicy.
+enum PeerPosition {
+    case networkPolicy(Int, rule: Int, peer: Int?)
+    case clusterPolicy(name: String, direction: Direction, rule: Int, peer: Int)
 }
 
 extension NetworkPolicy {

@@ -245,9 +245,11 @@ public struct NodePlanner: Sendable {
         let pod = pods[id].flatMap { isLocal($0) ? $0 : nil }
         for direction in Direction.allCases {
             var next: (inputs: ChainInputs, bound: Bound)?
+            var rest: ChainInputs?
             if let pod, case let policies = chainPolicies(of: pod, direction), !policies.isEmpty {
                 let inputs = ChainInputs(direction: direction, policies: policies, pod: pod)
-                next = (inputs, Bound(chain: inputs.chainName, rest: inputs.rest?.chainName, addresses: pod.addresses))
+                rest = inputs.rest
+                next = (inputs, Bound(chain: inputs.chainName, rest: rest?.chainName, addresses: pod.addresses))
             }
             let old = bound[direction]?[id]
             guard old != next?.bound else { continue }
@@ -261,7 +263,7 @@ public struct NodePlanner: Sendable {
             bound[direction]?[id] = next?.bound
             if let next {
                 use(next.inputs)
-                if let rest = next.inputs.rest { use(rest) }
+                if let rest { use(rest) }
                 for address in next.bound.addresses { setBinding(PodBinding(direction: direction, address: address, chain: next.bound.chain, pod: id), present: true) }
             }
         }

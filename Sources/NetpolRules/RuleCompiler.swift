@@ -53,6 +53,8 @@ struct PlanBuilder {
     /// Sorted by tier, priority, name.
     private let clusterPolicies: [ClusterNetworkPolicy]
     private let nodes: [Node]
+    /// The engine's compiled cluster policies, by name: their peers' pods fill sets.
+    private let compiledClusterPolicies: [String: Int]
     private(set) var sets: [String: AddressSet] = [:]
     private(set) var chains: [String: PlanChain] = [:]
 
@@ -63,6 +65,7 @@ struct PlanBuilder {
         namespaceLabels = Dictionary(snapshot.namespaces.map { ($0.name, $0.labels) }, uniquingKeysWith: { $1 })
         clusterPolicies = snapshot.clusterPolicies.sorted(by: ClusterNetworkPolicy.inEvaluationOrder)
         nodes = snapshot.nodes
+        compiledClusterPolicies = Dictionary(index.clusterPolicies.enumerated().map { ($1.policy.name, $0) }, uniquingKeysWith: { $1 })
     }
 
     /// The name of the chain judging `pod` in `direction`, created on first
@@ -86,10 +89,16 @@ struct PlanBuilder {
         }
         let direction = inputs.direction
         let body = chainRules.body(inputs, policies: policies) { key, position in
-            let peer = position.map { position in
-                position.peer.map { index.policies[numbers[position.policy]].rules(direction)[position.rule].peers[$0] }
+            switch position {
+            case .networkPolicy(let policy, let rule, let peer)?:
+                let peer = peer.map { index.policies[numbers[policy]].rules(direction)[rule].peers[$0] }
+                return set(key, peer: .networkPolicy(peer))
+            case .clusterPolicy(let name, let direction, let rule, let peer)?:
+                guard let number = compiledClusterPolicies[name] else { return set(key, peer: nil) }
+                return set(key, peer: .clusterPolicy(index.clusterPolicies[number].rules(direction)[rule].peers[peer]))
+            case nil:
+                return set(key, peer: nil)
             }
-            return set(key, peer: peer)
         }
         chains[name] = PlanChain(name: name, direction: direction, rules: body.rules, end: body.end)
         return name
@@ -101,30 +110,46 @@ struct PlanBuilder {
         sets[key.name] = AddressSet(name: key.name, family: key.family, kind: key.kind, elements: Array(Set(elements)).sorted(), origin: key.origin)
     }
 
-    /// The set for `key`, filled on first use: from a NetworkPolicy peer's pods
-    /// (`peer`; `.some(nil)` for a rule without peers: every pod), or, for a
-    /// ClusterNetworkPolicy peer (nil), by matching the scope against every pod or node.
-    private mutating func set(_ key: SetKey, peer: CompiledPeer??) -> String {
+    /// A peer as the engine compiled it, whose pods fill a set.
+    private enum EnginePeer {
+        /// A NetworkPolicy peer; nil for a rule without peers (every pod).
+        case networkPolicy(CompiledPeer?)
+        case clusterPolicy(CompiledClusterPeer)
+    }
+
+    /// The set for `key`, filled on first use from the pods the engine found
+    /// for `peer`; without one (a peer of every pod), by matching the scope
+    /// against every pod, or, for nodes, every node.
+    private mutating func set(_ key: SetKey, peer: EnginePeer?) -> String {
         let name = key.name
         guard sets[name] == nil else { return name }
+        let elements: [AddressSet.Element]
+        if case .nodes(let selector) = key.scope {
+            elements = nodes.filter { selector.matches($0.labels) }.flatMap(key.elements(for:))
+        } else {
+            elements = self.elements(key, peer: peer)
+        }
+        sets[name] = AddressSet(name: name, family: key.family, kind: key.kind, elements: Array(Set(elements)).sorted(), origin: key.origin)
+        return name
+    }
+
+    /// The elements of a set of pods or prefixes.
+    private func elements(_ key: SetKey, peer: EnginePeer?) -> [AddressSet.Element] {
         let elements: [AddressSet.Element]
         switch (key.kind, peer) {
         case (.prefixes, _):
             elements = key.prefixElements
-        case (_, nil):
-            if case .nodes(let selector) = key.scope {
-                elements = nodes.filter { selector.matches($0.labels) }.flatMap(key.elements(for:))
-            } else {
-                elements = index.pods.filter { picks(key.scope, $0) }.compactMap { key.element(for: $0) }
-            }
-        case (.addresses, let peer?):
+        case (.addresses, .networkPolicy(let peer)?):
             elements = (peer?.selected.indices ?? []).compactMap { key.element(for: index.pods[$0]) }
-        case (.services, let peer?):
+        case (.services, .networkPolicy(let peer)?):
             let candidates = peer.map { Array($0.pods(key.family).indices) } ?? Array(index.pods.indices)
             elements = candidates.compactMap { key.element(for: index.pods[$0]) }
+        case (_, .clusterPolicy(let peer)?):
+            elements = peer.pods(key.family).indices.compactMap { key.element(for: index.pods[$0]) }
+        case (_, nil):
+            elements = index.pods.filter { picks(key.scope, $0) }.compactMap { key.element(for: $0) }
         }
-        sets[name] = AddressSet(name: name, family: key.family, kind: key.kind, elements: Array(Set(elements)).sorted(), origin: key.origin)
-        return name
+        return elements
     }
 
     /// Whether a ClusterNetworkPolicy peer's scope picks `pod`, as `NodePlanner` decides it.

@@ -40,8 +40,13 @@ public struct RulePlan: Hashable, Sendable {
     }
 
     /// The local pods each chain judges, sorted: for comments and explanations.
+    /// A chain that others go on to after their Admin tier judges their pods too.
     public var podsByChain: [String: [PodID]] {
-        Dictionary(grouping: bindings, by: \.chain).mapValues { Set($0.map(\.pod)).sorted() }
+        var pods = Dictionary(grouping: bindings, by: \.chain).mapValues { Set($0.map(\.pod)) }
+        for chain in chains {
+            for target in chain.gotoTargets { pods[target, default: []].formUnion(pods[chain.name] ?? []) }
+        }
+        return pods.mapValues { $0.sorted() }
     }
 }
 

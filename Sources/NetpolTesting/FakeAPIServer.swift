@@ -11,8 +11,10 @@ import Synchronization
 /// HTTPS with a bearer token: JSON lists with `resourceVersion` and
 /// `limit`/`continue` paging, chunked watch streams of ADDED, MODIFIED,
 /// DELETED, BOOKMARK and ERROR events, `410` once history is compacted, and on
-/// request dropped connections, 5xx answers and slow answers. Only the three
-/// collections netpol reads exist, and single Nodes (name and pod ranges).
+/// request dropped connections, 5xx answers and slow answers. Only the
+/// collections netpol reads exist (ClusterNetworkPolicies only while their CRD
+/// is installed, which it is unless told otherwise), and single Nodes (name
+/// and pod ranges).
 public final class FakeAPIServer: Sendable {
     /// Collection paths, written out here rather than shared with the client, so
     /// that a wrong path in the client fails the tests.
@@ -20,6 +22,8 @@ public final class FakeAPIServer: Sendable {
         "Namespace": "/api/v1/namespaces",
         "Pod": "/api/v1/pods",
         "NetworkPolicy": "/apis/networking.k8s.io/v1/networkpolicies",
+        "Node": "/api/v1/nodes",
+        "ClusterNetworkPolicy": "/apis/policy.networking.k8s.io/v1alpha2/clusternetworkpolicies",
     ]
 
     private struct Event {
@@ -44,6 +48,8 @@ public final class FakeAPIServer: Sendable {
         var failuresLeft = 0
         /// Kinds whose collections answer 403 Forbidden.
         var forbidden: Set<String> = []
+        /// Whether the ClusterNetworkPolicy CRD is installed; without it its collection answers 404.
+        var clusterPolicyCRD = true
         var failureStatus = HTTPResponseStatus.internalServerError
         var delay = TimeAmount.zero
         var requests: [String] = []
@@ -178,6 +184,28 @@ public final class FakeAPIServer: Sendable {
         }
     }
 
+    /// Removes the ClusterNetworkPolicy CRD, as `kubectl delete crd` does: every
+    /// ClusterNetworkPolicy is deleted (watchers get DELETED), its watches end,
+    /// and its collection answers 404 until `installClusterPolicyCRD()`.
+    public func removeClusterPolicyCRD() {
+        let policies = state.withLock { Array(($0.objects["ClusterNetworkPolicy"] ?? [:]).values) }
+        for policy in policies { delete(policy) }
+        let channels = state.withLock { state in
+            state.clusterPolicyCRD = false
+            let watchers = state.watchers.filter { $0.value.kind == "ClusterNetworkPolicy" }
+            for key in watchers.keys { state.watchers.removeValue(forKey: key) }
+            return watchers.values.map(\.channel)
+        }
+        for channel in channels {
+            channel.writeAndFlush(HTTPServerResponsePart.end(nil)).whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    /// Installs the ClusterNetworkPolicy CRD again (with no policies).
+    public func installClusterPolicyCRD() {
+        state.withLock { $0.clusterPolicyCRD = true }
+    }
+
     /// Answers every request for `kind`'s collection with 403 Forbidden, as the
     /// API server answers a user whose role does not grant `list` on it.
     public func forbid(_ kind: String) {
@@ -261,12 +289,13 @@ public final class FakeAPIServer: Sendable {
             let spec = ranges.isEmpty ? "{}" : "{\"podCIDR\":\"\(ranges[0])\",\"podCIDRs\":[" + ranges.map { "\"\($0)\"" }.joined(separator: ",") + "]}"
             return respond(channel, .ok, "{\"kind\":\"Node\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"\(name)\"},\"spec\":\(spec)}")
         }
-        guard let kind = Self.paths.first(where: { $0.value == path })?.key else {
+        guard let kind = Self.paths.first(where: { $0.value == path })?.key,
+              kind != "ClusterNetworkPolicy" || state.withLock({ $0.clusterPolicyCRD }) else {
             return respond(channel, .notFound, Self.status(404, "the server could not find the requested resource"))
         }
         if state.withLock({ $0.forbidden.contains(kind) }) {
             let resource = String(path.split(separator: "/").last ?? "")
-            let group = kind == "NetworkPolicy" ? "networking.k8s.io" : ""
+            let group = Self.apiVersion(kind).split(separator: "/").dropLast().joined()
             let message = #"\#(resource) is forbidden: User "system:serviceaccount:netpol:netpol" cannot list resource "\#(resource)" in API group "\#(group)" at the cluster scope"#
             return respond(channel, .forbidden, Self.status(403, message))
         }
@@ -329,7 +358,11 @@ public final class FakeAPIServer: Sendable {
     }
 
     private static func apiVersion(_ kind: String) -> String {
-        kind == "NetworkPolicy" ? "networking.k8s.io/v1" : "v1"
+        switch kind {
+        case "NetworkPolicy": "networking.k8s.io/v1"
+        case "ClusterNetworkPolicy": "policy.networking.k8s.io/v1alpha2"
+        default: "v1"
+        }
     }
 
     private static func status(_ code: Int, _ message: String) -> String {

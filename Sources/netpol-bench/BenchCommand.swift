@@ -14,7 +14,8 @@ struct BenchCommand: AsyncParsableCommand {
         usage: """
             netpol-bench [--size <size>] [--runs <runs>] [--datapath] [--agent]
               [--changes <changes>] [--burst <burst>] [--netpol <path>]
-              [--recheck] [--flows <flows>] [--decode] [--output <output>]
+              [--recheck] [--flows <flows>] [--decode] [--cluster-policies <count>]
+              [--output <output>]
             """,
         discussion: """
             Sizes (generated as `netpol gen` would, seed 42):
@@ -55,7 +56,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Runs per measurement; the median is reported.")
     var runs = 3
 
-    @Option(help: "Add this many ClusterNetworkPolicies, and Node objects, to the --size cluster (as `netpol gen --cluster-policies`); with --datapath, to the L rules.")
+    @Option(help: ArgumentHelp("Add this many ClusterNetworkPolicies, and Node objects, to the --size cluster, as netpol gen does; with --datapath, to the L rules.", valueName: "count"))
     var clusterPolicies = 0
 
     @Flag(help: "Measure the datapath instead: TCP connection rate and throughput between two lab pods with no rules, with netpol's rules for L, and with 10,000 linear rules (root).")

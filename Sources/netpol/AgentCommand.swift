@@ -14,9 +14,11 @@ struct AgentCommand: ParsableCommand {
         commandName: "agent",
         abstract: "Keep one node's kernel rules equal to the cluster's NetworkPolicies.",
         discussion: """
-            Watches Namespaces, Pods and NetworkPolicies and, after each change, writes \
-            only the difference to the kernel in one transaction. Nothing is written \
-            until all three are listed; the first sync replaces whatever an earlier run \
+            Watches Namespaces, Pods, Nodes, NetworkPolicies and ClusterNetworkPolicies \
+            (policy.networking.k8s.io/v1alpha2; without their CRD, NetworkPolicy only, \
+            looking again every minute) and, after each change, writes only the \
+            difference to the kernel in one transaction. Nothing is written until \
+            every kind is listed; the first sync replaces whatever an earlier run \
             left in one transaction, so isolated pods are never open on restart. On \
             SIGTERM or SIGINT the agent exits and the rules stay in force \
             (`netpol cleanup` removes them). Invalid objects are skipped with a log \

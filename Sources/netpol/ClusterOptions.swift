@@ -23,7 +23,8 @@ struct ClusterOptions: ParsableArguments {
     var context: String?
 
     @Flag(help: """
-        Read the live cluster: Namespaces, Pods and NetworkPolicies, listed through --kubeconfig or \
+        Read the live cluster: Namespaces, Pods, Nodes, NetworkPolicies and ClusterNetworkPolicies (none \
+        without their CRD), listed through --kubeconfig or \
         --context if given, else the pod's service account in a pod, else $KUBECONFIG or ~/.kube/config. \
         Implied by --kubeconfig and --context, and when run as kubectl-netpol. Objects in -f files are laid \
         over the live ones: a file's object replaces the live object of the same kind, namespace and name.

@@ -34,7 +34,7 @@ struct GenCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "How many nodes.") var nodes = 3
     @Option(parsing: .unconditional, help: "The seed: the same seed gives the same cluster.") var seed: UInt64 = 1
     @Flag(help: "Give every pod an IPv6 address as well (dual-stack).") var ipv6 = false
-    @Option(parsing: .unconditional, help: "How many ClusterNetworkPolicies (Admin and Baseline); Node objects come with them.") var clusterPolicies = 0
+    @Option(parsing: .unconditional, help: ArgumentHelp("How many ClusterNetworkPolicies (Admin and Baseline); Node objects come with them.", valueName: "count")) var clusterPolicies = 0
 
     func validate() throws {
         let counts = [("--namespaces", namespaces, 1), ("--nodes", nodes, 1), ("--pods", pods, 0), ("--policies", policies, 0), ("--cluster-policies", clusterPolicies, 0)]

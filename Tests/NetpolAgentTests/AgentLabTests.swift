@@ -76,6 +76,9 @@ final class AgentHarness: Sendable {
 struct AgentLabTests {
     private static func id(_ namespace: String, _ pod: String) -> PodID { PodID(namespace: namespace, name: pod) }
 
+    /// One watch each: namespaces, pods, network policies, nodes, cluster network policies.
+    private static let watchedKinds = 5
+
     /// Only pods labelled pod=b in namespaces labelled ns=y may reach namespace x.
     static let fromYB = networkPolicy(
         "from-y-b", in: "x", selecting: .everything,
@@ -160,7 +163,7 @@ struct AgentLabTests {
             agent.server.failNextRequests(4, status: .serviceUnavailable)
             agent.server.dropConnections()
             try await waitUntil { agent.metric("netpol_watch_restarts_total") >= 3 }
-            try await waitUntil { agent.server.watchCount == 3 }
+            try await waitUntil { agent.server.watchCount == Self.watchedKinds }
             agent.server.setAnswerDelay(.milliseconds(300))
             agent.server.dropConnections()
             var relabelled = cluster.namespaces["y"]!
@@ -168,7 +171,7 @@ struct AgentLabTests {
             agent.server.apply(.namespace(relabelled))
             agent.server.compactHistory()
             try await waitUntil { agent.metric("netpol_relists_total") >= 3 }
-            try await waitUntil { agent.server.watchCount == 3 }
+            try await waitUntil { agent.server.watchCount == Self.watchedKinds }
             agent.server.setAnswerDelay(.zero)
 
             // An invalid version of the policy is refused; the valid one stays in force.

@@ -15,8 +15,10 @@ struct ClusterStoreTests {
         let store = ClusterStore()
         store.replaceAll("Namespace", with: [])
         store.replaceAll("Pod", with: [])
-        #expect(!store.isComplete)
         store.replaceAll("NetworkPolicy", with: [])
+        store.replaceAll("Node", with: [])
+        #expect(!store.isComplete)
+        store.replaceAll("ClusterNetworkPolicy", with: [])
         #expect(store.isComplete)
     }
 

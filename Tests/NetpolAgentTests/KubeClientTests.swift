@@ -150,6 +150,8 @@ struct KubeClientTests {
                             recorder.updates.withLock { $0.append(error == nil ? "ended" : "failed") }
                         case .relisting:
                             recorder.updates.withLock { $0.append("relisting") }
+                        case .absent:
+                            recorder.updates.withLock { $0.append("absent") }
                         }
                     }
                 }

@@ -114,6 +114,8 @@ struct LoopHarness<Kernel: Sendable>: Sendable {
         store.replaceAll("Namespace", with: snapshot.namespaces.map(KubeObject.namespace))
         store.replaceAll("Pod", with: snapshot.pods.map(KubeObject.pod))
         store.replaceAll("NetworkPolicy", with: snapshot.policies.map(KubeObject.networkPolicy))
+        store.replaceAll("Node", with: snapshot.nodes.map(KubeObject.node))
+        store.replaceAll("ClusterNetworkPolicy", with: snapshot.clusterPolicies.map(KubeObject.clusterNetworkPolicy))
     }
 
     func metric(_ line: String) -> Bool {
@@ -147,6 +149,8 @@ struct ReconcileLoopTests {
         defer { agent.task.cancel() }
         agent.store.replaceAll("Namespace", with: [])
         agent.store.replaceAll("Pod", with: [])
+        agent.store.replaceAll("Node", with: [])
+        agent.store.replaceAll("ClusterNetworkPolicy", with: [])
         try await waitUntil { agent.store.version >= 1 }
         #expect(agent.kernel.calls.isEmpty)
         #expect(agent.route("/readyz")?.status == .serviceUnavailable)

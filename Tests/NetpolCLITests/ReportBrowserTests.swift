@@ -62,6 +62,21 @@ struct ReportBrowserTests {
         #expect(answer["explanation"] as? String == explain.trimmingCharacters(in: .newlines))
     }
 
+    /// With ClusterNetworkPolicies, a cell explains the tiers as `netpol explain` does:
+    /// an Admin Deny and Accept, and a Baseline Deny beside a NetworkPolicy denial.
+    @Test(arguments: [("shop/web-1", "shop/db", "http"), ("shop/api", "shop/db", "postgres"),
+                      ("shop/web-1", "clients/client", "http"), ("clients/client", "shop/db", "http")])
+    func tierExplanationsMatchExplain(_ source: String, _ destination: String, _ port: String) throws {
+        let files = try ScratchFiles()
+        let inputs = ["-f", "examples/lab", "-f", "examples/guardrails"]
+        let page = try files.write("report.html", try Self.output(["matrix"] + inputs + ["--port", port, "-o", "html"]))
+        let answer = try Browser.check(page, ["--click", source, destination])
+        #expect(answer["consoleErrors"] as? [String] == [])
+        let explain = try Self.output(["explain"] + inputs + ["--from", source, "--to", destination, "--port", port])
+        #expect(explain.contains(" tier"))
+        #expect(answer["explanation"] as? String == explain.trimmingCharacters(in: .newlines))
+    }
+
     /// The filter keeps the pods whose name, namespace or labels hold every word.
     @Test func filterByLabel() throws {
         let files = try ScratchFiles()

@@ -7,7 +7,7 @@ import Testing
 struct WriterAndGeneratorTests {
     @Test(arguments: [false, true])
     func generatedClustersReadBackUnchanged(ipv6: Bool) {
-        let objects = ClusterGenerator(namespaces: 7, pods: 150, policies: 60, nodes: 4, seed: 9, ipv6: ipv6).objects()
+        let objects = ClusterGenerator(namespaces: 7, pods: 150, policies: 60, nodes: 4, seed: 9, ipv6: ipv6, clusterPolicies: 12).objects()
         let set = load(ManifestWriter.yaml(objects))
         #expect(set.errors == [])
         #expect(set.objects.map(\.object) == objects)

@@ -52,8 +52,8 @@ struct TierPlanTests {
         let plan = tieredPlan()
         let chains = Dictionary(uniqueKeysWithValues: plan.chains.map { ($0.name, $0) })
         let byPod = Dictionary(grouping: plan.bindings.filter { $0.direction == .ingress }, by: { $0.pod.description }).mapValues { $0[0].chain }
-        let xaChain = try #require(byPod["x/a"])
-        let xa = try #require(chains[xaChain])
+        let xaName = try #require(byPod["x/a"]), ybName = try #require(byPod["y/b"])
+        let xa = try #require(chains[xaName])
         guard case .goto(let rest) = xa.end else {
             Issue.record("x/a's ingress chain ends with \(xa.end), not a goto")
             return
@@ -62,8 +62,7 @@ struct TierPlanTests {
         #expect(chains[rest]?.end == .deny, "x/a's NetworkPolicy isolates it")
         #expect(chains[rest]?.rules.allSatisfy { $0.action == .allow } == true)
         // y/b: only the Baseline tier judges it (once per family); ends allowed.
-        let ybChain = try #require(byPod["y/b"])
-        let yb = try #require(chains[ybChain])
+        let yb = try #require(chains[ybName])
         #expect(yb.end == .allow && yb.gotoTargets.isEmpty)
         #expect(yb.rules.map(\.action) == [.allow, .allow, .deny, .deny])
     }

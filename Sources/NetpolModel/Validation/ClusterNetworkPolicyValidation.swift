@@ -145,10 +145,8 @@ enum ClusterNetworkPolicyValidation {
     /// The `DomainName` pattern; `A-z` is the CRD's own range, which also lets
     /// `[`, `\`, `]`, `^`, `_` and a backquote through where it is used.
     static func isDomainName(_ name: String) -> Bool {
-        name.wholeMatch(of: domainNameRegex) != nil
+        name.wholeMatch(of: #/(\*\.)?([a-zA-z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\.)+[a-zA-z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\.?/#) != nil
     }
-
-    nonisolated(unsafe) private static let domainNameRegex = #/(\*\.)?([a-zA-z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\.)+[a-zA-z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\.?/#
 
     // MARK: - Warnings
 
