@@ -41,6 +41,21 @@ struct ClusterConformanceTests {
         #expect(cnpUpstreamCases.allSatisfy { $0.upstream != nil && $0.steps.allSatisfy { !$0.expectations.isEmpty } })
     }
 
+    /// Every cluster policy a case applies, at every step, is one the API server
+    /// would accept: the cases test semantics, not netpol's reading of invalid input.
+    @Test func everyPolicyIsValid() {
+        for testCase in cnpUpstreamCases + clusterConformanceCases {
+            var cluster = testCase.initialCluster()
+            for (number, step) in testCase.steps.enumerated() {
+                step.change(&cluster)
+                for policy in cluster.clusterPolicies.values {
+                    let problems = Validator.problems(.clusterNetworkPolicy(policy))
+                    #expect(problems.isEmpty, "\(testCase.name), step \(number + 1): \(policy.name): \(problems)")
+                }
+            }
+        }
+    }
+
     /// Without the policies every upstream poke is allowed: each drop upstream
     /// expects comes from a policy, not from the model.
     @Test func withoutPoliciesEveryPokeIsAllowed() throws {
