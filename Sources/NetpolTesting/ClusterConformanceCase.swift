@@ -28,9 +28,6 @@ public struct PairExpectation: Sendable, CustomStringConvertible {
         Connection(from: .pod(from), to: try engine.endpoint(to), protocol: proto, port: .int(port), family: family)
     }
 
-    /// The destination pod; nil for an address.
-    public var toPod: PodID? { PodID(to) }
-
     public var description: String {
         "\(from) -> \(to) \(proto.rawValue)/\(port)\(family.map { " \($0.rawValue)" } ?? ""): \(allowed ? "allowed" : "dropped")"
     }

@@ -55,15 +55,6 @@ extension ClusterPolicyProtocol {
     public static func udp(_ port: Int) -> ClusterPolicyProtocol { ClusterPolicyProtocol(udp: .port(port)) }
     public static func sctp(_ port: Int) -> ClusterPolicyProtocol { ClusterPolicyProtocol(sctp: .port(port)) }
 
-    /// A port number on `proto`.
-    public static func on(_ proto: PortProtocol, _ port: Int) -> ClusterPolicyProtocol {
-        switch proto {
-        case .udp: return .udp(port)
-        case .sctp: return .sctp(port)
-        default: return .tcp(port)
-        }
-    }
-
     /// An inclusive `range` of ports on `proto`.
     public static func range(_ proto: PortProtocol, _ ports: ClosedRange<Int>) -> ClusterPolicyProtocol {
         let match = ProtocolPortMatch(destinationPort: ClusterPolicyPort(range: PortRange(start: ports.lowerBound, end: ports.upperBound)))
