@@ -118,8 +118,8 @@ public enum IptablesRenderer {
         lines += diff.addedBindings.map { "add \(bindingSetName($0)) \($0.address) -exist" }
         let denying = new.denyingSets
         for change in diff.elementChanges {
-            lines += denying.contains(change.set) ? change.added.map { "add \(setName(change.set)) \(element($0)) -exist" }
-                : change.removed.map { "del \(setName(change.set)) \(element($0)) -exist" }
+            lines += denying.contains(change.set) ? change.added.flatMap(members).map { "add \(setName(change.set)) \($0) -exist" }
+                : change.removed.flatMap(members).map { "del \(setName(change.set)) \($0) -exist" }
         }
         return script(lines)
     }
@@ -131,8 +131,8 @@ public enum IptablesRenderer {
         var lines: [String] = []
         let denying = new.denyingSets
         for change in diff.elementChanges {
-            lines += denying.contains(change.set) ? change.removed.map { "del \(setName(change.set)) \(element($0)) -exist" }
-                : change.added.map { "add \(setName(change.set)) \(element($0)) -exist" }
+            lines += denying.contains(change.set) ? change.removed.flatMap(members).map { "del \(setName(change.set)) \($0) -exist" }
+                : change.added.flatMap(members).map { "add \(setName(change.set)) \($0) -exist" }
         }
         let kept = Set(bindingSetNames(new))
         lines += diff.removedBindings.filter { kept.contains(bindingSetName($0)) }.map { "del \(bindingSetName($0)) \($0.address) -exist" }
@@ -208,7 +208,7 @@ public enum IptablesRenderer {
         case .prefixes: type = "hash:net"
         case .services: type = "hash:ip,port"
         }
-        return IpsetSet(name: setName(set.name), temporary: temporaryName(set.name), type: type, family: set.family, elements: set.elements.map(element), isBinding: false)
+        return IpsetSet(name: setName(set.name), temporary: temporaryName(set.name), type: type, family: set.family, elements: set.elements.flatMap(members), isBinding: false)
     }
 
     /// One binding set per chain and bound family of `plan`, holding the addresses of `members` bound to it.
@@ -237,11 +237,17 @@ public enum IptablesRenderer {
         IPAddress.Family.allCases.filter { family in plan.bindings.contains { $0.address.family == family } }
     }
 
-    private static func element(_ element: AddressSet.Element) -> String {
+    /// The ipset members of one element. `hash:net` refuses a prefix length of 0,
+    /// so every address (`0.0.0.0/0`, `::/0`) is written as its two halves.
+    private static func members(_ element: AddressSet.Element) -> [String] {
         switch element {
-        case .address(let address): return address.description
-        case .prefix(let cidr): return cidr.description
-        case .service(let address, let proto, let port): return "\(address),\(proto.rawValue.lowercased()):\(port)"
+        case .address(let address): return [address.description]
+        case .prefix(let cidr) where cidr.prefixLength == 0:
+            let halfBit = UInt128(1) << (cidr.family.bitCount - 1)
+            return [CIDR(network: IPAddress(family: cidr.family, bits: 0), prefixLength: 1).description,
+                    CIDR(network: IPAddress(family: cidr.family, bits: halfBit), prefixLength: 1).description]
+        case .prefix(let cidr): return [cidr.description]
+        case .service(let address, let proto, let port): return ["\(address),\(proto.rawValue.lowercased()):\(port)"]
         }
     }
 

@@ -395,7 +395,9 @@ struct ChainRules {
             for (peerIndex, peer) in rule.peers.enumerated() {
                 let peerOrigin = "\(origin).\(direction.peersField)[\(peerIndex)]"
                 guard let scope = PeerScope(peer) else {
-                    if action != .allow { result += rules(nil, ports, action, peerOrigin) { set($0, nil) } }
+                    // Fails closed by the rule's own action: a Pass matches everything
+                    // even where it goes on to allow.
+                    if rule.action != .accept { result += rules(nil, ports, action, peerOrigin) { set($0, nil) } }
                     continue
                 }
                 let position = PeerPosition.clusterPolicy(name: policy.name, direction: direction, rule: ruleIndex, peer: peerIndex)

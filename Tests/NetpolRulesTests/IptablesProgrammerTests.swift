@@ -59,6 +59,24 @@ struct IptablesKernelTests {
         try body(NetnsRunner(namespace: name))
     }
 
+    /// `hash:net` refuses a prefix length of 0: a networks peer of every address
+    /// loads as two halves, and verifies clean.
+    @Test func everyAddressLoadsAsTwoHalves() throws {
+        var cluster = ConformanceModel.cluster(dualStack: true)
+        cluster.apply(ClusterNetworkPolicy(metadata: ObjectMeta(name: "deny-world"), spec: ClusterNetworkPolicySpec(
+            tier: .admin, priority: 1, subject: ClusterPolicySubject(namespaces: .labels(["ns": "x"])),
+            egress: [ClusterPolicyEgressRule(action: .deny, to: [ClusterPolicyPeer(networks: ["0.0.0.0/0", "::/0"])])])))
+        let plan = RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot)
+        let members = IptablesRenderer.allSets(plan).filter { $0.type == "hash:net" }.flatMap(\.elements).sorted()
+        #expect(members == ["0.0.0.0/1", "128.0.0.0/1", "8000::/1", "::/1"])
+        try withNamespace { runner in
+            let programmer = IptablesProgrammer(runner: runner, mode: .nft)
+            _ = try programmer.apply(plan)
+            #expect(try programmer.verify() == [])
+            try programmer.cleanup()
+        }
+    }
+
     @Test(arguments: IptablesProgrammer.Mode.allCases)
     func unrelatedRulesSurviveApplyAndCleanup(mode: IptablesProgrammer.Mode) throws {
         try withNamespace { runner in

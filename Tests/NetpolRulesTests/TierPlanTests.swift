@@ -13,6 +13,20 @@ struct TierPlanTests {
         PlanConnection(source: IPAddress(ConformanceModel.ipv4(from.0, from.1))!, destination: IPAddress(ConformanceModel.ipv4(to.0, to.1))!, protocol: proto, port: port)
     }
 
+    /// A Pass to a peer netpol does not enforce matches everything, also where
+    /// the tier goes on to allow (no NetworkPolicy, no Baseline): the Deny after it
+    /// in the same policy decides nothing.
+    @Test func aFailClosedPassMatchesEverything() throws {
+        var cluster = ConformanceModel.cluster()
+        cluster.apply(ClusterNetworkPolicy(metadata: ObjectMeta(name: "pass-then-deny"), spec: ClusterNetworkPolicySpec(
+            tier: .admin, priority: 1, subject: ClusterPolicySubject(namespaces: .labels(["ns": "x"])),
+            egress: [ClusterPolicyEgressRule(action: .pass, to: [ClusterPolicyPeer(domainNames: ["example.com"])]),
+                     ClusterPolicyEgressRule(action: .deny, to: [ClusterPolicyPeer(namespaces: .everything)])])))
+        let plan = RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot)
+        #expect(Engine(snapshot: cluster.snapshot).verdict(for: Connection(from: .pod(PodID(namespace: "x", name: "a")), to: .pod(PodID(namespace: "y", name: "a")), port: .int(80))).allowed)
+        #expect(plan.allows(connection(("x", "a"), ("y", "a"))))
+    }
+
     /// Each tier decides in turn, on the node where it applies, as the engine says.
     @Test func adminDenyPassAndBaselineDecideInOrder() throws {
         let cluster = tieredCluster()
