@@ -30,26 +30,6 @@ let clusterLabCases: [ClusterLabCase] = Backend.allCases.flatMap { backend in
 struct ClusterLabConformanceTests {
     @Test(arguments: clusterLabCases)
     func kernelMatchesExpectations(_ labCase: ClusterLabCase) throws {
-        guard let issue = Self.knownIssues[labCase.testCase.name]?[labCase.backend] else { return try play(labCase) }
-        withKnownIssue(Comment(rawValue: issue)) { try play(labCase) }
-    }
-
-    /// What the kernel gets wrong today, by case and backend. A known issue that
-    /// no longer shows fails the test: then remove it here.
-    static let knownIssues: [String: [Backend: String]] = {
-        let zeroPrefix = "ipset (hash:net) refuses a networks peer of 0.0.0.0/0 or ::/0: `ipset restore` fails"
-        let failClosedPass = "a fail-closed Pass (domainNames) emits no kernel rule, so the Deny after it drops what the Pass should pass"
-        var issues: [String: [Backend: String]] = [:]
-        for name in ["CNPAdminTierEgressInlineCIDRPeers", "CNPBaselineTierEgressInlineCIDRPeers", "CNPAdminTierEgressNodePeers",
-                     "CNPBaselineTierEgressNodePeers", "hairpin: a pod reaching its own address is exempt", "networks peers are per family on dual-stack pods"] {
-            issues[name] = [.iptables: zeroPrefix]
-        }
-        issues["domainNames fail closed: an Accept matches nothing, a Deny or Pass everything"] = [.nftables: failClosedPass, .iptables: failClosedPass]
-        return issues
-    }()
-
-    /// Plays every step on a lab built at the first.
-    private func play(_ labCase: ClusterLabCase) throws {
         var cluster = labCase.testCase.initialCluster(nodes: labCase.nodes)
         var lab: Lab?
         defer { lab?.teardown() }
