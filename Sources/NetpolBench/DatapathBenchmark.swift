@@ -8,8 +8,9 @@ import NetpolWorkload
 
 /// What the rules cost each packet: TCP connection rate and throughput between
 /// two lab pods on one node, with (a) no rules, (b) netpol's rules for the L
-/// cluster with the server selected by many policies, and (c) a naive baseline:
-/// the same allowance as one linear rule per peer address (10,000 rules).
+/// cluster with the server selected by many policies (and with cluster
+/// policies, an Admin allowlist ahead of them: `benchClusterPolicy`), and (c) a
+/// naive baseline: the same allowance as one linear rule per peer address (10,000 rules).
 public struct DatapathBenchmark {
     public var runs = 5
     public var duration: Duration = .seconds(2)
@@ -89,12 +90,29 @@ public struct DatapathBenchmark {
             spec: NetworkPolicySpec(podSelector: LabelSelector(matchLabels: ["bench": "server"]), ingress: [NetworkPolicyIngressRule(
                 ports: [NetworkPolicyPort(port: .int(port)), NetworkPolicyPort(port: .int(streamPort))],
                 from: [NetworkPolicyPeer(podSelector: LabelSelector(matchLabels: ["bench": "client"]), namespaceSelector: .everything)])]))))
+        if size.generator.clusterPolicies > 0 { objects.append(.clusterNetworkPolicy(benchClusterPolicy)) }
         objects.append(.networkPolicy(NetworkPolicy(
             metadata: ObjectMeta(name: "bench-out", namespace: client.namespace),
             spec: NetworkPolicySpec(podSelector: LabelSelector(matchLabels: ["bench": "client"]), egress: [NetworkPolicyEgressRule(
                 to: [NetworkPolicyPeer(podSelector: LabelSelector(matchLabels: ["bench": "server"]), namespaceSelector: .everything)])],
                 policyTypes: [.egress]))))
         return objects
+    }
+
+    /// With cluster policies: an Admin allowlist checked first on both pods, so
+    /// that the generated policies cannot drop the bench traffic and each
+    /// connection still meets the Admin tier. 20 Deny rules the traffic does not
+    /// match (addresses outside the cluster), then the Accept of the other pod.
+    static var benchClusterPolicy: ClusterNetworkPolicy {
+        let misses = (0..<20).map { ClusterPolicyPeer(networks: ["192.0.2.\($0)/32"]) }
+        func pods(_ role: String) -> NamespacedPods { NamespacedPods(podSelector: LabelSelector(matchLabels: ["bench": role])) }
+        return ClusterNetworkPolicy(metadata: ObjectMeta(name: "bench-allowlist"), spec: ClusterNetworkPolicySpec(
+            tier: .admin, priority: 0,
+            subject: ClusterPolicySubject(pods: NamespacedPods(podSelector: LabelSelector(matchExpressions: [
+                LabelSelectorRequirement(key: "bench", operator: .exists)]))),
+            ingress: [ClusterPolicyIngressRule(action: .accept, from: [ClusterPolicyPeer(pods: pods("client"))])],
+            egress: misses.map { ClusterPolicyEgressRule(action: .deny, to: [$0]) }
+                + [ClusterPolicyEgressRule(action: .accept, to: [ClusterPolicyPeer(pods: pods("server"))])]))
     }
 
     /// One accept rule per cluster pod address (the client's last), the way a
