@@ -63,6 +63,14 @@ public struct Engine: Sendable {
     private struct Peer {
         var pod: Int?
         var address: IPAddress?
+
+        /// Which entry of a rule admits this end: asked by pod when it is one and
+        /// the connection has a family, else by address; nil when neither can be asked.
+        func match<Entry>(family: IPAddress.Family?, byPod: (Int, IPAddress.Family) -> Entry?, byAddress: (IPAddress) -> Entry?) -> Entry? {
+            if let pod, let family { return byPod(pod, family) }
+            if let address { return byAddress(address) }
+            return nil
+        }
     }
 
     /// One side: `subject` is the pod whose policies apply (nil outside the
@@ -91,14 +99,8 @@ public struct Engine: Sendable {
             for number in isolating {
                 let policy = index.policies[number]
                 for rule in policy.rules(direction) {
-                    let peerMatch: Match?
-                    if let other = peer.pod, let family {
-                        peerMatch = rule.peerMatch(pod: other, family: family)
-                    } else if let address = peer.address {
-                        peerMatch = rule.peerMatch(address: address)
-                    } else {
-                        peerMatch = rule.peers.isEmpty ? .any : nil
-                    }
+                    let peerMatch = peer.match(family: family, byPod: rule.peerMatch(pod:family:), byAddress: rule.peerMatch(address:))
+                        ?? (rule.peers.isEmpty ? .any : nil)
                     let portMatch = port.flatMap { rule.portMatch(proto, $0, destination: destination) }
                     evaluations.append(RuleEvaluation(policy: policy.id, direction: direction, index: rule.index, peer: peerMatch, port: portMatch))
                 }
@@ -126,14 +128,7 @@ public struct Engine: Sendable {
         let policies = numbers.map { index.clusterPolicies[$0] }
         for policy in policies {
             for rule in policy.rules(direction) {
-                let peerMatch: Int?
-                if let other = peer.pod, let family {
-                    peerMatch = rule.peerMatch(pod: other, family: family)
-                } else if let address = peer.address {
-                    peerMatch = rule.peerMatch(address: address)
-                } else {
-                    peerMatch = nil
-                }
+                let peerMatch = peer.match(family: family, byPod: rule.peerMatch(pod:family:), byAddress: rule.peerMatch(address:))
                 guard let peerMatch, let protocolMatch = port.flatMap({ rule.protocolMatch(proto, $0, destination: destination) }) else { continue }
                 let tied = policies.filter { $0.policy.name != policy.policy.name && $0.policy.spec.priority == policy.policy.spec.priority }
                 let match = ClusterRuleMatch(
