@@ -117,7 +117,8 @@ struct ClusterPolicySourceTests {
     @Test func aFailingWatchKeepsTheKnownPoliciesAndARemovedCRDLeavesNone() async throws {
         try await onAgentThreads {
             let harness = try await SourceHarness(objects: [namespaceX, clusterPolicy("deny-nodes")])
-            try await waitUntil { harness.clusterPolicies == ["deny-nodes"] }
+            // Every kind listed first: the failures below must meet a complete store, not its first lists.
+            try await waitUntil { harness.clusterPolicies == ["deny-nodes"] && harness.store.isComplete }
 
             // The API server fails (not 404): what is known stays in force while the reflectors retry.
             let before = harness.server.requests.count
