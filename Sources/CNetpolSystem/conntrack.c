@@ -8,40 +8,9 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include "CNetpolSystem.h"
+#include "netlink.h"
 
 enum { receive_buffer_size = 1 << 16 };
-
-static int open_socket(void) {
-    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-    if (fd < 0) return -1;
-    struct sockaddr_nl address = { .nl_family = AF_NETLINK };
-    if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return -1;
-    }
-    return fd;
-}
-
-static struct nlattr *first_attribute(void *data, int length, int *left) {
-    *left = length;
-    return (struct nlattr *)data;
-}
-
-static int attribute_ok(const struct nlattr *attribute, int left) {
-    return left >= (int)sizeof(struct nlattr) && attribute->nla_len >= sizeof(struct nlattr) && attribute->nla_len <= left;
-}
-
-static struct nlattr *next_attribute(struct nlattr *attribute, int *left) {
-    int step = NLA_ALIGN(attribute->nla_len);
-    *left -= step;
-    return (struct nlattr *)((char *)attribute + step);
-}
-
-static void *payload(struct nlattr *attribute) { return (char *)attribute + NLA_HDRLEN; }
-static int payload_length(const struct nlattr *attribute) { return attribute->nla_len - NLA_HDRLEN; }
-static int type_of(const struct nlattr *attribute) { return attribute->nla_type & NLA_TYPE_MASK; }
 
 /// A big-endian 16-bit payload in host order, when the attribute holds one; 0 when it does not.
 static int read_be16(struct nlattr *attribute, unsigned short *value) {

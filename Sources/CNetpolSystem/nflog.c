@@ -9,6 +9,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_log.h>
 #include "CNetpolSystem.h"
+#include "netlink.h"
 
 enum { log_receive_size = 1 << 16, copied_bytes = 128 };
 
@@ -54,10 +55,8 @@ static int configure(int fd, unsigned short group, unsigned short type, const vo
 }
 
 int netpol_nflog_open(unsigned short group, int receive_buffer) {
-    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+    int fd = open_socket();
     if (fd < 0) return -1;
-    struct sockaddr_nl address = { .nl_family = AF_NETLINK };
-    if (bind(fd, (struct sockaddr *)&address, sizeof address) < 0) goto failed;
     if (receive_buffer > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer) < 0) goto failed;
     struct nfulnl_msg_config_cmd bind_command = { .command = NFULNL_CFG_CMD_BIND };
     if (configure(fd, group, NFULA_CFG_CMD, &bind_command, sizeof bind_command) < 0) goto failed;
@@ -106,26 +105,24 @@ static int read_packet(const unsigned char *packet, int length, struct netpol_lo
 /// Fills `record` from one NFULNL_MSG_PACKET; 0 when it holds no packet netpol reads.
 static int read_message(struct nlmsghdr *message, struct netpol_log_record *record) {
     memset(record, 0, sizeof *record);
-    int left = (int)message->nlmsg_len - NLMSG_LENGTH(sizeof(struct nfgenmsg));
-    struct nlattr *attribute = (struct nlattr *)((char *)NLMSG_DATA(message) + NLMSG_ALIGN(sizeof(struct nfgenmsg)));
+    int left;
     int found = 0;
-    while (left >= (int)sizeof(struct nlattr) && attribute->nla_len >= sizeof(struct nlattr) && attribute->nla_len <= left) {
-        const unsigned char *data = (const unsigned char *)attribute + NLA_HDRLEN;
-        int length = attribute->nla_len - NLA_HDRLEN;
-        switch (attribute->nla_type & NLA_TYPE_MASK) {
+    void *attributes = (char *)NLMSG_DATA(message) + NLMSG_ALIGN(sizeof(struct nfgenmsg));
+    int length = (int)message->nlmsg_len - NLMSG_LENGTH(sizeof(struct nfgenmsg));
+    for (struct nlattr *attribute = first_attribute(attributes, length, &left); attribute_ok(attribute, left); attribute = next_attribute(attribute, &left)) {
+        const unsigned char *data = payload(attribute);
+        int size = payload_length(attribute);
+        switch (type_of(attribute)) {
         case NFULA_PREFIX: {
-            int copied = length < (int)sizeof record->prefix - 1 ? length : (int)sizeof record->prefix - 1;
+            int copied = size < (int)sizeof record->prefix - 1 ? size : (int)sizeof record->prefix - 1;
             memcpy(record->prefix, data, copied);
             record->prefix[copied] = 0;
             break;
         }
         case NFULA_PAYLOAD:
-            found = read_packet(data, length, record);
+            found = read_packet(data, size, record);
             break;
         }
-        int step = NLA_ALIGN(attribute->nla_len);
-        left -= step;
-        attribute = (struct nlattr *)((char *)attribute + step);
     }
     return found;
 }

@@ -99,7 +99,7 @@ public struct ConntrackRecheck: Sendable {
         case AF_INET6: family = .ipv6
         default: return nil
         }
-        let source = address(flow.original_source, family), destination = address(flow.reply_source, family)
+        let source = IPAddress(netlinkBytes: flow.original_source, family), destination = IPAddress(netlinkBytes: flow.reply_source, family)
         let proto: PortProtocol?
         switch Int(flow.protocol) {
         case IPPROTO_TCP: proto = .tcp
@@ -110,13 +110,6 @@ public struct ConntrackRecheck: Sendable {
         return PlanConnection(source: source, destination: destination, protocol: proto, port: Int(flow.reply_source_port))
     }
 
-    private static func address<Bytes>(_ bytes: Bytes, _ family: IPAddress.Family) -> IPAddress {
-        withUnsafeBytes(of: bytes) { raw in
-            let length = family == .ipv4 ? 4 : 16
-            let bits = raw.prefix(length).reduce(UInt128(0)) { ($0 << 8) | UInt128($1) }
-            return IPAddress(family: family, bits: bits)
-        }
-    }
 
     /// The node's own addresses: connections to or from them never cross the
     /// forward hook (kubelet's probes, pods calling the node), so the plan does
@@ -136,7 +129,7 @@ public struct ConntrackRecheck: Sendable {
                     })
                 case AF_INET6:
                     addresses.insert(socketAddress.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
-                        address($0.pointee.sin6_addr, .ipv6)
+                        IPAddress(netlinkBytes: $0.pointee.sin6_addr, .ipv6)
                     })
                 default: break
                 }
@@ -148,5 +141,16 @@ public struct ConntrackRecheck: Sendable {
 
     private static func failure(_ what: String) -> DataplaneError {
         DataplaneError(errno == EPERM ? .notPermitted : .commandFailed, "\(what): \(String(cString: strerror(errno)))")
+    }
+}
+
+extension IPAddress {
+    /// An address from 16 bytes in network order (a netlink tuple, a log
+    /// record, an `in6_addr`), of which IPv4 uses the first 4.
+    init<Bytes>(netlinkBytes bytes: Bytes, _ family: Family) {
+        let bits = withUnsafeBytes(of: bytes) { raw in
+            raw.prefix(family == .ipv4 ? 4 : 16).reduce(UInt128(0)) { ($0 << 8) | UInt128($1) }
+        }
+        self.init(family: family, bits: bits)
     }
 }

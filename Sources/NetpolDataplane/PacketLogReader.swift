@@ -79,14 +79,7 @@ public final class PacketLogReader: Sendable {
             String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
         }
         return Packet(
-            prefix: prefix, source: address(record.source, family), destination: address(record.destination, family),
+            prefix: prefix, source: IPAddress(netlinkBytes: record.source, family), destination: IPAddress(netlinkBytes: record.destination, family),
             protocolNumber: Int(record.protocol), sourcePort: Int(record.source_port), destinationPort: Int(record.destination_port))
-    }
-
-    private static func address<Bytes>(_ bytes: Bytes, _ family: IPAddress.Family) -> IPAddress {
-        withUnsafeBytes(of: bytes) { raw in
-            let bits = raw.prefix(family == .ipv4 ? 4 : 16).reduce(UInt128(0)) { ($0 << 8) | UInt128($1) }
-            return IPAddress(family: family, bits: bits)
-        }
     }
 }
