@@ -132,33 +132,24 @@ extension Engine {
             case .string(let name): return owner.port(named: name, protocol: proto)
             }
         }
-        func matches(_ direction: Direction) -> [[[Int]]] {
-            index.policies.map { policy in
-                policy.rules(direction).map { rule in
-                    zip(profileOwners, resolved).map { owner, number in
-                        guard let number else { return -2 }
-                        switch rule.portMatch(proto, number, destination: owner) {
-                        case nil: return -2
-                        case .any: return -1
-                        case .entry(let entry): return entry
-                        }
+        /// Per rule, per port profile: -1 the rule lists no ports, -2 no entry matches, else the entry.
+        func codes<Rule>(_ rules: [Rule], _ match: (Rule, Int, IndexedPod) -> Match?) -> [[Int]] {
+            rules.map { rule in
+                zip(profileOwners, resolved).map { owner, number in
+                    guard let number else { return -2 }
+                    switch match(rule, number, owner) {
+                    case nil: return -2
+                    case .any: return -1
+                    case .entry(let entry): return entry
                     }
                 }
             }
         }
+        func matches(_ direction: Direction) -> [[[Int]]] {
+            index.policies.map { codes($0.rules(direction)) { $0.portMatch(proto, $1, destination: $2) } }
+        }
         func clusterMatches(_ direction: Direction) -> [[[Int]]] {
-            index.clusterPolicies.map { policy in
-                policy.rules(direction).map { rule in
-                    zip(profileOwners, resolved).map { owner, number in
-                        guard let number else { return -2 }
-                        switch rule.protocolMatch(proto, number, destination: owner) {
-                        case nil: return -2
-                        case .any: return -1
-                        case .entry(let entry): return entry
-                        }
-                    }
-                }
-            }
+            index.clusterPolicies.map { codes($0.rules(direction)) { $0.protocolMatch(proto, $1, destination: $2) } }
         }
         let classes = classMatrix(port: port, protocol: proto)
         var cells = ReportBits(count: classes.sourceClassCount * classes.destinationClassCount)
