@@ -36,22 +36,26 @@ struct PacketLogReaderTests {
         let fd = socket(six ? AF_INET6 : AF_INET, Int32(udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return }
         defer { close(fd) }
+        func deliver<Address>(_ target: Address) {
+            withUnsafePointer(to: target) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    let length = socklen_t(MemoryLayout<Address>.size)
+                    if udp { _ = sendto(fd, "x", 1, 0, $0, length) } else { _ = connect(fd, $0, length) }
+                }
+            }
+        }
         if six {
             var target = sockaddr_in6()
             target.sin6_family = sa_family_t(AF_INET6)
             target.sin6_port = port.bigEndian
             inet_pton(AF_INET6, address, &target.sin6_addr)
-            withUnsafePointer(to: &target) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { if udp { _ = sendto(fd, "x", 1, 0, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } else { _ = connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
-            }
+            deliver(target)
         } else {
             var target = sockaddr_in()
             target.sin_family = sa_family_t(AF_INET)
             target.sin_port = port.bigEndian
             inet_pton(AF_INET, address, &target.sin_addr)
-            withUnsafePointer(to: &target) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { if udp { _ = sendto(fd, "x", 1, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } else { _ = connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            }
+            deliver(target)
         }
     }
 
