@@ -121,8 +121,8 @@ extension ClusterNetworkPolicy {
     }
 
     /// The rules of one direction as action, peers and protocols.
-    func rules(_ direction: Direction) -> [(action: ClusterPolicyAction, peers: [ClusterPolicyPeer], protocols: [ClusterPolicyProtocol])] {
-        direction == .ingress ? spec.ingress.map { ($0.action, $0.from, $0.protocols) } : spec.egress.map { ($0.action, $0.to, $0.protocols) }
+    func rules(_ direction: Direction) -> [(name: String, action: ClusterPolicyAction, peers: [ClusterPolicyPeer], protocols: [ClusterPolicyProtocol])] {
+        direction == .ingress ? spec.ingress.map { ($0.name, $0.action, $0.from, $0.protocols) } : spec.egress.map { ($0.name, $0.action, $0.to, $0.protocols) }
     }
 
     /// Evaluation order within the tiers: Admin before Baseline, then priority, then name.
@@ -383,6 +383,7 @@ struct ChainRules {
         let direction = inputs.direction
         var result: [PlanRule] = []
         for (ruleIndex, rule) in policy.rules(direction).enumerated() {
+            let firstOfRule = result.count
             let action: PlanRule.Action
             switch rule.action {
             case .accept: action = .allow
@@ -392,6 +393,7 @@ struct ChainRules {
             let origin = "\(policy.spec.tier.rawValue) \(policy.name) spec.\(direction.rulesField)[\(ruleIndex)]"
             let ports = PortSpecs(rule.protocols.map(PortEntry.init), direction: direction, resolve: inputs.resolved)
             guard ports.allowsSomething else { continue }
+            let id = ClusterRuleID(tier: policy.spec.tier, policy: policy.name, direction: direction, index: ruleIndex, name: rule.name, action: rule.action)
             for (peerIndex, peer) in rule.peers.enumerated() {
                 let peerOrigin = "\(origin).\(direction.peersField)[\(peerIndex)]"
                 guard let scope = PeerScope(peer) else {
@@ -403,6 +405,7 @@ struct ChainRules {
                 let position = PeerPosition.clusterPolicy(name: policy.name, direction: direction, rule: ruleIndex, peer: peerIndex)
                 result += rules(scope, scope.hasNamedPorts ? ports : ports.withoutNamedPorts, action, peerOrigin) { set($0, position) }
             }
+            for index in firstOfRule..<result.count { result[index].clusterRule = id }
         }
         return result
     }

@@ -98,7 +98,7 @@ public struct NodePlanner: Sendable {
         /// When the last pod left; nil while pods use it.
         var unusedSince: Duration?
 
-        var planChain: PlanChain? { rules.map { PlanChain(name: inputs.chainName, direction: inputs.direction, rules: $0, end: end) } }
+        var planChain: PlanChain? { rules.map { PlanChain(name: inputs.chainName, direction: inputs.direction, rules: $0, end: end, isolatedBy: inputs.policies) } }
     }
 
     /// The state of everything a batch touched, recorded at the first touch.

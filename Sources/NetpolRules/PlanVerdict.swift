@@ -63,11 +63,6 @@ extension RulePlan {
         return chain(named: bindings[index].chain)
     }
 
-    fileprivate func chain(named name: String) -> PlanChain? {
-        let chainIndex = chains.insertionIndex { $0.name < name }
-        return chainIndex < chains.count && chains[chainIndex].name == name ? chains[chainIndex] : nil
-    }
-
     /// Whether `chain` (and the chains it goes on to) lets the connection
     /// through: the first rule that matches decides, else the chain's end. A
     /// chain that goes to one the plan lacks drops, as nft would refuse it.

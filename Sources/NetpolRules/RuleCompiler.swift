@@ -100,7 +100,7 @@ struct PlanBuilder {
                 return set(key, peer: nil)
             }
         }
-        chains[name] = PlanChain(name: name, direction: direction, rules: body.rules, end: body.end)
+        chains[name] = PlanChain(name: name, direction: direction, rules: body.rules, end: body.end, isolatedBy: inputs.policies)
         return name
     }
 

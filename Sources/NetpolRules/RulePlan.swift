@@ -39,6 +39,12 @@ public struct RulePlan: Hashable, Sendable {
         Set(chains.flatMap(\.denyingSets))
     }
 
+    /// The chain called `name`, if the plan has it.
+    public func chain(named name: String) -> PlanChain? {
+        let index = chains.insertionIndex { $0.name < name }
+        return index < chains.count && chains[index].name == name ? chains[index] : nil
+    }
+
     /// The local pods each chain judges, sorted: for comments and explanations.
     /// A chain that others go on to after their Admin tier judges their pods too.
     public var podsByChain: [String: [PodID]] {
@@ -104,12 +110,16 @@ public struct PlanChain: Hashable, Sendable {
     /// What happens to a connection no rule matches: a drop for pods a
     /// NetworkPolicy isolates, the rest chain after an Admin tier, or allowed.
     public var end: PlanRule.Action
+    /// The NetworkPolicies isolating its pods when its end denies (a default
+    /// deny names them all, so that the user knows which to edit); else empty.
+    public var isolatedBy: [PolicyID]
 
-    public init(name: String, direction: Direction, rules: [PlanRule], end: PlanRule.Action = .deny) {
+    public init(name: String, direction: Direction, rules: [PlanRule], end: PlanRule.Action = .deny, isolatedBy: [PolicyID] = []) {
         self.name = name
         self.direction = direction
         self.rules = rules
         self.end = end
+        self.isolatedBy = end == .deny ? isolatedBy : []
     }
 
     /// The sets its Deny and Pass rules refer to.
@@ -165,13 +175,28 @@ public struct PlanRule: Hashable, Sendable {
     public var action: Action
     /// Where it came from: `x/from-y spec.ingress[0].from[1]`, `Admin deny-y spec.ingress[0].from[0]`.
     public var origin: String
+    /// The ClusterNetworkPolicy rule it comes from; nil for a NetworkPolicy's.
+    public var clusterRule: ClusterRuleID?
 
-    public init(peer: Peer, ports: ProtocolPorts?, action: Action = .allow, origin: String) {
+    public init(peer: Peer, ports: ProtocolPorts?, action: Action = .allow, origin: String, clusterRule: ClusterRuleID? = nil) {
         self.peer = peer
         self.ports = ports
         self.action = action
         self.origin = origin
+        self.clusterRule = clusterRule
     }
+}
+
+/// One rule of a ClusterNetworkPolicy: its tier, policy, position and name.
+public struct ClusterRuleID: Hashable, Sendable {
+    public var tier: PolicyTier
+    public var policy: String
+    public var direction: Direction
+    /// The rule's index in `spec.ingress` or `spec.egress`.
+    public var index: Int
+    /// The rule's `name`; empty when it has none.
+    public var name: String
+    public var action: ClusterPolicyAction
 }
 
 /// One protocol and port ranges; no ranges means every port.

@@ -1,0 +1,79 @@
+import NetpolEngine
+import NetpolModel
+
+/// A place in a plan where connections are denied: a chain's end (the default
+/// deny of the NetworkPolicies isolating its pods) or one of its rules (a
+/// ClusterNetworkPolicy Deny). The kernel's log prefix carries it as
+/// `np:<chain>` or `np:<chain>:<rule>`: short enough for NFLOG's 63 bytes, and
+/// stable across restarts and incremental changes because a chain's name is a
+/// hash of its inputs and its rules follow from them.
+public struct DenyPoint: Hashable, Sendable {
+    public var chain: String
+    /// The rule's position in the chain; nil for the chain's end.
+    public var rule: Int?
+
+    public init(chain: String, rule: Int? = nil) {
+        self.chain = chain
+        self.rule = rule
+    }
+
+    static let marker = "np"
+
+    /// The log prefix the kernel sends with a packet denied here.
+    public var prefix: String {
+        Self.marker + ":" + chain + (rule.map { ":\($0)" } ?? "")
+    }
+
+    /// The point a log prefix names; nil for a prefix netpol did not write.
+    public init?(prefix: String) {
+        let parts = prefix.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2 || parts.count == 3, parts[0] == Self.marker, !parts[1].isEmpty else { return nil }
+        chain = String(parts[1])
+        if parts.count == 3 {
+            guard let rule = Int(parts[2]), rule >= 0 else { return nil }
+            self.rule = rule
+        } else {
+            rule = nil
+        }
+    }
+}
+
+/// Who denied a connection, for the denied-connection log and its counters.
+public enum DeniedBy: Hashable, Sendable {
+    /// The NetworkPolicies isolating the pod in that direction, none of whose
+    /// rules allowed the connection.
+    case isolation([PolicyID])
+    /// A ClusterNetworkPolicy rule whose action is Deny.
+    case clusterRule(ClusterRuleID)
+}
+
+/// What a plan says about a connection denied at one of its deny points.
+public struct Denial: Hashable, Sendable {
+    public var direction: Direction
+    public var deniedBy: DeniedBy
+}
+
+extension RulePlan {
+    /// Every place the plan denies: each Deny rule, then each chain end that drops.
+    public var denyPoints: [DenyPoint] {
+        chains.flatMap { chain in
+            chain.rules.indices.filter { chain.rules[$0].action == .deny }.map { DenyPoint(chain: chain.name, rule: $0) }
+                + (chain.end == .deny ? [DenyPoint(chain: chain.name)] : [])
+        }
+    }
+
+    /// Who denies at `point`; nil when the plan has no such chain or the point
+    /// does not deny (a prefix from an older plan, say).
+    public func denial(at point: DenyPoint) -> Denial? {
+        guard let chain = chain(named: point.chain) else { return nil }
+        let deniedBy: DeniedBy
+        if let index = point.rule {
+            guard chain.rules.indices.contains(index), chain.rules[index].action == .deny, let rule = chain.rules[index].clusterRule else { return nil }
+            deniedBy = .clusterRule(rule)
+        } else {
+            guard chain.end == .deny else { return nil }
+            deniedBy = .isolation(chain.isolatedBy)
+        }
+        return Denial(direction: chain.direction, deniedBy: deniedBy)
+    }
+}
