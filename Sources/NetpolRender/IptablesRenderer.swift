@@ -320,7 +320,8 @@ public enum IptablesRenderer {
 
     /// The base chain's guards for `family`, as iptables-save prints them:
     /// only a SYN opens a TCP connection (with `synOnlyOpens`), and an address
-    /// in the pod ranges that no known pod holds is dropped either way.
+    /// in the pod ranges that no known pod holds is dropped either way (logged
+    /// first, with logging).
     private static func guardLines(_ plan: RulePlan, family: IPAddress.Family) -> [String] {
         var lines: [String] = []
         if plan.guards.synOnlyOpens {
@@ -330,8 +331,9 @@ public enum IptablesRenderer {
         for rangeGuard in plan.podRangeGuards where rangeGuard.family == family {
             for range in rangeGuard.ranges {
                 for (flag, end, role) in [("-s", "src", "source"), ("-d", "dst", "destination")] {
-                    lines.append("-A \(forwardChain) \(flag) \(range) -m set ! --match-set \(setName(rangeGuard.knownPods)) \(end)"
-                                 + " -m comment --comment \(quoted("a pod-range \(role) no known pod holds (isolate-new-pods)")) -j DROP")
+                    let match = "-A \(forwardChain) \(flag) \(range) -m set ! --match-set \(setName(rangeGuard.knownPods)) \(end)"
+                    if let logging = plan.logging { lines.append(match + " " + logTarget(.podRangeGuard, logging)) }
+                    lines.append(match + " -m comment --comment \(quoted("a pod-range \(role) no known pod holds (isolate-new-pods)")) -j DROP")
                 }
             }
         }

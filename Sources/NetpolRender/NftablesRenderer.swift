@@ -79,7 +79,8 @@ public enum NftablesRenderer {
     /// The base chain on the forward hook: established and related packets
     /// pass; with `synOnlyOpens`, a TCP packet other than a SYN opens nothing;
     /// an address in the pod ranges that no known pod holds is dropped either
-    /// way; then the maps hand local pods to their chains, egress first.
+    /// way (logged first, with logging); then the maps hand local pods to
+    /// their chains, egress first.
     public static func baseRules(_ plan: RulePlan) -> [BaseRule] {
         var rules = [BaseRule(statements: ["ct state established,related"], verdict: "accept")]
         if plan.guards.synOnlyOpens {
@@ -91,8 +92,11 @@ public enum NftablesRenderer {
             let ranges = rangeGuard.ranges.map(rangeText)
             let rangesText = ranges.count == 1 ? ranges[0] : "{ " + ranges.joined(separator: ", ") + " }"
             for (end, role) in [("saddr", "source"), ("daddr", "destination")] {
-                rules.append(BaseRule(statements: ["\(family) \(end) \(rangesText)", "\(family) \(end) != @\(rangeGuard.knownPods)"], verdict: "drop",
-                                      comment: "a pod-range \(role) no known pod holds (isolate-new-pods)"))
+                let matches = ["\(family) \(end) \(rangesText)", "\(family) \(end) != @\(rangeGuard.knownPods)"]
+                if let logging = plan.logging {
+                    rules.append(BaseRule(statements: matches + logStatements(.podRangeGuard, logging)))
+                }
+                rules.append(BaseRule(statements: matches, verdict: "drop", comment: "a pod-range \(role) no known pod holds (isolate-new-pods)"))
             }
         }
         for (end, direction) in [("saddr", Direction.egress), ("daddr", .ingress)] {

@@ -19,6 +19,12 @@ public struct DenyPoint: Hashable, Sendable {
 
     static let marker = "np"
 
+    /// The base chain's pod-range guard (`isolate-new-pods`): an address in
+    /// the node's pod ranges that no known pod holds, at either end. No chain
+    /// has this name, so `RulePlan.denial(at:)` gives nil for it; callers
+    /// compare with it.
+    public static let podRangeGuard = DenyPoint(chain: "isolate-new-pods")
+
     /// The log prefix the kernel sends with a packet denied here.
     public var prefix: String {
         Self.marker + ":" + chain + (rule.map { ":\($0)" } ?? "")

@@ -169,6 +169,9 @@ struct DenyLoggingFakeTests {
         #expect(try programmer.apply(logged(faster, nil)) == .replaced(fallback: nil))
         #expect(try programmer.verify() == [])
         #expect(try programmer.verify(against: faster).contains(Drift(.table, "inet netpol limit deny-log", "missing")))
+        // The pod-range guards log too.
+        try programmer.replace(logged(dualStackPlan(guards: sampleGuards)))
+        #expect(try programmer.verify() == [])
     }
 
     @Test func theNodePlannersDifferencesKeepLogging() throws {
@@ -288,8 +291,9 @@ struct DeniedPacketLogTests {
 
     /// x is isolated on ingress by x/deny; x/a also by x/from-z (TCP 80 from
     /// ns z); an Admin ClusterNetworkPolicy denies y/b into x.
-    static func plan(_ logging: DenyLogging) -> RulePlan {
+    static func plan(_ logging: DenyLogging, guards: NodeGuards = NodeGuards(), _ change: (inout Cluster) -> Void = { _ in }) -> RulePlan {
         var cluster = ConformanceModel.cluster(dualStack: true, nodes: ["node-1"])
+        change(&cluster)
         cluster.apply(networkPolicy("deny", in: "x", types: [.ingress]))
         cluster.apply(networkPolicy("from-z", in: "x", selecting: .labels(["pod": "a"]),
                                     ingress: [.init(ports: [.tcp(80)], from: [.namespaces(.labels(["ns": "z"]))])]))
@@ -297,7 +301,7 @@ struct DeniedPacketLogTests {
             tier: .admin, priority: 1, subject: ClusterPolicySubject(namespaces: .labels(["ns": "x"])),
             ingress: [ClusterPolicyIngressRule(name: "y-b", action: .deny, from: [ClusterPolicyPeer(pods: NamespacedPods(
                 namespaceSelector: .labels(["ns": "y"]), podSelector: .labels(["pod": "b"])))])])))
-        return RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot, logging: logging)
+        return RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot, guards: guards, logging: logging)
     }
 
     static func programmer(_ backend: String, node: String) -> any RuleProgrammer {
@@ -353,6 +357,26 @@ struct DeniedPacketLogTests {
             }
             let seen = Set(packets.map { "\($0.source) \($0.destination) \($0.protocol.map(\.rawValue) ?? "?")" })
             #expect(seen.count == 8, "one record per denied connection, both protocols and families: \(seen.sorted())")
+        }
+    }
+
+    /// A pod the node does not know yet (x/c, not in the plan) is stopped by
+    /// the pod-range guard, logged with the guard's own prefix.
+    @Test(arguments: backends)
+    func anUnknownPodIsLoggedAsThePodRangeGuard(_ backend: String) throws {
+        let unknown = PodID(namespace: "x", name: "c")
+        let guards = NodeGuards(podRanges: [CIDR("10.0.0.0/16")!, CIDR("fd00::/64")!])
+        let plan = Self.plan(DenyLogging(group: 7), guards: guards) { $0.pods[PodKey("x", "c")] = nil }
+        try withLogNamespaces(3, tag: "guard-\(backend)") { names in
+            let network = try PodNetwork(names: names, pods: [Self.server, unknown])
+            try Self.programmer(backend, node: network.node).replace(plan)
+            let reader = try NamespaceThread.run(in: network.node) { try PacketLogReader(group: 7) }
+            for target in [ConformanceModel.ipv4("x", "a"), ConformanceModel.ipv6("x", "a")] {
+                try network.send(from: unknown, udp: false, to: target, port: 80)
+            }
+            let packets = try Self.drain(reader)
+            #expect(packets.map(\.source.description).sorted() == [ConformanceModel.ipv4("x", "c"), ConformanceModel.ipv6("x", "c")].sorted())
+            #expect(packets.allSatisfy { DenyPoint(prefix: $0.prefix) == .podRangeGuard && plan.denial(at: .podRangeGuard) == nil }, "\(packets)")
         }
     }
 
