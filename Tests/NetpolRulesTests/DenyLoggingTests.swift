@@ -399,10 +399,37 @@ struct DeniedPacketLogTests {
                 }
             }
             let packets = try Self.drain(reader)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             #expect(packets.count >= burst, "\(packets.count) records")
-            #expect(Double(packets.count) <= Double(burst) + Double(rate) * seconds + 1, "\(packets.count) records in \(elapsed)")
+            #expect(Double(packets.count) <= Double(burst) + Double(rate) * Self.seconds(elapsed) + 1, "\(packets.count) records in \(elapsed)")
             #expect(Set(packets.map(\.prefix)).count == 2, "both deny points logged: \(Set(packets.map(\.prefix)))")
         }
+    }
+
+    /// The same over both families: nft's `inet` limit is one bucket for the
+    /// node; a hashlimit table belongs to one family, so iptables has two.
+    @Test(arguments: backends)
+    func familiesShareTheBucketOnNftOnly(_ backend: String) throws {
+        let (rate, burst) = (10, 20)
+        let plan = Self.plan(DenyLogging(group: 7, rate: rate, burst: burst))
+        let buckets = backend == "nft" ? 1 : 2
+        try withLogNamespaces(3, tag: "family-\(backend)") { names in
+            let network = try PodNetwork(names: names, pods: [Self.server, Self.isolated])
+            try Self.programmer(backend, node: network.node).replace(plan)
+            let reader = try NamespaceThread.run(in: network.node) { try PacketLogReader(group: 7) }
+            let namespace = try #require(network.pods[Self.isolated])
+            let targets = [ConformanceModel.ipv4("x", "a"), ConformanceModel.ipv6("x", "a")]
+            let elapsed = try NamespaceThread.run(in: namespace) {
+                ContinuousClock().measure {
+                    for number in 0..<200 { PacketLogReaderTests.send(udp: false, to: targets[number % 2], port: 80) }
+                }
+            }
+            let packets = try Self.drain(reader)
+            let bound = Double(buckets) * (Double(burst) + Double(rate) * Self.seconds(elapsed) + 1)
+            #expect(packets.count >= buckets * burst && Double(packets.count) <= bound, "\(packets.count) records in \(elapsed), \(buckets) buckets")
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
