@@ -197,13 +197,16 @@ private func withLogNamespaces(_ count: Int, tag: String, _ body: ([String]) thr
     try body(names)
 }
 
-/// The programmers a kernel test runs on: nft in-process, iptables-nft, iptables-legacy.
-private func programmers(_ names: [String]) -> [(String, any RuleProgrammer)] {
-    [
-        ("nft", NftablesProgrammer(runner: InProcessNftRunner(namespace: names[0], fallback: NetnsRunner(namespace: names[0])))),
-        ("iptables-nft", IptablesProgrammer(runner: NetnsRunner(namespace: names[1]), mode: .nft)),
-        ("iptables-legacy", IptablesProgrammer(runner: NetnsRunner(namespace: names[2]), mode: .legacy)),
-    ]
+/// The backends the kernel tests run on.
+private let backends = ["nft", "iptables-nft", "iptables-legacy"]
+
+/// A programmer for `backend` in `namespace`; nft reads back in-process, as the agent does.
+private func programmer(_ backend: String, in namespace: String) -> any RuleProgrammer {
+    switch backend {
+    case "nft": return NftablesProgrammer(runner: InProcessNftRunner(namespace: namespace, fallback: NetnsRunner(namespace: namespace)))
+    case "iptables-nft": return IptablesProgrammer(runner: NetnsRunner(namespace: namespace), mode: .nft)
+    default: return IptablesProgrammer(runner: NetnsRunner(namespace: namespace), mode: .legacy)
+    }
 }
 
 @Suite("Deny logging on the kernel", .enabled(if: getuid() == 0, "needs root to create network namespaces (CI runs as root)"))
@@ -213,7 +216,8 @@ struct DenyLoggingKernelTests {
     @Test func verifiesCleanWholeAndIncrementalAndSeesAnotherRate() throws {
         let plans = tieredPlanSequence().map { logged($0) } + [logged(dualStackPlan(guards: sampleGuards))]
         try withLogNamespaces(3, tag: "verify") { names in
-            for (name, programmer) in programmers(names) {
+            for (name, namespace) in zip(backends, names) {
+                let programmer = NetpolRulesTests.programmer(name, in: namespace)
                 try programmer.replace(plans[0])
                 #expect(try programmer.verify() == [], "\(name), whole")
                 for (number, (old, new)) in zip(plans, plans.dropFirst()).enumerated() {
@@ -224,8 +228,7 @@ struct DenyLoggingKernelTests {
                     #expect(drift == [], "\(name), step \(number + 1): \(drift)")
                 }
                 // Another programmer writes another rate over it: drift for the first.
-                let other: any RuleProgrammer = name == "nft" ? NftablesProgrammer(runner: NetnsRunner(namespace: names[0]))
-                    : IptablesProgrammer(runner: NetnsRunner(namespace: names[name == "iptables-nft" ? 1 : 2]), mode: name == "iptables-nft" ? .nft : .legacy)
+                let other = NetpolRulesTests.programmer(name, in: namespace)
                 let current = try #require(programmer.applied)
                 try other.replace(logged(current, DenyLogging(group: 7, rate: 20, burst: 50)))
                 let drift = try programmer.verify()
@@ -304,16 +307,6 @@ struct DeniedPacketLogTests {
         return RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot, guards: guards, logging: logging)
     }
 
-    static func programmer(_ backend: String, node: String) -> any RuleProgrammer {
-        switch backend {
-        case "nft": return NftablesProgrammer(runner: NetnsRunner(namespace: node))
-        case "iptables-nft": return IptablesProgrammer(runner: NetnsRunner(namespace: node), mode: .nft)
-        default: return IptablesProgrammer(runner: NetnsRunner(namespace: node), mode: .legacy)
-        }
-    }
-
-    static let backends = ["nft", "iptables-nft", "iptables-legacy"]
-
     /// Reads records until none came for half a second (at most five seconds).
     static func drain(_ reader: PacketLogReader) throws -> [PacketLogReader.Packet] {
         var packets: [PacketLogReader.Packet] = [], quiet = 0
@@ -325,13 +318,13 @@ struct DeniedPacketLogTests {
         return packets
     }
 
-    @Test(arguments: backends)
+    @Test(arguments: NetpolRulesTests.backends)
     func deniedConnectionsAreLoggedWithWhoDenied(_ backend: String) throws {
         let plan = Self.plan(DenyLogging(group: 7))
         let pods = [Self.server, Self.isolated, Self.adminDenied, Self.allowed]
         try withLogNamespaces(pods.count + 1, tag: "deny-\(backend)") { names in
             let network = try PodNetwork(names: names, pods: pods)
-            try Self.programmer(backend, node: network.node).replace(plan)
+            try programmer(backend, in: network.node).replace(plan)
             let reader = try NamespaceThread.run(in: network.node) { try PacketLogReader(group: 7) }
             let targets = [ConformanceModel.ipv4("x", "a"), ConformanceModel.ipv6("x", "a")]
             for target in targets { try network.send(from: Self.allowed, udp: false, to: target, port: 80) }
@@ -362,14 +355,14 @@ struct DeniedPacketLogTests {
 
     /// A pod the node does not know yet (x/c, not in the plan) is stopped by
     /// the pod-range guard, logged with the guard's own prefix.
-    @Test(arguments: backends)
+    @Test(arguments: NetpolRulesTests.backends)
     func anUnknownPodIsLoggedAsThePodRangeGuard(_ backend: String) throws {
         let unknown = PodID(namespace: "x", name: "c")
         let guards = NodeGuards(podRanges: [CIDR("10.0.0.0/16")!, CIDR("fd00::/64")!])
         let plan = Self.plan(DenyLogging(group: 7), guards: guards) { $0.pods[PodKey("x", "c")] = nil }
         try withLogNamespaces(3, tag: "guard-\(backend)") { names in
             let network = try PodNetwork(names: names, pods: [Self.server, unknown])
-            try Self.programmer(backend, node: network.node).replace(plan)
+            try programmer(backend, in: network.node).replace(plan)
             let reader = try NamespaceThread.run(in: network.node) { try PacketLogReader(group: 7) }
             for target in [ConformanceModel.ipv4("x", "a"), ConformanceModel.ipv6("x", "a")] {
                 try network.send(from: unknown, udp: false, to: target, port: 80)
@@ -382,14 +375,14 @@ struct DeniedPacketLogTests {
 
     /// 200 denied SYNs to two deny points at once, at 10 a second with a burst
     /// of 20: the records stay within one shared bucket.
-    @Test(arguments: backends)
+    @Test(arguments: NetpolRulesTests.backends)
     func recordsStayWithinTheRate(_ backend: String) throws {
         let (rate, burst) = (10, 20)
         let plan = Self.plan(DenyLogging(group: 7, rate: rate, burst: burst))
         let pods = [Self.server, Self.other, Self.isolated]
         try withLogNamespaces(pods.count + 1, tag: "rate-\(backend)") { names in
             let network = try PodNetwork(names: names, pods: pods)
-            try Self.programmer(backend, node: network.node).replace(plan)
+            try programmer(backend, in: network.node).replace(plan)
             let reader = try NamespaceThread.run(in: network.node) { try PacketLogReader(group: 7) }
             let namespace = try #require(network.pods[Self.isolated])
             let targets = [ConformanceModel.ipv4("x", "a"), ConformanceModel.ipv4("x", "b")]
@@ -407,14 +400,14 @@ struct DeniedPacketLogTests {
 
     /// The same over both families: nft's `inet` limit is one bucket for the
     /// node; a hashlimit table belongs to one family, so iptables has two.
-    @Test(arguments: backends)
+    @Test(arguments: NetpolRulesTests.backends)
     func familiesShareTheBucketOnNftOnly(_ backend: String) throws {
         let (rate, burst) = (10, 20)
         let plan = Self.plan(DenyLogging(group: 7, rate: rate, burst: burst))
         let buckets = backend == "nft" ? 1 : 2
         try withLogNamespaces(3, tag: "family-\(backend)") { names in
             let network = try PodNetwork(names: names, pods: [Self.server, Self.isolated])
-            try Self.programmer(backend, node: network.node).replace(plan)
+            try programmer(backend, in: network.node).replace(plan)
             let reader = try NamespaceThread.run(in: network.node) { try PacketLogReader(group: 7) }
             let namespace = try #require(network.pods[Self.isolated])
             let targets = [ConformanceModel.ipv4("x", "a"), ConformanceModel.ipv6("x", "a")]
