@@ -293,7 +293,7 @@ public struct NodePlanner: Sendable {
     /// The policies judging `pod` in `direction`, as the whole compile finds them.
     private func chainPolicies(of pod: IndexedPod, _ direction: Direction) -> ChainPolicies {
         let isolating = (policiesByNamespace[pod.id.namespace] ?? []).compactMap { policies[$0] }.filter { policy in
-            policy.isolatedDirections.contains(direction) && policy.spec.podSelector.matches(pod.labels)
+            PoliciesInForce.enforced.isolatedDirections(of: policy).contains(direction) && policy.spec.podSelector.matches(pod.labels)
         }
         return ChainPolicies(direction, pod: pod, namespaceLabels: labels(of: pod.id.namespace), isolating: isolating, clusterPolicies: orderedClusterPolicies)
     }
