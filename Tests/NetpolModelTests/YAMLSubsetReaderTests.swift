@@ -136,6 +136,7 @@ struct YAMLSubsetReaderTests {
         "  a: 1\n  b: 2\n",
         "a: y\nb: on\nc: No\nd: 1.10\ne: 0777\nf: 0x1F\ng: ~\nh:\ni: null\nj: -1\nk: +80\nl: 1_000\nm: .inf\nn: 1e3\no: TRUE\n",
         "a: 'y'\nb: \"on\"\nc: 'it''s'\nd: \"tab\\t \\\"q\\\" \\\\ \\/ \\u00e9 \\x41 \\N \\_ \\L \\P \\0 \\U0001F600\"\n",
+        "list: a,b]c}d{e[f\nseq:\n- x],y\n",
         "image: nginx:1.25\nurl: http://example.com/a#b\ncmd: a #comment\ntext: a b  c   \n",
         "labels: {app: web, \"tier\": 'db', x: 'y', n: 1, e: \"\"}\nports: [80, \"http\", {port: 443, protocol: TCP}, [], {}]\nempty: {  }\n",
         "a: {\"k\":\"v\",\"n\":[1,2,{\"x\":null}]}\n",

@@ -441,10 +441,10 @@ struct YAMLSubsetReader {
             case UInt8(ascii: "#") where bytes[position - 1] == UInt8(ascii: " "):
                 if inFlow { throw handOver("a comment inside a flow collection") }
                 break scan
-            case UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}") where inFlow:
-                break scan
-            case UInt8(ascii: "["), UInt8(ascii: "{") where inFlow:
-                throw handOver("a flow collection inside a plain scalar")
+            case UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"):
+                if inFlow { break scan }
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                if inFlow { throw handOver("a flow collection inside a plain scalar") }
             default:
                 break
             }
