@@ -28,7 +28,8 @@ extension Verdict {
         return text + ": " + (allowed ? "ALLOWED" : "DENIED")
     }
 
-    private func sideLines(_ side: SideDecision, endpoint: Endpoint, other: Endpoint) -> [String] {
+    /// - Parameter audited: policies to mark `(audited)` where the side lists them.
+    fileprivate func sideLines(_ side: SideDecision, endpoint: Endpoint, other: Endpoint, audited: Set<PolicyID> = []) -> [String] {
         let title = side.direction == .egress ? "Egress from \(endpoint)" : "Ingress to \(endpoint)"
         let tierLines = side.admin.map { $0.lines(other: other) } ?? []
         switch side.decidedBy {
@@ -43,7 +44,7 @@ extension Verdict {
             return ["\(title): \(verdict) by the \(match.tier) tier"] + tierLines
                 + (side.baseline.map { $0.lines(other: other) } ?? []) + ["  \(context)"]
         case .networkPolicy:
-            return networkPolicyLines(side, title: title, other: other, tierLines: tierLines)
+            return networkPolicyLines(side, title: title, other: other, tierLines: tierLines, audited: audited)
         case .defaultAllow:
             let namespace = side.pod?.namespace ?? ""
             return ["\(title): not isolated (no NetworkPolicy in \(namespace) selects it for \(side.direction.rawValue.lowercased()))"]
@@ -51,8 +52,8 @@ extension Verdict {
         }
     }
 
-    private func networkPolicyLines(_ side: SideDecision, title: String, other: Endpoint, tierLines: [String]) -> [String] {
-        let isolatedBy = "  isolated by: " + side.isolatingPolicies.map(\.description).joined(separator: ", ")
+    private func networkPolicyLines(_ side: SideDecision, title: String, other: Endpoint, tierLines: [String], audited: Set<PolicyID>) -> [String] {
+        let isolatedBy = "  isolated by: " + side.isolatingPolicies.map { $0.description + (audited.contains($0) ? " (audited)" : "") }.joined(separator: ", ")
         if side.allows {
             return ["\(title): allowed", isolatedBy] + tierLines
                 + side.allowingRules.map { "  allowed by \($0.policy) \($0.path) (\($0.matchDescription))" }
@@ -68,6 +69,25 @@ extension Verdict {
             }
         }
         return lines
+    }
+}
+
+extension AuditedVerdict {
+    /// The `audit:` block `netpol explain` prints after the enforced verdict:
+    /// what the connection would be with the audited policies enforced, which
+    /// of them would decide, and the sides that would change, as
+    /// `Verdict.explanation` lays them out.
+    public var explanation: String {
+        var lines = ["audit: " + (wouldBe.allowed ? "ALLOWED" : "DENIED") + " if the audited policies were enforced, decided by "
+            + decidingPolicies.map(\.description).joined(separator: ", ")]
+        let connection = wouldBe.connection
+        if enforced.egress.allows != wouldBe.egress.allows {
+            lines += wouldBe.sideLines(wouldBe.egress, endpoint: connection.source, other: connection.destination, audited: auditedPolicies).map { "  " + $0 }
+        }
+        if enforced.ingress.allows != wouldBe.ingress.allows {
+            lines += wouldBe.sideLines(wouldBe.ingress, endpoint: connection.destination, other: connection.source, audited: auditedPolicies).map { "  " + $0 }
+        }
+        return lines.joined(separator: "\n")
     }
 }
 

@@ -19,6 +19,12 @@ struct ExplainCommand: ReadsClusters {
             allowed the connection, or for every rule of the isolating policies what \
             did not match.
 
+            When NetworkPolicies are audited (annotated `netpol.io/mode: audit`: \
+            evaluated, never enforced) and enforcing them would change the verdict, \
+            an `audit:` block follows: the verdict they would give, the audited \
+            policies that would decide, and the sides that would change (-o json: \
+            an `audit` object, absent when nothing would change).
+
             Exit status 0 whatever the verdict; 2 on bad usage, unknown pods, or input \
             with problems.
 
@@ -55,7 +61,8 @@ struct ExplainCommand: ReadsClusters {
     var output: Format = .text
 
     func run() throws {
-        let engine = Engine(snapshot: try cluster.snapshot(with: manifests))
+        let comparison = AuditComparison(snapshot: try cluster.snapshot(with: manifests))
+        let engine = comparison.enforced
         let source: Endpoint, destination: Endpoint
         do {
             source = try engine.endpoint(from)
@@ -65,9 +72,10 @@ struct ExplainCommand: ReadsClusters {
             throw ExitStatus.usageOrInput.exitCode
         }
         let verdict = engine.verdict(for: Connection(from: source, to: destination, protocol: proto, port: port.value, family: family))
+        let audit = comparison.audit(verdict)
         switch output {
-        case .text: print(verdict.explanation)
-        case .json: print(try VerdictJSON(verdict).encoded())
+        case .text: print(([verdict.explanation] + (audit.map { [$0.explanation] } ?? [])).joined(separator: "\n"))
+        case .json: print(try VerdictJSON(verdict, audit: audit).encoded())
         }
     }
 }
@@ -126,8 +134,19 @@ struct VerdictJSON: Encodable {
     var exemption: String?
     var egress: Side
     var ingress: Side
+    /// Absent unless enforcing the audited policies would change the verdict.
+    var audit: Audit?
 
-    init(_ verdict: Verdict) {
+    /// What the connection would be with the audited policies enforced.
+    struct Audit: Encodable {
+        var allowed: Bool
+        /// The audited policies that would decide.
+        var policies: [String]
+        var egress: Side
+        var ingress: Side
+    }
+
+    init(_ verdict: Verdict, audit: AuditedVerdict? = nil) {
         from = verdict.connection.source.description
         to = verdict.connection.destination.description
         self.protocol = verdict.connection.protocol.rawValue
@@ -138,6 +157,10 @@ struct VerdictJSON: Encodable {
         exemption = verdict.exemption
         egress = Self.side(verdict.egress)
         ingress = Self.side(verdict.ingress)
+        self.audit = audit.map { audit in
+            Audit(allowed: audit.wouldBe.allowed, policies: audit.decidingPolicies.map(\.description),
+                  egress: Self.side(audit.wouldBe.egress), ingress: Self.side(audit.wouldBe.ingress))
+        }
     }
 
     private static func side(_ side: SideDecision) -> Side {

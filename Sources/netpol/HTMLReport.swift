@@ -12,14 +12,20 @@ import NetpolModel
 /// container ports) from which its script lays out the text `netpol explain`
 /// prints for any cell.
 enum HTMLReport {
-    /// A page of one snapshot's matrix on `ports`.
-    static func page(engine: Engine, ports: [(PortProtocol, IntOrString)]) throws -> String {
+    /// A page of one snapshot's matrix on `ports`; with audited policies, a
+    /// second side `audit` (them enforced), whose differing cells the page marks.
+    static func page(comparison: AuditComparison, ports: [(PortProtocol, IntOrString)]) throws -> String {
+        let engine = comparison.enforced
         let pods = engine.matrixPods
         let tables = engine.reportTables(ports: ports)
+        var sides = [PageData.Side(name: "", positions: Array(pods.indices), tables: tables)]
+        if let wouldBe = comparison.wouldBe {
+            // The same snapshot: the same pods in the same order.
+            sides.append(PageData.Side(name: "audit", positions: Array(pods.indices), tables: wouldBe.reportTables(ports: ports)))
+        }
         let data = PageData(
             mode: "matrix", title: "netpol matrix: \(pods.count) pods",
-            pods: tables.pods, labels: tables.labels,
-            sides: [PageData.Side(name: "", positions: Array(pods.indices), tables: tables)])
+            pods: tables.pods, labels: tables.labels, sides: sides)
         return try render(data)
     }
 

@@ -38,12 +38,15 @@ enum HTMLReportPage {
 "use strict";
 const DATA = /*DATA*/null;
 const CELL = 14, LEFT = 240, TOP = 150;
+// A matrix with audited policies has a second side: them enforced.
+const AUDIT = DATA.mode === "matrix" && DATA.sides.length === 2;
 const COLOURS = DATA.mode === "diff"
   ? { opened: "#1e9e3a", closed: "#d32f2f", allowed: "#d9d9d9", denied: "#f4f4f4" }
-  : { allowed: "#43a047", denied: "#e53935" };
+  : { allowed: "#43a047", denied: "#e53935", wouldDeny: "#fbc02d", wouldAllow: "#8e24aa" };
 const LEGEND = DATA.mode === "diff"
   ? [["opened", "opened"], ["closed", "closed"], ["allowed", "allowed on both sides"], ["denied", "denied on both sides"]]
-  : [["allowed", "allowed"], ["denied", "denied"]];
+  : [["allowed", "allowed"], ["denied", "denied"]].concat(AUDIT
+    ? [["wouldDeny", "allowed, denied if audited policies were enforced"], ["wouldAllow", "denied, allowed if audited policies were enforced"]] : []);
 
 const bytesCache = new Map();
 function bytes(text) {
@@ -201,6 +204,10 @@ const spacer = document.getElementById("spacer"), grid = document.getElementById
 const context = canvas.getContext("2d");
 
 function colour(from, to) {
+  if (AUDIT) {
+    const now = allowed(DATA.sides[0], portIndex, from, to), then = allowed(DATA.sides[1], portIndex, from, to);
+    if (now !== then) return now ? COLOURS.wouldDeny : COLOURS.wouldAllow;
+  }
   if (DATA.mode !== "diff") return allowed(DATA.sides[0], portIndex, from, to) ? COLOURS.allowed : COLOURS.denied;
   const before = allowed(DATA.sides[0], portIndex, from, to), after = allowed(DATA.sides[1], portIndex, from, to);
   if (before !== after) return after ? COLOURS.opened : COLOURS.closed;
@@ -286,7 +293,21 @@ function cellAt(clientX, clientY) {
   return { from: shown[row], to: shown[column] };
 }
 
+/// A cell of a matrix with audited policies: its explanation, then, when the
+/// audited policies would change it, an `audit:` block with their verdict.
+function showAudit(from, to) {
+  const [enforced, audit] = DATA.sides;
+  let text = explain(enforced, portIndex, from, to);
+  const then = allowed(audit, portIndex, from, to);
+  if (then !== allowed(enforced, portIndex, from, to)) {
+    const lines = explain(audit, portIndex, from, to).split("\n").slice(1);
+    text += `\naudit: ${then ? "ALLOWED" : "DENIED"} if the audited policies were enforced\n` + lines.map(line => "  " + line).join("\n");
+  }
+  document.getElementById("explanation").textContent = text;
+}
+
 function show(from, to) {
+  if (AUDIT) return showAudit(from, to);
   const text = DATA.sides.map(side => (side.name ? side.name + ":\n" : "") + explain(side, portIndex, from, to)).join("\n\n");
   document.getElementById("explanation").textContent = text;
 }

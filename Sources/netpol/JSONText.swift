@@ -18,6 +18,11 @@ enum JSONText {
 
     /// An object with its members in the given order; each value is JSON already.
     static func object(_ members: KeyValuePairs<String, String>) -> String {
+        object(members.map { ($0.key, $0.value) })
+    }
+
+    /// The same, with members worked out at run time.
+    static func object(_ members: [(key: String, value: String)]) -> String {
         "{" + members.map { string($0.key) + ":" + $0.value }.joined(separator: ",") + "}"
     }
 }

@@ -70,6 +70,63 @@ struct ExplainMatrixCommandTests {
         #expect(allowing.first?["peer"] as? String == "to[0]")
     }
 
+    @Test func explainAddsAnAuditBlockWhenAuditedPoliciesWouldChangeTheVerdict() throws {
+        let result = try CLIRunner.run(["explain", "-f", "examples/audit", "--from", "shop/db", "--to", "shop/web", "--port", "http"])
+        #expect(result.status == 0)
+        #expect(result.output == """
+            shop/db -> shop/web, TCP port http (8080) over IPv4: ALLOWED
+            Egress from shop/db: not isolated (no NetworkPolicy in shop selects it for egress)
+            Ingress to shop/web: not isolated (no NetworkPolicy in shop selects it for ingress)
+            audit: DENIED if the audited policies were enforced, decided by shop/default-deny
+              Ingress to shop/web: DENIED
+                isolated by: shop/default-deny (audited)
+                shop/default-deny has no ingress rules: it only denies
+
+            """)
+        let unchanged = try CLIRunner.run(["explain", "-f", "examples/audit", "--from", "shop/web", "--to", "shop/db", "--port", "postgres"])
+        #expect(!unchanged.output.contains("audit"), "allowed either way: \(unchanged.output)")
+    }
+
+    @Test func explainJSONHasAnAuditObjectOnlyWhenTheVerdictWouldChange() throws {
+        let result = try CLIRunner.run(["explain", "-f", "examples/audit", "--from", "shop/db", "--to", "shop/web", "--port", "http", "-o", "json"])
+        #expect(result.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+        #expect(object["allowed"] as? Bool == true)
+        let audit = try #require(object["audit"] as? [String: Any])
+        #expect(audit["allowed"] as? Bool == false)
+        #expect(audit["policies"] as? [String] == ["shop/default-deny"])
+        let ingress = try #require(audit["ingress"] as? [String: Any])
+        #expect(ingress["outcome"] as? String == "denied")
+        #expect(ingress["isolatingPolicies"] as? [String] == ["shop/default-deny"])
+
+        let unchanged = try CLIRunner.run(["explain", "-f", "examples/audit", "--from", "shop/web", "--to", "shop/db", "--port", "postgres", "-o", "json"])
+        let plain = try #require(try JSONSerialization.jsonObject(with: Data(unchanged.output.utf8)) as? [String: Any])
+        #expect(plain["audit"] == nil)
+    }
+
+    @Test func matrixMarksAndListsTheCellsAuditedPoliciesWouldChange() throws {
+        let result = try CLIRunner.run(["matrix", "-f", "examples/audit", "--port", "5432"])
+        #expect(result.status == 0)
+        #expect(result.output == """
+            TCP/5432: rows connect to columns; . allowed, X blocked, * audited policies would change it (listed below)
+            -        shop/db shop/web
+            shop/db  .       .*
+            shop/web .       .
+
+            Audited policies would change 1 connection:
+              shop/db -> shop/web: allowed, would be blocked by shop/default-deny
+
+            """)
+    }
+
+    @Test func matrixJSONListsTheCellsAuditedPoliciesWouldChange() throws {
+        let audited = try CLIRunner.run(["matrix", "-f", "examples/audit", "--port", "5432", "-o", "json"])
+        #expect(audited.output == #"{"protocol":"TCP","port":"5432","pods":["shop/db","shop/web"],"allowed":[[true,true],[true,true]],"#
+            + #""audit":[{"from":"shop/db","to":"shop/web","allowed":true,"wouldBeAllowed":false,"policies":["shop/default-deny"]}]}"# + "\n")
+        let plain = try CLIRunner.run(["matrix", "-f", "examples/three-tier", "--port", "api", "-o", "json"])
+        #expect(!plain.output.contains("audit"), "no audited policy, no audit key")
+    }
+
     /// Every `-o json` prints one compact line, as JSONEncoder writes it unformatted.
     @Test(arguments: [
         ["matrix", "-f", "examples/three-tier", "--port", "api", "-o", "json"],

@@ -77,6 +77,29 @@ struct ReportBrowserTests {
         #expect(answer["explanation"] as? String == explain.trimmingCharacters(in: .newlines))
     }
 
+    /// With audited policies, the cells they would change have their own
+    /// colour, and a click adds the `audit:` block to the explanation.
+    @Test func auditedCellsAreMarkedAndExplained() throws {
+        let files = try ScratchFiles()
+        let page = try files.write("report.html", try Self.output(["matrix", "-f", "examples/audit", "--port", "5432", "-o", "html"]))
+        let answer = try Browser.check(page, [
+            "--click", "shop/db", "shop/web", "--cell", "shop/db", "shop/web", "--cell", "shop/web", "shop/db",
+            "--screenshot", files.directory.appendingPathComponent("report.png").path,
+        ])
+        #expect(answer["consoleErrors"] as? [String] == [])
+        #expect(Self.colours(answer) == ["#fbc02d", Self.allowedColour])
+        let explain = try Self.output(["explain", "-f", "examples/audit", "--from", "shop/db", "--to", "shop/web", "--port", "5432"])
+        let enforced = explain.components(separatedBy: "\naudit: ")[0]
+        #expect(answer["explanation"] as? String == enforced + """
+
+            audit: DENIED if the audited policies were enforced
+              Egress from shop/db: not isolated (no NetworkPolicy in shop selects it for egress)
+              Ingress to shop/web: DENIED
+                isolated by: shop/default-deny
+                shop/default-deny has no ingress rules: it only denies
+            """)
+    }
+
     /// The filter keeps the pods whose name, namespace or labels hold every word.
     @Test func filterByLabel() throws {
         let files = try ScratchFiles()

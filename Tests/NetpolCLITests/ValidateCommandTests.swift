@@ -61,6 +61,21 @@ struct ValidateCommandTests {
         ])
     }
 
+    @Test func aMistypedModeIsAWarningAndEnforced() throws {
+        let manifest = """
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata: {name: p, namespace: x, annotations: {netpol.io/mode: dry-run}}
+            spec: {podSelector: {}}
+            """
+        let result = try CLIRunner.run(["validate", "-f", "-"], input: manifest)
+        #expect(result.status == 0)
+        #expect(result.outputLines == [
+            "warning: -:1: NetworkPolicy x/p: metadata.annotations[netpol.io/mode]: Unsupported value: \"dry-run\": supported values: \"enforce\", \"audit\": the policy is enforced",
+            "Checked 1 object in 1 file (1 NetworkPolicy): all valid, 1 warning.",
+        ])
+    }
+
     @Test func clusterNetworkPoliciesAndNodes() throws {
         let file = "examples/cluster-policies/platform.yaml"
         let result = try CLIRunner.run(["validate", "-f", file])

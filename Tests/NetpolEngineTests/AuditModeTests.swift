@@ -56,4 +56,39 @@ struct AuditModeTests {
         #expect(!engine.hasAuditedPolicies)
         #expect(!engine.verdict(for: Self.bToA).allowed)
     }
+
+    @Test func theComparisonSaysWhatWouldChangeAndWhichAuditedPoliciesWouldDecide() throws {
+        var cluster = ConformanceModel.cluster()
+        cluster.apply(Self.audited(networkPolicy("deny-a", in: "x", selecting: .labels(["pod": "a"]), types: [.ingress])))
+        cluster.apply(Self.audited(networkPolicy(
+            "allow-c", in: "x", selecting: .labels(["pod": "a"]), types: [.ingress],
+            ingress: [NetworkPolicyIngressRule(from: [.pods(.labels(["pod": "c"]))])])))
+        let comparison = AuditComparison(snapshot: cluster.snapshot)
+        let audit = try #require(comparison.audit(comparison.enforced.verdict(for: Self.bToA)))
+        #expect(audit.enforced.allowed && !audit.wouldBe.allowed)
+        #expect(audit.decidingPolicies.map(\.description) == ["x/allow-c", "x/deny-a"])
+        #expect(audit.explanation == """
+            audit: DENIED if the audited policies were enforced, decided by x/allow-c, x/deny-a
+              Ingress to x/a: DENIED
+                isolated by: x/allow-c (audited), x/deny-a (audited)
+                x/allow-c spec.ingress[0]: no from entry matches x/b (the port would match: all ports)
+                x/deny-a has no ingress rules: it only denies
+            """)
+        let cToA = Connection(from: .pod(PodID(namespace: "x", name: "c")), to: .pod(PodID(namespace: "x", name: "a")), protocol: .tcp, port: .int(80))
+        #expect(comparison.audit(comparison.enforced.verdict(for: cToA)) == nil, "allowed either way")
+
+        let matrix = comparison.enforced.matrix(port: .int(80))
+        let changes = comparison.changes(in: matrix)
+        #expect(changes.map { "\($0.enforced.connection.source) -> \($0.enforced.connection.destination)" }
+            == ["x/b -> x/a", "y/a -> x/a", "y/b -> x/a", "y/c -> x/a", "z/a -> x/a", "z/b -> x/a", "z/c -> x/a"])
+    }
+
+    @Test func withoutAuditedPoliciesNothingIsJudgedTwice() {
+        var cluster = ConformanceModel.cluster()
+        cluster.apply(networkPolicy("deny-a", in: "x", selecting: .labels(["pod": "a"]), types: [.ingress]))
+        let comparison = AuditComparison(snapshot: cluster.snapshot)
+        #expect(comparison.wouldBe == nil)
+        #expect(comparison.audit(comparison.enforced.verdict(for: Self.bToA)) == nil)
+        #expect(comparison.changes(in: comparison.enforced.matrix(port: .int(80))).isEmpty)
+    }
 }
