@@ -101,20 +101,23 @@ public final class Agent<C: Clock<Duration>> {
     }
 
     /// Runs the sources and the reconcile loop, on the agent's own threads,
-    /// until the task is cancelled.
-    public func run(sources: [any ClusterSource]) async {
+    /// and `deniedLog` if given, until the task is cancelled.
+    public func run(sources: [any ClusterSource], deniedLog: DeniedConnectionLog? = nil) async {
         await withTaskExecutorPreference(AgentExecutor.shared) {
-            await runHere(sources: sources)
+            await runHere(sources: sources, deniedLog: deniedLog)
         }
     }
 
-    private func runHere(sources: [any ClusterSource]) async {
+    private func runHere(sources: [any ClusterSource], deniedLog: DeniedConnectionLog?) async {
         let store = self.store
         let logger = self.logger
         let metrics = self.metrics
         await withTaskGroup(of: Void.self) { group in
             for source in sources {
                 group.addTask { await source.run(into: store, logger: logger, metrics: metrics) }
+            }
+            if let deniedLog {
+                group.addTask { await deniedLog.run() }
             }
             for (chore, interval) in [(Chore.verify, configuration.verifyInterval), (.resync, configuration.resync)] {
                 guard let interval, interval > .zero else { continue }
@@ -253,7 +256,7 @@ public final class Agent<C: Clock<Duration>> {
         metrics.ruleChanges.increment(by: report.ruleChanges)
         metrics.kernelRules.record(rules)
         metrics.kernelSetElements.record(elements)
-        status.record(report)
+        status.record(report, plan: programmer.applied)
         let metadata: Logger.Metadata = [
             "version": "\(version)", "full": "\(report.full)", "elements": "\(report.setElementChanges)",
             "rules": "\(report.ruleChanges)", "ms": "\((duration.milliseconds * 100).rounded() / 100)",

@@ -8,7 +8,10 @@ struct AgentCommandTests {
     @Test func helpTeachesTheSourcesAndEndpoints() throws {
         let result = try CLIRunner.run(["agent", "--help"])
         #expect(result.status == 0)
-        for text in ["files:DIR", "/readyz", "--kubeconfig", "--resync", "SIGTERM", "--isolate-new-pods", "--established=recheck", "fail closed"] {
+        for text in [
+            "files:DIR", "/readyz", "--kubeconfig", "--resync", "SIGTERM", "--isolate-new-pods", "--established=recheck", "fail closed",
+            "--log-denied-file", "only one process", "netpol_denied_connections_total", "netpol_denied_log_lost_total",
+        ] {
             #expect(result.output.contains(text), "\(text)")
         }
     }
@@ -23,6 +26,13 @@ struct AgentCommandTests {
         (["agent", "--node", "n", "--no-isolate-new-pods", "--pod-cidr", "10.0.0.0/24"], "--pod-cidr is used only by --isolate-new-pods"),
         (["agent", "--node", "n", "--pod-cidr", "10.0.0.0/33"], "--pod-cidr"),
         (["agent", "--node", "n", "--established", "drop"], "--established"),
+        (["agent", "--node", "n", "--log-denied-file", "/tmp/denied.jsonl"], "--log-denied-file is used only with --log-denied, which is off"),
+        (["agent", "--node", "n", "--log-denied-group", "7"], "--log-denied-group is used only with --log-denied"),
+        (["agent", "--node", "n", "--log-denied", "--log-denied-rate", "0"], "--log-denied-rate must be between 1 and 10000, not 0"),
+        (["agent", "--node", "n", "--log-denied", "--log-denied-burst", "10001"], "--log-denied-burst must be between 1 and 10000, not 10001"),
+        (["agent", "--node", "n", "--log-denied", "--log-denied-group", "65536"], "--log-denied-group must be between 0 and 65535, not 65536"),
+        (["agent", "--node", "n", "--log-denied", "--log-denied-rate", "fast"], "--log-denied-rate"),
+        (["agent", "--node", "n", "--log-denied", "--log-denied-file", "/tmp/"], "--log-denied-file must name a file"),
     ])
     func refusesWhatItCannotRunWith(arguments: [String], message: String) throws {
         let result = try CLIRunner.run(arguments)

@@ -1,0 +1,168 @@
+import Foundation
+import Logging
+import NetpolDataplane
+import NetpolModel
+import NetpolRules
+import Synchronization
+
+/// Turns the packets the kernel logs at the plan's deny points into
+/// denied-connection records: one per connection within the deduplication
+/// window, named from the plan the agent applied (who denied, which
+/// direction) and from the store (which pods hold the addresses), counted in
+/// the agent's metrics.
+///
+/// One reader thread uses it at a time.
+public struct DeniedConnectionRecorder: Sendable {
+    public let node: String
+    private let store: ClusterStore
+    private let plan: @Sendable () -> RulePlan?
+    private let metrics: AgentMetrics
+    private var deduplicator: ConnectionDeduplicator
+    private var book = PodAddressBook()
+    private var bookVersion: Int?
+    private var bookBuilt: ContinuousClock.Instant?
+    /// How stale the pod names may get while the store changes all the time:
+    /// the address book is rebuilt at most this often.
+    private let bookRefresh: Duration = .seconds(1)
+
+    /// - Parameter plan: the plan the kernel holds now (the agent's status has it).
+    public init(
+        node: String, store: ClusterStore, plan: @escaping @Sendable () -> RulePlan?, metrics: AgentMetrics,
+        deduplicator: ConnectionDeduplicator = ConnectionDeduplicator()
+    ) {
+        self.node = node
+        self.store = store
+        self.plan = plan
+        self.metrics = metrics
+        self.deduplicator = deduplicator
+    }
+
+    /// The records for one batch read from the kernel, which arrived at `now`
+    /// (`time`, the wall clock, dates them); counts the kernel's overruns.
+    public mutating func records(
+        from batch: PacketLogReader.Batch, now: ContinuousClock.Instant = .now, time: Double = Date().timeIntervalSince1970
+    ) -> [DeniedConnection] {
+        metrics.deniedLogLost.increment(by: batch.overruns)
+        let fresh = batch.packets.filter { deduplicator.isNew(ConnectionDeduplicator.Key($0), now: now) }
+        guard !fresh.isEmpty else { return [] }
+        refreshBook(now: now)
+        let plan = plan()
+        return fresh.map { packet in
+            let record = Self.record(packet, plan: plan, book: book, node: node, time: time)
+            count(record)
+            return record
+        }
+    }
+
+    /// One packet as a record: `plan` says who denied it, `book` names its ends.
+    public static func record(
+        _ packet: PacketLogReader.Packet, plan: RulePlan?, book: PodAddressBook, node: String, time: Double
+    ) -> DeniedConnection {
+        let point = DenyPoint(prefix: packet.prefix)
+        let denial = point.flatMap { plan?.denial(at: $0) }
+        let hasPorts = packet.protocol != nil
+        return DeniedConnection(
+            time: time, node: node, direction: denial?.direction, source: book.end(packet.source), destination: book.end(packet.destination),
+            protocolNumber: packet.protocolNumber, port: hasPorts ? packet.destinationPort : nil, chain: point?.chain ?? packet.prefix,
+            deniedBy: denial?.deniedBy)
+    }
+
+    private func count(_ record: DeniedConnection) {
+        guard let direction = record.direction, let deniedBy = record.deniedBy else {
+            metrics.deniedLogUnattributed.increment()
+            return
+        }
+        switch deniedBy {
+        case .isolation(let policies):
+            for policy in policies {
+                metrics.deniedConnections(direction, namespace: policy.namespace, policy: policy.name).increment()
+            }
+        case .clusterRule(let rule):
+            metrics.deniedConnections(direction, namespace: "", policy: rule.policy).increment()
+        }
+    }
+
+    /// Rebuilds the address book when the store changed, at most once per `bookRefresh`.
+    private mutating func refreshBook(now: ContinuousClock.Instant) {
+        let version = store.version
+        guard version != bookVersion else { return }
+        if let bookBuilt, now - bookBuilt < bookRefresh { return }
+        book = PodAddressBook(store.snapshot().snapshot)
+        bookVersion = version
+        bookBuilt = now
+    }
+}
+
+/// `netpol agent --log-denied`: reads the NFLOG group the rules log denied
+/// connections to, on a thread of its own (a blocking read must not hold up
+/// the reconcile loop), and writes one JSON line per denied connection.
+public final class DeniedConnectionLog: Sendable {
+    private let reader: PacketLogReader
+    private let writer: DeniedLogWriter
+    private let recorder: Mutex<DeniedConnectionRecorder>
+    private let logger: Logger
+    private let stopping = Atomic(false)
+
+    /// Binds the group in network namespace `namespace` (nil: this one) and
+    /// opens `file` (nil: standard output). Fails when another process reads
+    /// the group (the kernel gives a group to one socket) or the file cannot
+    /// be opened.
+    public init(
+        group: UInt16, namespace: String?, file: String?, recorder: DeniedConnectionRecorder, metrics: AgentMetrics, logger: Logger
+    ) throws(DataplaneError) {
+        // A socket stays in the namespace it was made in, whichever thread reads it.
+        let receiveBuffer = 1 << 20
+        do {
+            if let namespace {
+                reader = try NamespaceThread.run(in: namespace) { try PacketLogReader(group: group, receiveBuffer: receiveBuffer) }
+            } else {
+                reader = try PacketLogReader(group: group, receiveBuffer: receiveBuffer)
+            }
+        } catch let error as DataplaneError {
+            throw error
+        } catch {
+            throw DataplaneError(.commandFailed, "cannot read NFLOG group \(group)", cause: error)
+        }
+        writer = try DeniedLogWriter(path: file, metrics: metrics)
+        self.recorder = Mutex(recorder)
+        self.logger = logger
+    }
+
+    /// Reads, names and writes denied connections until the task is cancelled.
+    public func run() async {
+        logger.info("logging denied connections", metadata: ["group": "\(reader.group)"])
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                let thread = Thread { [self] in
+                    readUntilStopped()
+                    done.resume()
+                }
+                thread.name = "netpol-denied-log"
+                thread.start()
+            }
+        } onCancel: {
+            stopping.store(true, ordering: .relaxed)
+        }
+        writer.close()
+    }
+
+    private func readUntilStopped() {
+        while !stopping.load(ordering: .relaxed) {
+            let batch: PacketLogReader.Batch
+            do {
+                batch = try reader.read(timeout: .milliseconds(200))
+            } catch {
+                logger.error("cannot read denied connections; trying again in a second", metadata: ["error": "\(error)"])
+                Thread.sleep(forTimeInterval: 1)
+                continue
+            }
+            guard !batch.packets.isEmpty || batch.overruns > 0 else { continue }
+            if batch.overruns > 0 {
+                logger.warning("the kernel dropped denied-connection log messages: the reader fell behind", metadata: ["overruns": "\(batch.overruns)"])
+            }
+            for record in recorder.withLock({ $0.records(from: batch) }) {
+                writer.offer(record.jsonLine)
+            }
+        }
+    }
+}
