@@ -107,6 +107,36 @@ struct AgentCommandTests {
         agent.waitUntilExit()
     }
 
+    /// --log-denied holds its NFLOG group: a second agent asking for the same
+    /// group in the same namespace refuses to start and says why.
+    @Test(.enabled(if: getuid() == 0, "needs root (CI runs as root)"))
+    func aDeniedLogGroupHasOneReader() throws {
+        let namespace = "netpol-cli-nflog-\(getpid())"
+        try tool("/usr/sbin/ip", ["netns", "add", namespace])
+        defer { _ = try? tool("/usr/sbin/ip", ["netns", "delete", namespace]) }
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("netpol-denied-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: log) }
+        let address = "127.0.0.1:\(20_000 + (Int(getpid()) + 2) % 20_000)"
+        let options = ["--node", "node-a", "--source", "files:examples/lab", "--netns", namespace, "--log-denied", "--log-denied-group", "7"]
+        let agent = Process()
+        agent.executableURL = CLIRunner.binary
+        agent.arguments = ["agent", "--metrics-address", address, "--log-denied-file", log.path] + options
+        agent.currentDirectoryURL = CLIRunner.packageRoot
+        agent.standardError = FileHandle.nullDevice
+        try agent.run()
+        defer { if agent.isRunning { agent.terminate() } }
+        #expect(readiness(address) == "ok\n")
+        #expect(FileManager.default.fileExists(atPath: log.path), "the log file is made at start")
+
+        let second = try CLIRunner.run(["agent", "--metrics-address", "127.0.0.1:0"] + options)
+        #expect(second.status == 2)
+        #expect(second.errors.contains("--log-denied cannot start"), "\(second.errors)")
+        #expect(second.errors.contains("another process may be reading the group"), "\(second.errors)")
+        kill(agent.processIdentifier, SIGTERM)
+        agent.waitUntilExit()
+        #expect(agent.terminationStatus == 0)
+    }
+
     /// What /readyz answers once the agent is ready, or after ten seconds.
     private func readiness(_ address: String) -> String {
         var ready = ""
