@@ -87,7 +87,7 @@ public struct DeniedConnectionRecorder: Sendable {
         let version = store.version
         guard version != bookVersion else { return }
         if let bookBuilt, now - bookBuilt < bookRefresh { return }
-        book = PodAddressBook(store.snapshot().snapshot)
+        book = PodAddressBook(store.pods())
         bookVersion = version
         bookBuilt = now
     }

@@ -174,16 +174,20 @@ struct DeniedConnectionLogTests {
         #expect(again == [false, false, true])
     }
 
-    @Test func podsAreNamedByEveryAddressTheyHold() {
+    @Test func podsAreNamedByEveryAddressTheyHold() throws {
         var cluster = ConformanceModel.cluster(dualStack: true)
         cluster.update(pod: "a", in: "x") { $0.metadata.deletionTimestamp = "2026-11-30T17:00:00Z" }
         cluster.update(pod: "b", in: "x") { $0.spec.hostNetwork = true }
         cluster.update(pod: "c", in: "x") { $0.status.phase = "Succeeded" }
-        let book = PodAddressBook(cluster.snapshot)
+        let book = PodAddressBook(cluster.snapshot.pods)
+        var successor = try #require(cluster.pods[PodKey("x", "a")])
+        successor.metadata = ObjectMeta(name: "a2", namespace: "x")
+        let taken = PodAddressBook([successor] + cluster.snapshot.pods)
         #expect(book.pod(at: IPAddress("fd00::2:3")!) == PodID(namespace: "y", name: "c"))
         #expect(book.pod(at: IPAddress("10.0.1.1")!) == PodID(namespace: "x", name: "a"), "a terminating pod still holds its address")
         #expect(book.pod(at: IPAddress("10.0.1.2")!) == nil, "a host-network pod names no address")
         #expect(book.pod(at: IPAddress("10.0.1.3")!) == nil, "a finished pod's address may be another's already")
+        #expect(taken.pod(at: IPAddress("10.0.1.1")!) == PodID(namespace: "x", name: "a2"), "the running pod holds the address now")
     }
 
     @Test func timesAreRFC3339InUTCWithMilliseconds() {
