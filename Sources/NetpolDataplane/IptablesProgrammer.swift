@@ -57,8 +57,9 @@ public final class IptablesProgrammer {
     /// the outcome carries the failure.
     @discardableResult
     public func apply(_ plan: RulePlan) throws(DataplaneError) -> ApplyOutcome {
-        // A difference says nothing of the base chain: other guards need the whole table.
-        guard let previous = applied, previous.guards == plan.guards else {
+        // A difference says nothing of the base chain or the log limit: other
+        // guards or logging need the whole table.
+        guard let previous = applied, previous.guards == plan.guards, previous.logging == plan.logging else {
             try replace(plan)
             return .replaced(fallback: nil)
         }
@@ -71,7 +72,7 @@ public final class IptablesProgrammer {
     public func apply(_ diff: PlanDiff) throws(DataplaneError) -> ApplyOutcome {
         // The steps need the old chains and bindings only; the sets, which may
         // hold every pod of the cluster, change in place rather than by copy.
-        guard let old = applied.map({ RulePlan(node: $0.node, sets: [], chains: $0.chains, bindings: $0.bindings, guards: $0.guards) }) else {
+        guard let old = applied.map({ RulePlan(node: $0.node, sets: [], chains: $0.chains, bindings: $0.bindings, guards: $0.guards, logging: $0.logging) }) else {
             throw DataplaneError(.nothingApplied, "no whole plan applied yet: replace the rules first")
         }
         applied?.apply(diff)

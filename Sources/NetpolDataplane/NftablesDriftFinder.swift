@@ -40,10 +40,11 @@ enum NftablesDriftFinder {
                 drift.append(Drift(.chain, chain.name, "missing"))
                 continue
             }
-            if let difference = Drift.ruleDifference(expected: shapes(chain), held: held.rules) {
+            if let difference = Drift.ruleDifference(expected: shapes(chain, logging: plan.logging), held: held.rules) {
                 drift.append(Drift(.chain, chain.name, difference))
             }
         }
+        drift += limitDrift(plan, kernel: kernel)
         drift += forwardDrift(kernel.chains[forward], plan)
         let chains = Set(plan.chains.map(\.name) + [forward])
         drift += kernel.chains.keys.filter { !chains.contains($0) }.sorted().map { Drift(.chain, $0, "unexpected") }
@@ -113,12 +114,20 @@ enum NftablesDriftFinder {
 
     // MARK: - Chains
 
-    /// A plan chain's rules as the reader shapes the kernel's, its end included.
-    private static func shapes(_ chain: PlanChain) -> [NftRuleShape] {
+    /// A plan chain's rules as the reader shapes the kernel's, its end
+    /// included, with a log rule before each deny point when the plan logs.
+    private static func shapes(_ chain: PlanChain, logging: DenyLogging?) -> [NftRuleShape] {
         let end = chain.direction == .ingress ? "saddr" : "daddr"
         func address(_ family: IPAddress.Family) -> String { family == .ipv4 ? "ip" : "ip6" }
-        return chain.rules.map { rule in
-            var shape = NftRuleShape(verdict: NftablesRenderer.verdict(rule.action, chain.direction), comment: NftablesRenderer.commentText(rule.origin))
+        func logShape(_ index: Int?, _ matches: NftRuleShape) -> [NftRuleShape] {
+            guard let logging, let point = chain.denyPoint(rule: index) else { return [] }
+            var shape = matches
+            shape.statements = NftablesRenderer.logStatements(point, logging)
+            return [shape]
+        }
+        var shapes: [NftRuleShape] = []
+        for (index, rule) in chain.rules.enumerated() {
+            var shape = NftRuleShape()
             switch rule.peer {
             case .any: break
             case .set(let name, let family): shape.lookup = "\(address(family)) \(end) @\(name)"
@@ -128,8 +137,25 @@ enum NftablesDriftFinder {
                 shape.protocol = ports.protocol.rawValue.lowercased()
                 shape.ports = NftRuleShape.merged(ports.ranges)
             }
-            return shape
-        } + [NftRuleShape(verdict: NftablesRenderer.verdict(chain.end, chain.direction))]
+            shapes += logShape(index, shape)
+            shape.verdict = NftablesRenderer.verdict(rule.action, chain.direction)
+            shape.comment = NftablesRenderer.commentText(rule.origin)
+            shapes.append(shape)
+        }
+        return shapes + logShape(nil, NftRuleShape()) + [NftRuleShape(verdict: NftablesRenderer.verdict(chain.end, chain.direction))]
+    }
+
+    /// The shared log limit with the plan's rate and burst, when the plan
+    /// logs, and no other limit object.
+    private static func limitDrift(_ plan: RulePlan, kernel: KernelTable) -> [Drift] {
+        let expected = plan.logging.map { [NftablesRenderer.denyLogLimit: NftablesRenderer.limitText($0)] } ?? [:]
+        func object(_ name: String) -> String { "\(NftablesRenderer.family) \(NftablesRenderer.table) limit \(name)" }
+        var drift: [Drift] = []
+        for (name, text) in expected where kernel.limits[name] != text {
+            drift.append(Drift(.table, object(name), kernel.limits[name].map { "`\($0)`, plan has `\(text)`" } ?? "missing"))
+        }
+        drift += kernel.limits.keys.filter { expected[$0] == nil }.sorted().map { Drift(.table, object($0), "unexpected") }
+        return drift
     }
 
     /// The base chain: on the forward hook at filter priority, with the rules

@@ -27,8 +27,9 @@ public final class NftablesProgrammer {
     /// before sending its end, not at all; so no step ever needs ordering here.
     @discardableResult
     public func apply(_ plan: RulePlan) throws(DataplaneError) -> ApplyOutcome {
-        // A difference says nothing of the base chain: other guards need the whole table.
-        guard let previous = applied, previous.guards == plan.guards else {
+        // A difference says nothing of the base chain or the log limit: other
+        // guards or logging need the whole table.
+        guard let previous = applied, previous.guards == plan.guards, previous.logging == plan.logging else {
             try replace(plan)
             return .replaced(fallback: nil)
         }
@@ -51,7 +52,7 @@ public final class NftablesProgrammer {
     /// fails too, the kernel still holds the plan before (nft commits all or
     /// nothing), which becomes `applied` again when the caller still has it.
     private func write(_ diff: PlanDiff, restoring previous: RulePlan?) throws(DataplaneError) -> ApplyOutcome {
-        let script = NftablesRenderer.script(diff)
+        let script = NftablesRenderer.script(diff, logging: applied?.logging)
         if script.isEmpty { return .incremental(diff) }
         do {
             try runner.check(Command("nft", ["-f", "-"], input: script))

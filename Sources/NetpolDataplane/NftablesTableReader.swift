@@ -11,6 +11,8 @@ struct KernelTable: Sendable {
     var sets: [String: KernelSet] = [:]
     /// Chains by name, rules in kernel order.
     var chains: [String: KernelChain] = [:]
+    /// Named limit objects, by name: `rate 10/second burst 50 packets`.
+    var limits: [String: String] = [:]
 }
 
 /// One set or map of the table.
@@ -154,6 +156,8 @@ enum NftablesTableReader {
         for object in objects {
             if let set = (object["set"] ?? object["map"]) as? [String: Any], let name = set["name"] as? String {
                 table.sets[name] = kernelSet(name, set, isMap: object["map"] != nil)
+            } else if let limit = object["limit"] as? [String: Any], let name = limit["name"] as? String {
+                table.limits[name] = limitText(limit)
             } else if let chain = object["chain"] as? [String: Any], let name = chain["name"] as? String {
                 table.chains[name, default: KernelChain(name: name, rules: [])].hook = hook(chain)
             } else if let rule = object["rule"] as? [String: Any], let chain = rule["chain"] as? String {
@@ -194,6 +198,13 @@ enum NftablesTableReader {
         return .other(compact(json))
     }
 
+    /// A limit object as `nft list` prints its body: `rate 10/second burst 50 packets`.
+    private static func limitText(_ limit: [String: Any]) -> String {
+        let unit = limit["rate_unit"] as? String ?? "packets"
+        let rate = "rate \(limit["rate"] as? Int ?? 0)" + (unit == "packets" ? "" : " \(unit)") + "/\(limit["per"] as? String ?? "?")"
+        return rate + " burst \(limit["burst"] as? Int ?? 0) \(limit["burst_unit"] as? String ?? unit)"
+    }
+
     private static func hook(_ chain: [String: Any]) -> String? {
         guard let hook = chain["hook"] as? String else { return nil }
         return "\(chain["type"] as? String ?? "?") hook \(hook) priority \(chain["prio"] as? Int ?? 0) policy \(chain["policy"] as? String ?? "accept")"
@@ -210,6 +221,14 @@ enum NftablesTableReader {
             }
             if let verdict = ["accept", "drop", "return"].first(where: { statement.keys.contains($0) }) {
                 shape.verdict = verdict
+                continue
+            }
+            if let name = statement["limit"] as? String {
+                shape.statements.append("limit name \"\(name)\"")
+                continue
+            }
+            if let log = statement["log"] as? [String: Any], let prefix = log["prefix"] as? String, let group = log["group"] as? Int, log.count == 2 {
+                shape.statements.append("log prefix \"\(prefix)\" group \(group)")
                 continue
             }
             if let kind = ["jump", "goto"].first(where: { statement.keys.contains($0) }),

@@ -6,8 +6,19 @@ import NetpolModel
 public struct Engine: Sendable {
     package let index: PolicyIndex
 
-    public init(snapshot: Snapshot) {
-        index = PolicyIndex(snapshot)
+    /// - Parameter inForce: which NetworkPolicies decide: by default what the
+    ///   kernel enforces; `.auditedEnforced` answers what the audited policies
+    ///   (`netpol.io/mode: audit`) would do if they were enforced.
+    public init(snapshot: Snapshot, inForce: PoliciesInForce = .enforced) {
+        index = PolicyIndex(snapshot, inForce: inForce)
+    }
+
+    /// Which NetworkPolicies this engine lets decide.
+    public var inForce: PoliciesInForce { index.inForce }
+
+    /// Whether some NetworkPolicy of the snapshot is audited.
+    public var hasAuditedPolicies: Bool {
+        index.policies.contains { $0.policy.isAudited }
     }
 
     /// The pods a matrix covers: those with an address that are not on the host

@@ -8,15 +8,20 @@ package struct PolicyIndex: Sendable {
     package let podNumbers: [PodID: Int]
     package let podsByAddress: [IPAddress: Int]
     package let policies: [CompiledPolicy]
-    /// For each pod number, the policies that isolate it, per direction.
+    /// Which policies decide traffic: audited ones only when asked for.
+    package let inForce: PoliciesInForce
+    /// For each pod number, the policies in force that isolate it, per direction.
     let isolating: [Direction: [[Int]]]
+    /// For each pod number, the audited policies selecting it, per direction.
+    let audited: [Direction: [[Int]]]
     /// Admin tier, then Baseline, each in evaluation order (priority, then name).
     package let clusterPolicies: [CompiledClusterPolicy]
     /// For each tier, direction and pod number, the cluster policies with rules
     /// in that direction whose subject is the pod, in evaluation order.
     private let subjectOf: [PolicyTier: [Direction: [[Int]]]]
 
-    package init(_ snapshot: Snapshot) {
+    package init(_ snapshot: Snapshot, inForce: PoliciesInForce = .enforced) {
+        self.inForce = inForce
         let pods = snapshot.pods.map(IndexedPod.init)
         self.pods = pods
         podNumbers = Dictionary(uniqueKeysWithValues: pods.enumerated().map { ($1.id, $0) })
@@ -28,15 +33,8 @@ package struct PolicyIndex: Sendable {
 
         var selectors = SelectorCache(pods: pods, namespaces: snapshot.namespaces)
         policies = snapshot.policies.map { CompiledPolicy($0, pods: pods, selectors: &selectors) }
-        var isolating: [Direction: [[Int]]] = [:]
-        for direction in Direction.allCases {
-            var lists = Array(repeating: [Int](), count: pods.count)
-            for (number, policy) in policies.enumerated() where policy.directions.contains(direction) {
-                for pod in policy.targets.indices { lists[pod].append(number) }
-            }
-            isolating[direction] = lists
-        }
-        self.isolating = isolating
+        isolating = Self.targetLists(policies, pods: pods.count) { inForce.isolatedDirections(of: $0.policy) }
+        audited = Self.targetLists(policies, pods: pods.count) { $0.policy.isAudited ? $0.directions : [] }
 
         clusterPolicies = snapshot.clusterPolicies
             .filter { PolicyTier.supported.contains($0.spec.tier) }
@@ -60,8 +58,32 @@ package struct PolicyIndex: Sendable {
         subjectOf[tier]?[direction]?[pod] ?? []
     }
 
+    /// The policies in force that isolate `pod` in `direction`, in snapshot order.
     package func isolatingPolicies(of pod: Int, _ direction: Direction) -> [Int] {
         isolating[direction]?[pod] ?? []
+    }
+
+    /// The audited policies that select `pod` for `direction`, in the order of
+    /// `isolatingPolicies`, whether or not they are in force: what an audit
+    /// chain judges the pod by.
+    package func auditedPolicies(of pod: Int, _ direction: Direction) -> [Int] {
+        audited[direction]?[pod] ?? []
+    }
+
+    /// Per direction, per pod number, the policies whose `directions` name the
+    /// direction and whose targets hold the pod, in policy order.
+    private static func targetLists(
+        _ policies: [CompiledPolicy], pods: Int, directions: (CompiledPolicy) -> Set<Direction>
+    ) -> [Direction: [[Int]]] {
+        var lists: [Direction: [[Int]]] = [:]
+        for direction in Direction.allCases {
+            var byPod = Array(repeating: [Int](), count: pods)
+            for (number, policy) in policies.enumerated() where directions(policy).contains(direction) {
+                for pod in policy.targets.indices { byPod[pod].append(number) }
+            }
+            lists[direction] = byPod
+        }
+        return lists
     }
 }
 

@@ -285,8 +285,11 @@ public enum IptablesRenderer {
             }
         }
         for chain in written {
-            for rule in chain.rules where rule.family == nil || rule.family == family {
-                lines += ruleLines(rule, chain: chain)
+            for (index, rule) in chain.rules.enumerated() where rule.family == nil || rule.family == family {
+                lines += ruleLines(rule, chain: chain, logged: plan.logging.flatMap { logging in chain.denyPoint(rule: index).map { ($0, logging) } })
+            }
+            if let logging = plan.logging, let point = chain.denyPoint(rule: nil) {
+                lines.append("-A \(chainName(chain)) " + logTarget(point, logging))
             }
             lines.append("-A \(chainName(chain)) \(target(chain.end, chain.direction))")
         }
@@ -317,7 +320,8 @@ public enum IptablesRenderer {
 
     /// The base chain's guards for `family`, as iptables-save prints them:
     /// only a SYN opens a TCP connection (with `synOnlyOpens`), and an address
-    /// in the pod ranges that no known pod holds is dropped either way.
+    /// in the pod ranges that no known pod holds is dropped either way (logged
+    /// first, with logging).
     private static func guardLines(_ plan: RulePlan, family: IPAddress.Family) -> [String] {
         var lines: [String] = []
         if plan.guards.synOnlyOpens {
@@ -327,15 +331,27 @@ public enum IptablesRenderer {
         for rangeGuard in plan.podRangeGuards where rangeGuard.family == family {
             for range in rangeGuard.ranges {
                 for (flag, end, role) in [("-s", "src", "source"), ("-d", "dst", "destination")] {
-                    lines.append("-A \(forwardChain) \(flag) \(range) -m set ! --match-set \(setName(rangeGuard.knownPods)) \(end)"
-                                 + " -m comment --comment \(quoted("a pod-range \(role) no known pod holds (isolate-new-pods)")) -j DROP")
+                    let match = "-A \(forwardChain) \(flag) \(range) -m set ! --match-set \(setName(rangeGuard.knownPods)) \(end)"
+                    if let logging = plan.logging { lines.append(match + " " + logTarget(.podRangeGuard, logging)) }
+                    lines.append(match + " -m comment --comment \(quoted("a pod-range \(role) no known pod holds (isolate-new-pods)")) -j DROP")
                 }
             }
         }
         return lines
     }
 
-    private static func ruleLines(_ rule: PlanRule, chain: PlanChain) -> [String] {
+    /// The lines of one rule (one per group of at most 15 ports), each
+    /// preceded, when `logged`, by a line with the same matches that only logs.
+    private static func ruleLines(_ rule: PlanRule, chain: PlanChain, logged: (DenyPoint, DenyLogging)?) -> [String] {
+        let tail = " -m comment --comment \(quoted(rule.origin)) " + target(rule.action, chain.direction)
+        return matchLines(rule, chain: chain).flatMap { match in
+            (logged.map { [match + " " + logTarget($0, $1)] } ?? []) + [match + tail]
+        }
+    }
+
+    /// `-A CHAIN` and a rule's matches: the other end's set, the protocol and
+    /// a group of ports.
+    private static func matchLines(_ rule: PlanRule, chain: PlanChain) -> [String] {
         let end = chain.direction == .ingress ? "src" : "dst"
         var match = "-A \(chainName(chain))"
         switch rule.peer {
@@ -343,14 +359,25 @@ public enum IptablesRenderer {
         case .set(let name, _): match += " -m set --match-set \(setName(name)) \(end)"
         case .services(let name, _): match += " -m set --match-set \(setName(name)) dst,dst"
         }
-        let tail = " -m comment --comment \(quoted(rule.origin)) " + target(rule.action, chain.direction)
-        guard let ports = rule.ports else { return [match + tail] }
+        guard let ports = rule.ports else { return [match] }
         let proto = " -p \(ports.protocol.rawValue.lowercased())"
-        guard !ports.ranges.isEmpty else { return [match + proto + tail] }
+        guard !ports.ranges.isEmpty else { return [match + proto] }
         return portGroups(ports.ranges).map { group in
             let items = group.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound):\($0.upperBound)" }
-            return match + proto + " -m multiport --dports " + items.joined(separator: ",") + tail
+            return match + proto + " -m multiport --dports " + items.joined(separator: ",")
         }
+    }
+
+    /// The hashlimit table every log rule of a family shares: with one name
+    /// and no `--hashlimit-mode`, one bucket for all of them.
+    public static let denyLogLimit = "netpol-deny-log"
+
+    /// What a log line adds to its matches, as iptables-save prints it: within
+    /// the shared limit, to the NFLOG group with the deny point's prefix (NFLOG
+    /// keeps at most 63 bytes of it; a `DenyPoint` prefix fits).
+    static func logTarget(_ point: DenyPoint, _ logging: DenyLogging) -> String {
+        "-m hashlimit --hashlimit-upto \(logging.rate)/sec --hashlimit-burst \(logging.burst) --hashlimit-name \(denyLogLimit)"
+            + " -j NFLOG --nflog-prefix \(quoted(point.prefix)) --nflog-group \(logging.group)"
     }
 
     /// The target of an action: `-j RETURN` for an allow (netpol only drops),

@@ -33,6 +33,9 @@ public enum NftablesRenderer {
     /// `table inet netpol { ... }` alone, as `nft list table inet netpol` would show it.
     public static func definition(_ plan: RulePlan) -> [String] {
         var lines = ["table \(family) \(table) {"]
+        if let logging = plan.logging {
+            lines += ["\tlimit \(denyLogLimit) {", "\t\t" + limitText(logging), "\t}"]
+        }
         for set in plan.sets {
             lines += setLines(set)
         }
@@ -42,7 +45,7 @@ public enum NftablesRenderer {
             let pods = podsByChain[chain.name]?.map(\.description).joined(separator: ", ") ?? "no pod now (kept for reuse)"
             lines.append("\tchain \(chain.name) {")
             lines.append("\t\t# \(chain.direction.rawValue.lowercased()) of \(pods)")
-            lines += chainRules(chain).map { "\t\t" + $0 }
+            lines += chainRules(chain, logging: plan.logging).map { "\t\t" + $0 }
             lines.append("\t}")
         }
         for direction in Direction.allCases {
@@ -76,7 +79,8 @@ public enum NftablesRenderer {
     /// The base chain on the forward hook: established and related packets
     /// pass; with `synOnlyOpens`, a TCP packet other than a SYN opens nothing;
     /// an address in the pod ranges that no known pod holds is dropped either
-    /// way; then the maps hand local pods to their chains, egress first.
+    /// way (logged first, with logging); then the maps hand local pods to
+    /// their chains, egress first.
     public static func baseRules(_ plan: RulePlan) -> [BaseRule] {
         var rules = [BaseRule(statements: ["ct state established,related"], verdict: "accept")]
         if plan.guards.synOnlyOpens {
@@ -88,8 +92,11 @@ public enum NftablesRenderer {
             let ranges = rangeGuard.ranges.map(rangeText)
             let rangesText = ranges.count == 1 ? ranges[0] : "{ " + ranges.joined(separator: ", ") + " }"
             for (end, role) in [("saddr", "source"), ("daddr", "destination")] {
-                rules.append(BaseRule(statements: ["\(family) \(end) \(rangesText)", "\(family) \(end) != @\(rangeGuard.knownPods)"], verdict: "drop",
-                                      comment: "a pod-range \(role) no known pod holds (isolate-new-pods)"))
+                let matches = ["\(family) \(end) \(rangesText)", "\(family) \(end) != @\(rangeGuard.knownPods)"]
+                if let logging = plan.logging {
+                    rules.append(BaseRule(statements: matches + logStatements(.podRangeGuard, logging)))
+                }
+                rules.append(BaseRule(statements: matches, verdict: "drop", comment: "a pod-range \(role) no known pod holds (isolate-new-pods)"))
             }
         }
         for (end, direction) in [("saddr", Direction.egress), ("daddr", .ingress)] {
@@ -114,7 +121,9 @@ public enum NftablesRenderer {
     /// as one transaction: new sets and chains first, then set elements, rewritten
     /// chains and pod bindings, and last the chains and sets nothing refers to
     /// any more. Empty when there is nothing to change.
-    public static func script(_ diff: PlanDiff) -> String {
+    /// - Parameter logging: the logging of the plans on both sides (a change
+    ///   of it needs the whole table written): rewritten chains keep their log rules.
+    public static func script(_ diff: PlanDiff, logging: DenyLogging? = nil) -> String {
         guard !diff.isEmpty else { return "" }
         let prefix = "\(family) \(table)"
         var lines = ["# netpol incremental update: \(diff.elementCount) elements, \(diff.ruleCount) rules"]
@@ -125,7 +134,7 @@ public enum NftablesRenderer {
         // Every new chain exists before any rule goes to it.
         lines += diff.addedChains.map { "add chain \(prefix) \($0.name)" }
         for chain in diff.addedChains {
-            lines += chainRules(chain).map { "add rule \(prefix) \(chain.name) \($0)" }
+            lines += chainRules(chain, logging: logging).map { "add rule \(prefix) \(chain.name) \($0)" }
         }
         for change in diff.elementChanges {
             lines += elementStatements("delete", change.set, change.removed.map(elementText))
@@ -133,7 +142,7 @@ public enum NftablesRenderer {
         }
         for chain in diff.changedChains {
             lines.append("flush chain \(prefix) \(chain.name)")
-            lines += chainRules(chain).map { "add rule \(prefix) \(chain.name) \($0)" }
+            lines += chainRules(chain, logging: logging).map { "add rule \(prefix) \(chain.name) \($0)" }
         }
         for binding in diff.removedBindings {
             lines += elementStatements("delete", mapName(binding.direction, binding.address.family), [binding.address.description])
@@ -197,9 +206,35 @@ public enum NftablesRenderer {
         }
     }
 
-    /// A chain's rules, its end included.
-    private static func chainRules(_ chain: PlanChain) -> [String] {
-        chain.rules.map { ruleText($0, direction: chain.direction) } + [verdict(chain.end, chain.direction)]
+    /// A chain's rules, its end included; with logging, each deny point is
+    /// preceded by a rule with the same matches that only logs.
+    private static func chainRules(_ chain: PlanChain, logging: DenyLogging?) -> [String] {
+        func logLine(_ index: Int?, _ matches: [String]) -> [String] {
+            guard let logging, let point = chain.denyPoint(rule: index) else { return [] }
+            return [(matches + logStatements(point, logging)).joined(separator: " ")]
+        }
+        var lines: [String] = []
+        for (index, rule) in chain.rules.enumerated() {
+            let matches = matchText(rule, direction: chain.direction)
+            lines += logLine(index, matches)
+            lines.append((matches + [verdict(rule.action, chain.direction), "comment \(quotedComment(rule.origin))"]).joined(separator: " "))
+        }
+        return lines + logLine(nil, []) + [verdict(chain.end, chain.direction)]
+    }
+
+    /// The named limit object every log rule of the table shares: one bucket
+    /// for the node (both families), so a flood cannot outrun the log reader.
+    public static let denyLogLimit = "deny-log"
+
+    /// The limit object's body, as `nft list` prints it.
+    public static func limitText(_ logging: DenyLogging) -> String {
+        "rate \(logging.rate)/second burst \(logging.burst) packets"
+    }
+
+    /// The statements of a log rule, as `nft list` prints them: within the
+    /// shared limit, to the NFLOG group with the deny point's prefix.
+    public static func logStatements(_ point: DenyPoint, _ logging: DenyLogging) -> [String] {
+        ["limit name \"\(denyLogLimit)\"", "log prefix \"\(point.prefix)\" group \(logging.group)"]
     }
 
     /// The nft verdict of an action: an allow accepts on ingress and returns to
@@ -220,9 +255,9 @@ public enum NftablesRenderer {
         }
     }
 
-    /// One rule line: the other end's address (source for ingress, destination for
-    /// egress), the protocol and ports, the verdict, and where it came from.
-    static func ruleText(_ rule: PlanRule, direction: Direction) -> String {
+    /// A rule's matches: the other end's address (source for ingress,
+    /// destination for egress), the protocol and ports.
+    static func matchText(_ rule: PlanRule, direction: Direction) -> [String] {
         let end = direction == .ingress ? "saddr" : "daddr"
         var parts: [String] = []
         switch rule.peer {
@@ -240,9 +275,7 @@ public enum NftablesRenderer {
                 parts.append("th dport " + (items.count == 1 ? items[0] : "{ " + items.joined(separator: ", ") + " }"))
             }
         }
-        parts.append(verdict(rule.action, direction))
-        parts.append("comment \(quotedComment(rule.origin))")
-        return parts.joined(separator: " ")
+        return parts
     }
 
     private static func addressType(_ family: IPAddress.Family) -> String {

@@ -19,6 +19,12 @@ public struct DenyPoint: Hashable, Sendable {
 
     static let marker = "np"
 
+    /// The base chain's pod-range guard (`isolate-new-pods`): an address in
+    /// the node's pod ranges that no known pod holds, at either end. No chain
+    /// has this name, so `RulePlan.denial(at:)` gives nil for it; callers
+    /// compare with it.
+    public static let podRangeGuard = DenyPoint(chain: "isolate-new-pods")
+
     /// The log prefix the kernel sends with a packet denied here.
     public var prefix: String {
         Self.marker + ":" + chain + (rule.map { ":\($0)" } ?? "")
@@ -51,15 +57,33 @@ public enum DeniedBy: Hashable, Sendable {
 public struct Denial: Hashable, Sendable {
     public var direction: Direction
     public var deniedBy: DeniedBy
+
+    public init(direction: Direction, deniedBy: DeniedBy) {
+        self.direction = direction
+        self.deniedBy = deniedBy
+    }
+}
+
+extension PlanChain {
+    /// The deny point of the rule at `index` in `rules` (nil: the chain's end),
+    /// or nil when it does not deny. The index is the plan rule's, not the
+    /// rendered line's (log rules and split port lists add lines): renderers
+    /// and drift finders ask here, so the mapping lives in one place.
+    public func denyPoint(rule index: Int?) -> DenyPoint? {
+        guard let index else { return end == .deny ? DenyPoint(chain: name) : nil }
+        return rules.indices.contains(index) && rules[index].action == .deny ? DenyPoint(chain: name, rule: index) : nil
+    }
+
+    /// Its deny points: each Deny rule, then its end if that drops.
+    public var denyPoints: [DenyPoint] {
+        (rules.indices.map(Optional.some) + [nil]).compactMap(denyPoint(rule:))
+    }
 }
 
 extension RulePlan {
     /// Every place the plan denies: each Deny rule, then each chain end that drops.
     public var denyPoints: [DenyPoint] {
-        chains.flatMap { chain in
-            chain.rules.indices.filter { chain.rules[$0].action == .deny }.map { DenyPoint(chain: chain.name, rule: $0) }
-                + (chain.end == .deny ? [DenyPoint(chain: chain.name)] : [])
-        }
+        chains.flatMap(\.denyPoints)
     }
 
     /// Who denies at `point`; nil when the plan has no such chain or the point

@@ -22,6 +22,8 @@ import NetpolModel
 public struct NodePlanner: Sendable {
     public let node: String
     public let guards: NodeGuards
+    /// Whether and how the kernel logs denied connections; nil: no logging.
+    public let logging: DenyLogging?
     /// How long a chain no pod uses is kept before it is deleted.
     public var retention: Duration
 
@@ -109,9 +111,10 @@ public struct NodePlanner: Sendable {
         var bindingPresent: [PodBinding: Bool] = [:]
     }
 
-    public init(node: String, guards: NodeGuards = NodeGuards(), retention: Duration = .seconds(60)) {
+    public init(node: String, guards: NodeGuards = NodeGuards(), logging: DenyLogging? = nil, retention: Duration = .seconds(60)) {
         self.node = node
         self.guards = guards
+        self.logging = logging
         self.retention = retention
         for key in guards.knownPodKeys(node: node) {
             // The base chain refers to it for as long as the planner lives.
@@ -121,8 +124,8 @@ public struct NodePlanner: Sendable {
     }
 
     /// A planner holding `snapshot`'s plan for `node`.
-    public init(node: String, snapshot: Snapshot, guards: NodeGuards = NodeGuards(), retention: Duration = .seconds(60)) {
-        self.init(node: node, guards: guards, retention: retention)
+    public init(node: String, snapshot: Snapshot, guards: NodeGuards = NodeGuards(), logging: DenyLogging? = nil, retention: Duration = .seconds(60)) {
+        self.init(node: node, guards: guards, logging: logging, retention: retention)
         for namespace in snapshot.namespaces { apply(.upsert(.namespace(namespace))) }
         for node in snapshot.nodes { apply(.upsert(.node(node))) }
         for pod in snapshot.pods { apply(.upsert(.pod(pod))) }
@@ -290,7 +293,7 @@ public struct NodePlanner: Sendable {
     /// The policies judging `pod` in `direction`, as the whole compile finds them.
     private func chainPolicies(of pod: IndexedPod, _ direction: Direction) -> ChainPolicies {
         let isolating = (policiesByNamespace[pod.id.namespace] ?? []).compactMap { policies[$0] }.filter { policy in
-            policy.isolatedDirections.contains(direction) && policy.spec.podSelector.matches(pod.labels)
+            PoliciesInForce.enforced.isolatedDirections(of: policy).contains(direction) && policy.spec.podSelector.matches(pod.labels)
         }
         return ChainPolicies(direction, pod: pod, namespaceLabels: labels(of: pod.id.namespace), isolating: isolating, clusterPolicies: orderedClusterPolicies)
     }
@@ -446,7 +449,8 @@ public struct NodePlanner: Sendable {
                 .sorted { $0.name < $1.name },
             chains: chains.values.compactMap(\.planChain).sorted { $0.name < $1.name },
             bindings: bindings.sorted(by: PodBinding.inPlanOrder),
-            guards: guards)
+            guards: guards,
+            logging: logging)
     }
 
     // MARK: - Ending a batch

@@ -13,12 +13,12 @@ import NetpolModel
 /// the same plan up to date event by event with `NodePlanner`; this is the
 /// whole computation it must always agree with.
 public enum RuleCompiler {
-    public static func plan(node: String, snapshot: Snapshot, guards: NodeGuards = NodeGuards()) -> RulePlan {
-        plan(node: node, snapshot: snapshot, engine: Engine(snapshot: snapshot), guards: guards)
+    public static func plan(node: String, snapshot: Snapshot, guards: NodeGuards = NodeGuards(), logging: DenyLogging? = nil) -> RulePlan {
+        plan(node: node, snapshot: snapshot, engine: Engine(snapshot: snapshot), guards: guards, logging: logging)
     }
 
     /// The plan from an engine already built for `snapshot`.
-    public static func plan(node: String, snapshot: Snapshot, engine: Engine, guards: NodeGuards = NodeGuards()) -> RulePlan {
+    public static func plan(node: String, snapshot: Snapshot, engine: Engine, guards: NodeGuards = NodeGuards(), logging: DenyLogging? = nil) -> RulePlan {
         var builder = PlanBuilder(index: engine.index, snapshot: snapshot)
         for key in guards.knownPodKeys(node: node) { builder.knownPods(key, node: node) }
         let local = engine.index.pods.indices.filter { number in
@@ -40,7 +40,8 @@ public enum RuleCompiler {
             sets: builder.sets.values.sorted { $0.name < $1.name },
             chains: builder.chains.values.sorted { $0.name < $1.name },
             bindings: bindings,
-            guards: guards)
+            guards: guards,
+            logging: logging)
     }
 }
 

@@ -18,13 +18,16 @@ public struct RulePlan: Hashable, Sendable {
     public var bindings: [PodBinding]
     /// What the base chain checks before the pods' chains.
     public var guards: NodeGuards
+    /// Whether and how the kernel logs what is denied at each deny point; nil: no logging.
+    public var logging: DenyLogging?
 
-    public init(node: String, sets: [AddressSet], chains: [PlanChain], bindings: [PodBinding], guards: NodeGuards = NodeGuards()) {
+    public init(node: String, sets: [AddressSet], chains: [PlanChain], bindings: [PodBinding], guards: NodeGuards = NodeGuards(), logging: DenyLogging? = nil) {
         self.node = node
         self.sets = sets
         self.chains = chains
         self.bindings = bindings
         self.guards = guards
+        self.logging = logging
     }
 
     /// Rules in chains (each chain's end included).
@@ -197,6 +200,15 @@ public struct ClusterRuleID: Hashable, Sendable {
     /// The rule's `name`; empty when it has none.
     public var name: String
     public var action: ClusterPolicyAction
+
+    public init(tier: PolicyTier, policy: String, direction: Direction, index: Int, name: String, action: ClusterPolicyAction) {
+        self.tier = tier
+        self.policy = policy
+        self.direction = direction
+        self.index = index
+        self.name = name
+        self.action = action
+    }
 }
 
 /// One protocol and port ranges; no ranges means every port.

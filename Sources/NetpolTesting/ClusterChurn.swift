@@ -7,7 +7,9 @@ import NetpolWorkload
 /// terminating; namespaces relabelled, deleted and made again; policies added,
 /// edited and deleted; with `clusterPolicies`, also Admin and Baseline
 /// ClusterNetworkPolicies added, edited, reprioritised and deleted, and the
-/// Nodes their `nodes` peers pick relabelled and readdressed. Seeded, so a
+/// Nodes their `nodes` peers pick relabelled and readdressed; with
+/// `auditedPolicies`, policies made audited (`netpol.io/mode: audit`), some
+/// with a mistyped mode, and flipped between audit and enforce. Seeded, so a
 /// failure repeats. The pieces are few on
 /// purpose (labels, addresses, ports), so that changes collide: addresses are
 /// reused after a pod lets go of them, selectors agree and disagree.
@@ -18,15 +20,17 @@ public struct ClusterChurn {
     private var freeAddresses: [Int] = Array(1...60)
     private var names = 0
     private let withClusterPolicies: Bool
+    private let withAuditedPolicies: Bool
 
     private static let namespaceNames = ["x", "y", "z", "w"]
     private static let labelValues = ["a", "b", "c"]
 
     /// A cluster of a dozen pods and a few policies to start from (and, with
     /// `clusterPolicies`, three Nodes and a few cluster policies).
-    public init(seed: UInt64, clusterPolicies: Bool = false) {
+    public init(seed: UInt64, clusterPolicies: Bool = false, auditedPolicies: Bool = false) {
         random = SeededGenerator(seed: seed)
         withClusterPolicies = clusterPolicies
+        withAuditedPolicies = auditedPolicies
         for name in Self.namespaceNames.prefix(3) {
             cluster.namespaces[name] = Namespace(metadata: ObjectMeta(name: name, labels: namespaceLabels()))
         }
@@ -46,6 +50,9 @@ public struct ClusterChurn {
             case 22..<25: return setNode(pick(Self.nodes))
             default: break
             }
+        }
+        if withAuditedPolicies, pick(100) < 8 {
+            return flipPolicyMode() ?? setPolicy()
         }
         switch pick(100) {
         case 0..<14: return addPod()
@@ -170,10 +177,22 @@ public struct ClusterChurn {
         let name = pick(2) == 0 ? any(of: existing) ?? "np\(names)" : "np\(names)"
         names += 1
         let types: [[PolicyType]] = [[], [.ingress], [.egress], [.ingress, .egress]]
-        let policy = networkPolicy(
+        var policy = networkPolicy(
             name, in: namespace, selecting: selector(), types: pick(types),
             ingress: (0..<pick(3)).map { _ in NetworkPolicyIngressRule(ports: policyPorts(), from: (0..<pick(3)).map { _ in peer() }) },
             egress: (0..<pick(3)).map { _ in NetworkPolicyEgressRule(ports: policyPorts(), to: (0..<pick(3)).map { _ in peer() }) })
+        if withAuditedPolicies, pick(3) == 0 {
+            policy.metadata.annotations[NetworkPolicy.modeAnnotation] = pick(["audit", "audit", "enforce", "Audit"])
+        }
+        cluster.apply(policy)
+        return .upsert(.networkPolicy(policy))
+    }
+
+    /// An audited policy enforced (the annotation gone, `enforce`, or a
+    /// mistyped mode), or an enforced one audited; nothing else changes.
+    private mutating func flipPolicyMode() -> ClusterChange? {
+        guard let key = any(of: Array(cluster.policies.keys)), var policy = cluster.policies[key] else { return nil }
+        policy.metadata.annotations[NetworkPolicy.modeAnnotation] = policy.isAudited ? pick([nil, "enforce", "Audit"]) : "audit"
         cluster.apply(policy)
         return .upsert(.networkPolicy(policy))
     }

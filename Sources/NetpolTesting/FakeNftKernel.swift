@@ -132,6 +132,8 @@ public final class FakeNftKernel: CommandRunner, @unchecked Sendable {
 struct FakeTable {
     var sets: [String: FakeSet] = [:]
     var chains: [String: FakeChain] = [:]
+    /// Named limit objects: name to `rate 10/second burst 50 packets`.
+    var limits: [String: String] = [:]
     /// Creation order, as nft lists objects.
     var order: [String] = []
 }
@@ -181,6 +183,8 @@ struct FakeRule {
     var comment: String?
     var sets: [String]
     var jumps: [String]
+    /// Named limits it uses.
+    var limits: [String] = []
 }
 
 /// Why a script was refused: nft's message, and the line it refers to.
@@ -205,6 +209,7 @@ struct FakeScriptInterpreter {
         case table
         case set(String)
         case chain(String)
+        case limit(String)
     }
 
     init(table: FakeTable?) {
@@ -238,6 +243,7 @@ struct FakeScriptInterpreter {
         case .table: try tableLine(text)
         case .set(let name): try setLine(text, name)
         case .chain(let name): try chainLine(text, name)
+        case .limit(let name): try limitLine(text, name)
         }
     }
 
@@ -314,9 +320,25 @@ struct FakeScriptInterpreter {
         } else if words.count == 3, words[2] == "{", ["set", "map"].contains(words[0]) {
             try addSet(words[1], properties: [], isMap: words[0] == "map")
             block = .set(words[1])
+        } else if words.count == 3, words[0] == "limit", words[2] == "{" {
+            table?.limits[words[1]] = ""
+            block = .limit(words[1])
         } else if words.count == 3, words[0] == "chain", words[2] == "{" {
             if table?.chains[words[1]] == nil { addChain(words[1]) }
             block = .chain(words[1])
+        } else {
+            throw fail("syntax error, unexpected \(text)")
+        }
+    }
+
+    /// `rate N/second burst M packets`, the only limit netpol writes.
+    private mutating func limitLine(_ text: String, _ name: String) throws(FakeNftError) {
+        let words = text.split(separator: " ")
+        if text == "}" {
+            block = .table
+        } else if words.count == 5, words[0] == "rate", words[1].hasSuffix("/second"), Int(words[1].dropLast("/second".count)) != nil,
+                  words[2] == "burst", Int(words[3]) != nil, words[4] == "packets" {
+            table?.limits[name] = text
         } else {
             throw fail("syntax error, unexpected \(text)")
         }
@@ -453,7 +475,8 @@ struct FakeScriptInterpreter {
         } catch {
             throw fail(error.message)
         }
-        if rule.sets.contains(where: { table?.sets[$0] == nil }) || rule.jumps.contains(where: { table?.chains[$0] == nil }) {
+        if rule.sets.contains(where: { table?.sets[$0] == nil }) || rule.jumps.contains(where: { table?.chains[$0] == nil })
+            || rule.limits.contains(where: { table?.limits[$0] == nil }) {
             throw fail("No such file or directory")
         }
         table?.chains[chain]?.rules.append(rule)

@@ -14,7 +14,7 @@ enum FakeRuleParser {
         }
         var words = body.split(separator: " ").map(String.init)[...]
         var expression: [[String: Any]] = []
-        var sets: [String] = [], jumps: [String] = []
+        var sets: [String] = [], jumps: [String] = [], limits: [String] = []
         func refuse(_ word: String) -> FakeNftError { FakeNftError(line: 0, text: text, message: "syntax error, unexpected \(word)") }
         func match(_ left: Any, _ right: Any, op: String = "==") -> [String: Any] {
             ["match": ["op": op, "left": left, "right": right]]
@@ -94,6 +94,17 @@ enum FakeRuleParser {
             case "th":
                 guard words.popFirst() == "dport" else { throw refuse(word) }
                 expression.append(match(payload("th", "dport"), try ports(&words)))
+            case "limit":
+                // `limit name "deny-log"`
+                guard words.popFirst() == "name", let quoted = words.popFirst(), quoted.count > 2, quoted.hasPrefix("\""), quoted.hasSuffix("\"") else { throw refuse(word) }
+                let name = String(quoted.dropFirst().dropLast())
+                limits.append(name)
+                expression.append(["limit": name])
+            case "log":
+                // `log prefix "np:..." group 5`
+                guard words.popFirst() == "prefix", let quoted = words.popFirst(), quoted.count > 2, quoted.hasPrefix("\""), quoted.hasSuffix("\""),
+                      words.popFirst() == "group", let group = words.popFirst().flatMap({ Int($0) }) else { throw refuse(word) }
+                expression.append(["log": ["prefix": String(quoted.dropFirst().dropLast()), "group": group]])
             case "accept", "drop", "return":
                 expression.append([word: NSNull()])
             case "jump", "goto":
@@ -104,7 +115,7 @@ enum FakeRuleParser {
                 throw refuse(word)
             }
         }
-        return FakeRule(text: text, expression: expression, comment: comment, sets: sets, jumps: jumps)
+        return FakeRule(text: text, expression: expression, comment: comment, sets: sets, jumps: jumps, limits: limits)
     }
 }
 
@@ -113,7 +124,7 @@ enum FakeRuleParser {
 /// same objects and fields real nft 1.0 prints).
 enum FakeListing {
     static func text(_ table: FakeTable) -> String {
-        var blocks: [String] = []
+        var blocks = table.limits.sorted { $0.key < $1.key }.map { "\tlimit \($0.key) {\n\t\t\($0.value)\n\t}" }
         for name in table.order {
             if let set = table.sets[name] {
                 var lines = ["\t\(set.isMap ? "map" : "set") \(name) {", "\t\ttype \(set.type)\(set.isMap ? " : verdict" : "")"]
@@ -149,6 +160,13 @@ enum FakeListing {
             ["table": ["family": "inet", "name": "netpol", "handle": 1]],
         ]
         var handle = 2
+        for (name, text) in table.limits.sorted(by: { $0.key < $1.key }) {
+            // `rate N/second burst M packets`, as the interpreter accepted it.
+            let words = text.split(separator: " ")
+            let rate = Int(words[1].prefix { $0.isNumber }) ?? 0, burst = Int(words[3]) ?? 0
+            objects.append(["limit": ["family": "inet", "name": name, "table": "netpol", "handle": handle, "rate": rate, "per": "second", "burst": burst]])
+            handle += 1
+        }
         var rules: [[String: Any]] = []
         for name in table.order {
             handle += 1

@@ -38,10 +38,13 @@ struct RandomClusterTests {
         for number in 0..<Int(2 + random.next() % 6) {
             let namespace = ConformanceModel.namespaceNames[Int(random.next() % 3)]
             let types: [[PolicyType]] = [[], [.ingress], [.egress], [.ingress, .egress]]
-            cluster.apply(networkPolicy(
+            var policy = networkPolicy(
                 "p\(number)", in: namespace, selecting: selector(), types: types[Int(random.next() % 4)],
                 ingress: (0..<Int(random.next() % 3)).map { _ in NetworkPolicyIngressRule(ports: ports(), from: (0..<Int(random.next() % 3)).map { _ in peer() }) },
-                egress: (0..<Int(random.next() % 3)).map { _ in NetworkPolicyEgressRule(ports: ports(), to: (0..<Int(random.next() % 3)).map { _ in peer() }) }))
+                egress: (0..<Int(random.next() % 3)).map { _ in NetworkPolicyEgressRule(ports: ports(), to: (0..<Int(random.next() % 3)).map { _ in peer() }) })
+            // Seeds from 20 on audit some policies.
+            if seed >= 20, random.next() % 3 == 0 { policy.metadata.annotations[NetworkPolicy.modeAnnotation] = "audit" }
+            cluster.apply(policy)
         }
         func clusterPeer() -> ClusterPolicyPeer {
             switch random.next() % 5 {
@@ -72,14 +75,50 @@ struct RandomClusterTests {
                 ingress: (0..<Int(random.next() % 3)).map { _ in ClusterPolicyIngressRule(action: action(), from: [clusterPeer()], protocols: protocols()) },
                 egress: (0..<Int(random.next() % 3)).map { _ in ClusterPolicyEgressRule(action: action(), to: [clusterPeer(), clusterPeer()], protocols: protocols()) })))
         }
-        let engine = Engine(snapshot: cluster.snapshot)
+        for engine in [Engine(snapshot: cluster.snapshot), Engine(snapshot: cluster.snapshot, inForce: .auditedEnforced)] {
+            expectMatrixEqualsVerdicts(engine, seed: seed)
+        }
+    }
+
+    /// Audited policies count exactly as if they were absent, and with
+    /// `.auditedEnforced` exactly as if they were not annotated.
+    @Test(arguments: 30...39)
+    func auditedPoliciesDecideAsAbsentOrAsEnforced(seed: UInt64) {
+        var churn = ClusterChurn(seed: seed, clusterPolicies: seed % 2 == 0, auditedPolicies: true)
+        var (compared, audited) = (0, 0)
+        for step in 0..<120 {
+            _ = churn.next()
+            guard step % 20 == 19 else { continue }
+            var withoutAudited = churn.cluster, unannotated = churn.cluster
+            for (key, policy) in churn.cluster.policies where policy.isAudited {
+                withoutAudited.policies[key] = nil
+                unannotated.policies[key]?.metadata.annotations = [:]
+                audited += 1
+            }
+            let pairs = [
+                (Engine(snapshot: churn.cluster.snapshot), Engine(snapshot: withoutAudited.snapshot)),
+                (Engine(snapshot: churn.cluster.snapshot, inForce: .auditedEnforced), Engine(snapshot: unannotated.snapshot)),
+            ]
+            for (engine, reference) in pairs {
+                for (port, proto) in [(IntOrString.int(80), PortProtocol.tcp), (.int(53), .udp), (.string("web"), .tcp)] {
+                    let matrix = engine.matrix(port: port, protocol: proto)
+                    #expect(matrix == reference.matrix(port: port, protocol: proto), "seed \(seed) step \(step) \(engine.inForce) \(proto)/\(port)")
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared == 36)
+        #expect(audited > 0, "seed \(seed) audits some policies")
+    }
+
+    private func expectMatrixEqualsVerdicts(_ engine: Engine, seed: UInt64) {
         for (port, proto) in [(IntOrString.int(80), PortProtocol.tcp), (.int(81), .tcp), (.int(80), .udp), (.string("serve-81-tcp"), .tcp)] {
             for family in [nil, IPAddress.Family.ipv4, .ipv6] {
                 let matrix = engine.matrix(port: port, protocol: proto, family: family)
                 for (i, source) in matrix.pods.enumerated() {
                     for (j, destination) in matrix.pods.enumerated() {
                         let verdict = engine.verdict(for: Connection(from: .pod(source), to: .pod(destination), protocol: proto, port: port, family: family))
-                        #expect(verdict.allowed == matrix.allowed[i][j], "seed \(seed) \(proto)/\(port) \(family?.rawValue ?? "-"): \(source) -> \(destination)\n\(verdict.explanation)")
+                        #expect(verdict.allowed == matrix.allowed[i][j], "seed \(seed) \(engine.inForce) \(proto)/\(port) \(family?.rawValue ?? "-"): \(source) -> \(destination)\n\(verdict.explanation)")
                     }
                 }
             }

@@ -172,6 +172,20 @@ struct ValidationTests {
         ])
     }
 
+    @Test(arguments: [
+        (nil, PolicyMode.enforce, false), ("enforce", .enforce, false), ("audit", .audit, false),
+        ("Audit", .enforce, true), ("dry-run", .enforce, true), ("", .enforce, true),
+    ] as [(String?, PolicyMode, Bool)])
+    func modeAnnotationAuditsOnlyWhenExactlyAuditAndWarnsOfOtherValues(value: String?, mode: PolicyMode, warns: Bool) {
+        var policy = NetworkPolicy(metadata: ObjectMeta(name: "p", namespace: "default"), spec: NetworkPolicySpec())
+        policy.metadata.annotations[NetworkPolicy.modeAnnotation] = value
+        #expect(policy.mode == mode)
+        #expect(policy.isAudited == (mode == .audit))
+        #expect(messages(.networkPolicy(policy)) == [])
+        let warning = "metadata.annotations[netpol.io/mode]: Unsupported value: \"\(value ?? "")\": supported values: \"enforce\", \"audit\": the policy is enforced"
+        #expect(Validator.warnings(.networkPolicy(policy)) == (warns ? [warning] : []))
+    }
+
     @Test func namespacesAreDNSLabelsAndClusterScoped() {
         let valid = KubeObject.namespace(Namespace(metadata: ObjectMeta(name: "shop")))
         #expect(messages(valid) == [])

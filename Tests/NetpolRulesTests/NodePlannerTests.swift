@@ -1,5 +1,6 @@
 import Foundation
 import NetpolDataplane
+import NetpolEngine
 import NetpolModel
 import NetpolRules
 import NetpolTesting
@@ -14,12 +15,13 @@ import Testing
 struct NodePlannerTests {
     /// Changes per `make test` run, over all seeds; `NETPOL_PLANNER_EVENTS` asks for more.
     static let events = Int(ProcessInfo.processInfo.environment["NETPOL_PLANNER_EVENTS"] ?? "") ?? 10_000
-    static let seeds: [UInt64] = [1, 2, 3, 4]
+    static let seeds: [UInt64] = [1, 2, 3, 4, 5]
 
     @Test(arguments: seeds)
     func everyBatchLeavesTheWholeCompilesPlan(seed: UInt64) throws {
-        // Seed 1 churns NetworkPolicies alone; the others ClusterNetworkPolicies and Nodes too.
-        var churn = ClusterChurn(seed: seed, clusterPolicies: seed != 1)
+        // Seed 1 churns NetworkPolicies alone; the others ClusterNetworkPolicies and Nodes too;
+        // seed 5 audits policies and flips them between audit and enforce.
+        var churn = ClusterChurn(seed: seed, clusterPolicies: seed != 1, auditedPolicies: seed == 5)
         // Odd seeds delete unused chains at once; even ones keep them for a while.
         let retention: Duration = seed % 2 == 1 ? .zero : .seconds(40)
         // The last two guard the churn's pod range: its known-pod set follows every pod event.
@@ -95,6 +97,36 @@ struct NodePlannerTests {
         #expect(planner.hasExpiredChains(now: .seconds(70)))
         #expect(planner.commit(now: .seconds(70)).removedChains == [chain])
         #expect(planner.plan == RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot))
+    }
+
+    /// A pod isolated only by an audited policy is open in the engine, the
+    /// whole compile and the planner; enforcing the policy closes it in one
+    /// incremental step to the whole compile's plan, and auditing it again
+    /// opens it.
+    @Test func flippingAPolicyBetweenAuditAndEnforceMovesItsPodsAsTheWholeCompileDoes() throws {
+        var cluster = ConformanceModel.cluster()
+        var deny = networkPolicy("deny-a", in: "x", selecting: .labels(["pod": "a"]), types: [.ingress])
+        deny.metadata.annotations[NetworkPolicy.modeAnnotation] = "audit"
+        cluster.apply(deny)
+        var planner = NodePlanner(node: "node-1", snapshot: cluster.snapshot, retention: .zero)
+        let toA = PlanConnection(source: IPAddress("10.0.1.2")!, destination: IPAddress("10.0.1.1")!, protocol: .tcp, port: 80)
+        let connection = Connection(from: .pod(PodID(namespace: "x", name: "b")), to: .pod(PodID(namespace: "x", name: "a")), protocol: .tcp, port: .int(80))
+        #expect(Engine(snapshot: cluster.snapshot).verdict(for: connection).allowed)
+        #expect(Engine(snapshot: cluster.snapshot, inForce: .auditedEnforced).verdict(for: connection).allowed == false)
+        #expect(planner.plan == RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot))
+        #expect(planner.plan.bindings.isEmpty && planner.plan.allows(toA))
+
+        for (mode, open) in [(nil, false), ("audit", true), ("Audit", false), ("audit", true), ("enforce", false)] as [(String?, Bool)] {
+            deny.metadata.annotations[NetworkPolicy.modeAnnotation] = mode
+            cluster.apply(deny)
+            planner.apply(.upsert(.networkPolicy(deny)))
+            let diff = planner.commit(now: .seconds(1))
+            let label = "mode \(mode ?? "absent")"
+            #expect(planner.plan == RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot), "\(label)")
+            #expect((open ? diff.removedBindings : diff.addedBindings).map(\.pod.description) == ["x/a"], "\(label)")
+            #expect(planner.plan.allows(toA) == open, "\(label)")
+            #expect(Engine(snapshot: cluster.snapshot).verdict(for: connection).allowed == open, "\(label)")
+        }
     }
 
     /// What differs between two plans, shortly, for a failure message.

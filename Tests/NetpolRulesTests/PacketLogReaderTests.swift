@@ -30,10 +30,11 @@ struct PacketLogReaderTests {
         try body(name)
     }
 
-    /// Sends one UDP datagram (or one TCP SYN, refused) to `address` on `port` from inside the calling thread's namespace.
-    private static func send(udp: Bool, to address: String, port: UInt16) {
+    /// Sends one UDP datagram (or one TCP SYN, without waiting for an answer)
+    /// to `address` on `port` from inside the calling thread's namespace.
+    static func send(udp: Bool, to address: String, port: UInt16) {
         let six = address.contains(":")
-        let fd = socket(six ? AF_INET6 : AF_INET, Int32(udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue), 0)
+        let fd = socket(six ? AF_INET6 : AF_INET, Int32(udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { return }
         defer { close(fd) }
         func deliver<Address>(_ target: Address) {
@@ -60,7 +61,7 @@ struct PacketLogReaderTests {
     }
 
     /// Reads until `count` packets came or two seconds passed.
-    private static func collect(_ reader: PacketLogReader, count: Int) throws -> [PacketLogReader.Packet] {
+    static func collect(_ reader: PacketLogReader, count: Int) throws -> [PacketLogReader.Packet] {
         var packets: [PacketLogReader.Packet] = []
         for _ in 0..<20 where packets.count < count {
             packets += try reader.read(timeout: .milliseconds(100)).packets

@@ -102,3 +102,26 @@ public struct NetworkPolicyPort: Hashable, Sendable {
 
     public var effectiveProtocol: PortProtocol { self.protocol ?? .tcp }
 }
+
+/// How netpol treats a NetworkPolicy, from its `netpol.io/mode` annotation:
+/// enforced, or audited (evaluated and logged, never deciding traffic), as
+/// Calico's StagedNetworkPolicy and Cilium's policy-audit-mode do.
+public enum PolicyMode: String, Sendable, CaseIterable {
+    case enforce
+    case audit
+}
+
+extension NetworkPolicy {
+    /// The annotation that chooses the policy's `PolicyMode`.
+    public static let modeAnnotation = "netpol.io/mode"
+
+    /// `audit` only when the annotation says exactly `audit`; absent, `enforce`
+    /// or any other value (a typo such as `Audit`, which validation warns
+    /// about) is `enforce`: a mistake must never open traffic.
+    public var mode: PolicyMode {
+        metadata.annotations[Self.modeAnnotation] == PolicyMode.audit.rawValue ? .audit : .enforce
+    }
+
+    /// Whether the policy is audited: evaluated, never enforced.
+    public var isAudited: Bool { mode == .audit }
+}

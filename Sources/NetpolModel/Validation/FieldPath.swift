@@ -4,6 +4,8 @@ public struct FieldPath: Hashable, Sendable, CustomStringConvertible {
     enum Step: Hashable, Sendable {
         case key(String)
         case index(Int)
+        /// A map entry, printed `[key]` as the API server's `field.Path.Key` prints it.
+        case mapKey(String)
     }
 
     let steps: [Step]
@@ -25,6 +27,11 @@ public struct FieldPath: Hashable, Sendable, CustomStringConvertible {
 
     public func index(_ index: Int) -> FieldPath {
         appending(step: .index(index))
+    }
+
+    /// The entry `key` of a map field: `metadata.annotations[netpol.io/mode]`.
+    public func key(_ key: String) -> FieldPath {
+        appending(step: .mapKey(key))
     }
 
     func appending(step: Step) -> FieldPath {
@@ -56,6 +63,8 @@ public struct FieldPath: Hashable, Sendable, CustomStringConvertible {
                 text += key
             case .index(let index):
                 text += "[\(index)]"
+            case .mapKey(let key):
+                text += "[\(key)]"
             }
         }
         return text

@@ -137,9 +137,10 @@ enum NetworkPolicyValidation {
     }
 
     /// What the API server warns about without rejecting (`GetWarningsForCIDR`):
-    /// bits set beyond the prefix, and leading zeros. Printed as `PATH: MESSAGE`.
+    /// bits set beyond the prefix, and leading zeros; and a `netpol.io/mode`
+    /// netpol does not know. Printed as `PATH: MESSAGE`.
     static func warnings(_ policy: NetworkPolicy) -> [String] {
-        var warnings: [String] = []
+        var warnings = modeWarning(policy)
         for rule in rules(of: policy.spec, at: FieldPath("spec")) {
             for (index, peer) in rule.peers.enumerated() {
                 guard let block = peer.ipBlock else { continue }
@@ -151,6 +152,18 @@ enum NetworkPolicyValidation {
             }
         }
         return warnings
+    }
+
+    /// A `netpol.io/mode` other than `audit` or `enforce` (a typo such as
+    /// `Audit`): the policy is enforced, failing closed, which may not be what
+    /// was meant.
+    private static func modeWarning(_ policy: NetworkPolicy) -> [String] {
+        guard let value = policy.metadata.annotations[NetworkPolicy.modeAnnotation],
+              PolicyMode(rawValue: value) == nil
+        else { return [] }
+        let path = FieldPath("metadata", "annotations").key(NetworkPolicy.modeAnnotation)
+        let supported = PolicyMode.allCases.map { goQuoted($0.rawValue) }.joined(separator: ", ")
+        return ["\(path): Unsupported value: \(goQuoted(value)): supported values: \(supported): the policy is enforced"]
     }
 
     static func cidrWarning(_ text: String, at path: FieldPath) -> [String] {
