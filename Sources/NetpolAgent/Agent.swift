@@ -29,11 +29,13 @@ public struct AgentConfiguration: Sendable {
     /// The node's pod ranges, whose addresses no known pod holds are isolated
     /// (`--isolate-new-pods`); empty: no such guard.
     public var podRanges: [CIDR]
+    /// Whether and how the rules log denied connections (`--log-denied`); nil: not at all.
+    public var denyLogging: DenyLogging?
 
     public init(
         node: String, debounce: Duration = .zero, verifyInterval: Duration? = .seconds(60), resync: Duration? = nil,
         retry: Backoff = Backoff(), stallTimeout: Duration = .seconds(120), chainRetention: Duration = .seconds(60),
-        podRanges: [CIDR] = []
+        podRanges: [CIDR] = [], denyLogging: DenyLogging? = nil
     ) {
         self.node = node
         self.debounce = debounce
@@ -43,6 +45,7 @@ public struct AgentConfiguration: Sendable {
         self.stallTimeout = stallTimeout
         self.chainRetention = chainRetention
         self.podRanges = podRanges
+        self.denyLogging = denyLogging
     }
 }
 
@@ -220,7 +223,8 @@ public final class Agent<C: Clock<Duration>> {
                 let snapshot: Snapshot
                 (snapshot, version) = store.takeSnapshot()
                 let planner = NodePlanner(
-                    node: configuration.node, snapshot: snapshot, guards: guards, retention: configuration.chainRetention)
+                    node: configuration.node, snapshot: snapshot, guards: guards, logging: configuration.denyLogging,
+                    retention: configuration.chainRetention)
                 self.planner = planner
                 compiled = clock.now
                 try programmer.replace(planner.plan)

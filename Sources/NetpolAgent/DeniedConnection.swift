@@ -21,6 +21,17 @@ public struct DeniedConnection: Hashable, Sendable {
         public var name: String { pod?.description ?? address.description }
     }
 
+    /// Who or what denied a connection.
+    public enum Cause: Hashable, Sendable {
+        /// Policies, as the plan in force says (`RulePlan.denial(at:)`).
+        case policies(DeniedBy)
+        /// `--isolate-new-pods`: an address in the node's pod ranges that no
+        /// pod the agent knows holds.
+        case newPodGuard
+        /// A prefix the plan in force does not know (an older plan's, or not netpol's).
+        case unknown
+    }
+
     /// When the agent read it, in seconds since 1970.
     public var time: Double
     public var node: String
@@ -34,13 +45,11 @@ public struct DeniedConnection: Hashable, Sendable {
     public var port: Int?
     /// The chain whose deny point logged it (the raw prefix for one netpol did not write).
     public var chain: String
-    /// Who denied it; nil when the plan cannot say (a prefix from an older
-    /// plan, or not netpol's).
-    public var deniedBy: DeniedBy?
+    public var cause: Cause
 
     public init(
         time: Double, node: String, direction: Direction?, source: End, destination: End, protocolNumber: Int, port: Int?, chain: String,
-        deniedBy: DeniedBy?
+        cause: Cause
     ) {
         self.time = time
         self.node = node
@@ -50,7 +59,7 @@ public struct DeniedConnection: Hashable, Sendable {
         self.protocolNumber = protocolNumber
         self.port = port
         self.chain = chain
-        self.deniedBy = deniedBy
+        self.cause = cause
     }
 
     /// TCP, UDP or SCTP as Kubernetes names them, ICMP and ICMPv6, else the number.
@@ -80,20 +89,23 @@ public struct DeniedConnection: Hashable, Sendable {
             ("decided_by", "[" + deciders.joined(separator: ",") + "]"),
             ("chain", jsonQuoted(chain)),
         ]
-        if deniedBy == nil { members.append(("unattributed", "true")) }
+        if cause == .unknown { members.append(("unattributed", "true")) }
         return "{" + members.map { jsonQuoted($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
     }
 
-    /// The `decided_by` objects: each isolating NetworkPolicy, or the cluster policy's rule.
+    /// The `decided_by` objects: each isolating NetworkPolicy, the cluster
+    /// policy's rule, or the new-pod guard.
     private var deciders: [String] {
-        switch deniedBy {
-        case nil:
+        switch cause {
+        case .unknown:
             return []
-        case .isolation(let policies):
+        case .newPodGuard:
+            return [#"{"kind":"NewPodGuard","reason":"isolate-new-pods"}"#]
+        case .policies(.isolation(let policies)):
             return policies.map { policy in
                 "{\"kind\":\"NetworkPolicy\",\"namespace\":\(jsonQuoted(policy.namespace)),\"name\":\(jsonQuoted(policy.name)),\"reason\":\"default-deny\"}"
             }
-        case .clusterRule(let rule):
+        case .policies(.clusterRule(let rule)):
             return [
                 "{\"kind\":\"ClusterNetworkPolicy\",\"tier\":\(jsonQuoted(rule.tier.rawValue)),\"name\":\(jsonQuoted(rule.policy)),"
                     + "\"rule\":\(rule.index),\"ruleName\":\(jsonQuoted(rule.name)),\"action\":\(jsonQuoted(rule.action.rawValue))}"

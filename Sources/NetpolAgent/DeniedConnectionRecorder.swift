@@ -1,5 +1,6 @@
 import Foundation
 import NetpolDataplane
+import NetpolEngine
 import NetpolRules
 
 /// Turns the packets the kernel logs at the plan's deny points into
@@ -56,25 +57,45 @@ public struct DeniedConnectionRecorder: Sendable {
         _ packet: PacketLogReader.Packet, plan: RulePlan?, book: PodAddressBook, node: String, time: Double
     ) -> DeniedConnection {
         let point = DenyPoint(prefix: packet.prefix)
-        let denial = point.flatMap { plan?.denial(at: $0) }
-        let hasPorts = packet.protocol != nil
+        let (direction, cause) = Self.cause(packet, point: point, plan: plan)
         return DeniedConnection(
-            time: time, node: node, direction: denial?.direction, source: book.end(packet.source), destination: book.end(packet.destination),
-            protocolNumber: packet.protocolNumber, port: hasPorts ? packet.destinationPort : nil, chain: point?.chain ?? packet.prefix,
-            deniedBy: denial?.deniedBy)
+            time: time, node: node, direction: direction, source: book.end(packet.source), destination: book.end(packet.destination),
+            protocolNumber: packet.protocolNumber, port: packet.protocol == nil ? nil : packet.destinationPort,
+            chain: point?.chain ?? packet.prefix, cause: cause)
     }
 
+    /// Who denied the packet at `point`, and in which direction. The new-pod
+    /// guard judges both ends: egress when the source is no local pod the
+    /// plan binds (the unknown address sent it), ingress otherwise.
+    private static func cause(
+        _ packet: PacketLogReader.Packet, point: DenyPoint?, plan: RulePlan?
+    ) -> (Direction?, DeniedConnection.Cause) {
+        guard let point, let plan else { return (nil, .unknown) }
+        if point == .podRangeGuard {
+            let sourceKnown = plan.bindings.contains { $0.address == packet.source }
+            return (sourceKnown ? .ingress : .egress, .newPodGuard)
+        }
+        guard let denial = plan.denial(at: point) else { return (nil, .unknown) }
+        return (denial.direction, .policies(denial.deniedBy))
+    }
+
+    /// One increment per policy named (`policy=""` for the new-pod guard),
+    /// or one unattributed record.
     private func count(_ record: DeniedConnection) {
-        guard let direction = record.direction, let deniedBy = record.deniedBy else {
+        guard let direction = record.direction else {
             metrics.deniedLogUnattributed.increment()
             return
         }
-        switch deniedBy {
-        case .isolation(let policies):
+        switch record.cause {
+        case .unknown:
+            metrics.deniedLogUnattributed.increment()
+        case .newPodGuard:
+            metrics.deniedConnections(direction, namespace: "", policy: "").increment()
+        case .policies(.isolation(let policies)):
             for policy in policies {
                 metrics.deniedConnections(direction, namespace: policy.namespace, policy: policy.name).increment()
             }
-        case .clusterRule(let rule):
+        case .policies(.clusterRule(let rule)):
             metrics.deniedConnections(direction, namespace: "", policy: rule.policy).increment()
         }
     }

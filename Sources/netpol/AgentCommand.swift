@@ -194,7 +194,8 @@ struct AgentCommand: ParsableCommand {
     private var deniedLog: DeniedLogSettings? {
         guard logDenied else { return nil }
         return DeniedLogSettings(
-            group: UInt16(logDeniedGroup ?? 100), rate: logDeniedRate ?? 10, burst: logDeniedBurst ?? 50, file: logDeniedFile)
+            logging: DenyLogging(group: UInt16(logDeniedGroup ?? 100), rate: logDeniedRate ?? 10, burst: logDeniedBurst ?? 50),
+            file: logDeniedFile)
     }
 
     private var resolvedNode: String? {
@@ -224,7 +225,7 @@ struct AgentCommand: ParsableCommand {
         let (clusterSource, client) = try makeSource(logger: logger)
         let baseConfiguration = AgentConfiguration(
             node: resolvedNode ?? "", debounce: debounce.value, verifyInterval: verifyInterval.value, resync: resync.value,
-            stallTimeout: stallTimeout.value)
+            stallTimeout: stallTimeout.value, denyLogging: deniedLog?.logging)
         let backend = self.backend
         let netns = self.netns
         let address = metricsAddress
@@ -255,7 +256,7 @@ struct AgentCommand: ParsableCommand {
                 let recorder = DeniedConnectionRecorder(node: configuration.node, store: agent.store, plan: { status.plan }, metrics: metrics)
                 do {
                     log = try DeniedConnectionLog(
-                        group: deniedLog.group, namespace: netns, file: deniedLog.file, recorder: recorder, metrics: metrics, logger: logger)
+                        group: deniedLog.logging.group, namespace: netns, file: deniedLog.file, recorder: recorder, metrics: metrics, logger: logger)
                 } catch {
                     logger.critical("--log-denied cannot start", metadata: ["error": "\(error)"])
                     return false
@@ -366,9 +367,8 @@ private func runUntilSignalled(_ body: @escaping @Sendable () async -> Bool) -> 
 
 /// What `--log-denied` and its options ask for.
 private struct DeniedLogSettings {
-    var group: UInt16
-    var rate: Int
-    var burst: Int
+    /// What the rules log, and where.
+    var logging: DenyLogging
     /// nil: standard output.
     var file: String?
 }

@@ -136,6 +136,22 @@ struct DeniedConnectionLogTests {
         #expect(fixture.metric("netpol_denied_log_unattributed_total 2"))
     }
 
+    /// The new-pod guard drops traffic of an address in the pod ranges no
+    /// known pod holds: egress when that address sent it, ingress when it was to receive it.
+    @Test func theNewPodGuardIsNamedWithItsDirection() throws {
+        var fixture = Fixture()
+        let prefix = DenyPoint.podRangeGuard.prefix
+        let batch = PacketLogReader.Batch(
+            packets: [Self.packet(prefix, from: "10.0.1.99", to: "10.0.1.1"), Self.packet(prefix, from: "10.0.1.1", to: "10.0.1.99")], overruns: 0)
+        let lines = fixture.recorder.records(from: batch, time: Self.time).map(\.jsonLine)
+        #expect(lines.count == 2)
+        #expect(lines.first?.contains(#""direction":"egress","src":"10.0.1.99""#) == true, "\(lines)")
+        #expect(lines.last?.contains(#""direction":"ingress","src":"x/a""#) == true, "\(lines)")
+        #expect(lines.allSatisfy { $0.contains(#""decided_by":[{"kind":"NewPodGuard","reason":"isolate-new-pods"}],"chain":"isolate-new-pods"}"#) })
+        #expect(fixture.metric(#"netpol_denied_connections_total{direction="egress",namespace="",policy=""} 1"#))
+        #expect(fixture.metric("netpol_denied_log_unattributed_total 0"))
+    }
+
     @Test func kernelOverrunsAreCounted() {
         var fixture = Fixture()
         #expect(fixture.recorder.records(from: PacketLogReader.Batch(packets: [], overruns: 3)).isEmpty)
@@ -193,7 +209,7 @@ struct DeniedConnectionLogTests {
     @Test func timesAreRFC3339InUTCWithMilliseconds() {
         let record = DeniedConnection(
             time: 0.9996, node: "n", direction: .egress, source: .init(address: IPAddress("10.0.0.1")!),
-            destination: .init(address: IPAddress("10.0.0.2")!), protocolNumber: 6, port: 1, chain: "c", deniedBy: nil)
+            destination: .init(address: IPAddress("10.0.0.2")!), protocolNumber: 6, port: 1, chain: "c", cause: .unknown)
         #expect(record.jsonLine.hasPrefix(#"{"time":"1970-01-01T00:00:00.999Z","node":"n","direction":"egress","#))
     }
 
