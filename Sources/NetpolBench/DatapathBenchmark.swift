@@ -58,7 +58,7 @@ public struct DatapathBenchmark {
             ("(b) netpol, L rules", { try nftables.replace(RuleCompiler.plan(node: Self.node, snapshot: snapshot)) }),
             ("(c) naive: 10,000 linear rules", { try node.check(Command("nft", ["-f", "-"], input: naive)) }),
         ] + (logDenied ? [
-            ("(b2) netpol, L rules, denied logged", { try nftables.replace(RuleCompiler.plan(node: Self.node, snapshot: snapshot, logging: logging)) }),
+            ("(b2) netpol, L rules, log denied", { try nftables.replace(RuleCompiler.plan(node: Self.node, snapshot: snapshot, logging: logging)) }),
         ] : [])
         let clean = "table inet netpol {}\ntable inet naive {}\ntable inet conntrack-only {}\ndelete table inet netpol\ndelete table inet naive\ndelete table inet conntrack-only\n"
         defer { _ = try? node.run(Command("nft", ["-f", "-"], input: clean)) }
