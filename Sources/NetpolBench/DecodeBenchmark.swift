@@ -40,7 +40,8 @@ public struct DecodeBenchmark {
     }
 
     /// One decode of `data`, in seconds of this thread's CPU and of the clock;
-    /// throws unless every object came back, JSON through the JSON parser.
+    /// throws unless every object came back, JSON through the JSON parser and
+    /// YAML through the subset reader.
     private static func decodeTimes(_ data: Data, file: String, expecting count: Int) throws -> (cpu: Double, wall: Double) {
         let clock = ContinuousClock()
         let start = clock.now
@@ -54,6 +55,8 @@ public struct DecodeBenchmark {
         }
         // A JSON file read by the YAML reader would be measured as JSON.
         guard set.jsonFallbacks.isEmpty else { throw BenchmarkError("\(file) took the YAML reader: \(set.jsonFallbacks)") }
+        // And YAML handed to libyaml's reader would be measured as the subset reader.
+        guard set.yamlHandOvers.isEmpty else { throw BenchmarkError("\(file) took libyaml's reader: \(set.yamlHandOvers)") }
         return (cpu, wall)
     }
 

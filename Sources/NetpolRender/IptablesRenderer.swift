@@ -15,7 +15,9 @@ import NetpolRules
 /// (kube-proxy's, a CNI's) still see every allowed packet. An Admin-tier Pass
 /// (and the end of the Admin tier) is `-g` to the chain of the NetworkPolicy
 /// and Baseline rules, whose `RETURN` goes back to `NETPOL-FORWARD` as the
-/// pod's own chain would.
+/// pod's own chain would. With `RulePlan.logging`, a line before each deny
+/// point (same matches) sends the packet to `NFLOG` with the point's prefix,
+/// within the shared hashlimit `netpol-deny-log`.
 public enum IptablesRenderer {
     public static let forwardChain = "NETPOL-FORWARD"
     public static let chainPrefix = "NETPOL-"

@@ -15,6 +15,9 @@ import NetpolRules
 /// (back to the base chain, on to the destination's ingress check), a deny is
 /// `drop`, and an Admin-tier Pass is `goto` the chain of the NetworkPolicy and
 /// Baseline rules, whose end returns to the base chain as the pod's own would.
+/// With `RulePlan.logging`, a rule before each deny point (same matches, no
+/// verdict) logs the packet to an NFLOG group with the point's prefix, within
+/// the table's named limit `deny-log`.
 public enum NftablesRenderer {
     public static let table = "netpol"
     public static let family = "inet"

@@ -37,6 +37,10 @@ public struct ManifestSet: Sendable {
     /// such as a duplicate key): read as YAML reads them, at YAML's speed. Each
     /// names the file and what the JSON parser met, and where.
     public var jsonFallbacks: [ManifestError] = []
+    /// YAML files that `YAMLSubsetReader` handed to libyaml's reader (anchors,
+    /// tags, block scalars, a mistake...): `file: why (line N)`. Manifests as
+    /// kubectl, Helm and `netpol gen` write them never land here.
+    public var yamlHandOvers: [String] = []
 
     public init() {}
 }
@@ -79,6 +83,7 @@ public enum ManifestLoader {
                 refusal.file = file
                 set.jsonFallbacks.append(refusal)
             }
+            if let handOver = parsed.yamlHandOver { set.yamlHandOvers.append("\(file): \(handOver)") }
             documents = parsed.documents
         } catch var failure {
             failure.file = file

@@ -14,7 +14,7 @@ final class ManifestTape: Sendable {
         case null, bool, int, float, string, list, map
     }
 
-    struct Entry {
+    struct Entry: Equatable {
         var kind: Kind
         /// The text was a plain YAML scalar that YAML 1.1 read as something else
         /// than a string; its text is in `retypedTexts`.
@@ -31,7 +31,7 @@ final class ManifestTape: Sendable {
     }
 
     /// A retyped scalar's text as written (`~`, `0777`), by node index.
-    struct RetypedText {
+    struct RetypedText: Equatable {
         var index: Int
         var offset: Int
         var length: Int
@@ -172,11 +172,45 @@ struct ManifestTapeBuilder {
         return entries.count - 1
     }
 
-    /// Copies `utf8` into `bytes`; returns its offset.
+    /// Copies `utf8` into `bytes`; returns its offset. Text stored in several
+    /// calls in a row is one run of bytes.
+    @discardableResult
     mutating func storeText(_ utf8: UnsafeBufferPointer<UInt8>) -> Int {
         let offset = bytes.count
         bytes.append(contentsOf: utf8)
         return offset
+    }
+
+    mutating func storeByte(_ byte: UInt8) {
+        bytes.append(byte)
+    }
+
+    /// Appends a YAML scalar whose text is already in `bytes` at `offset`, typed as
+    /// YAML 1.1 types it (`PlainScalar`): with no tag (nil), a plain scalar may be
+    /// null, a boolean or a number, and remembers its text when it is one of them.
+    /// Both YAML readers type scalars here, so that they cannot differ.
+    @discardableResult
+    mutating func appendScalar(offset: Int, length: Int, tag: String?, plain: Bool, line: Int, parent: Int) -> Int {
+        let resolves = bytes.withUnsafeBufferPointer { buffer in
+            PlainScalar.mayResolve(UnsafeBufferPointer(rebasing: buffer[offset..<offset + length]))
+        }
+        if tag == nil, !(plain && resolves) {
+            return appendString(offset: offset, length: length, line: line, parent: parent)
+        }
+        let text = bytes.withUnsafeBufferPointer { buffer in
+            String(decoding: UnsafeBufferPointer(rebasing: buffer[offset..<offset + length]), as: UTF8.self)
+        }
+        let value = PlainScalar.value(text: text, tag: tag, plain: plain)
+        let index: Int
+        switch value {
+        case .null: index = append(.null, line: line, parent: parent)
+        case .bool(let flag): index = append(.bool, payload: flag ? 1 : 0, line: line, parent: parent)
+        case .int(let number): index = append(.int, payload: Int64(number), line: line, parent: parent)
+        case .float(let number): index = append(.float, payload: Int64(bitPattern: number.bitPattern), line: line, parent: parent)
+        case .string, .list, .map: return appendString(offset: offset, length: length, line: line, parent: parent)
+        }
+        if tag == nil, plain { markRetyped(index, offset: offset, length: length) }
+        return index
     }
 
     /// Marks the scalar at `index` as retyped, written as the text at `offset`.

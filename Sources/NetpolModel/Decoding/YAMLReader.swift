@@ -182,20 +182,10 @@ final class YAMLReader {
         let tag = quotedText ? nil : Self.text(scalar.tag)
         let offset = tape.storeText(text)
         // A key is text, and so is its anchor's value wherever it is aliased (as Yams had it).
-        let index: Int
-        if !converted || quotedText || (tag == nil && !(plain && PlainScalar.mayResolve(text))) {
-            index = tape.appendString(offset: offset, length: text.count, line: line, parent: parent)
+        let index = if !converted || quotedText {
+            tape.appendString(offset: offset, length: text.count, line: line, parent: parent)
         } else {
-            let value = PlainScalar.value(text: String(decoding: text, as: UTF8.self), tag: tag, plain: plain)
-            switch value {
-            case .null: index = tape.append(.null, line: line, parent: parent)
-            case .bool(let flag): index = tape.append(.bool, payload: flag ? 1 : 0, line: line, parent: parent)
-            case .int(let number): index = tape.append(.int, payload: Int64(number), line: line, parent: parent)
-            case .float(let number): index = tape.append(.float, payload: Int64(bitPattern: number.bitPattern), line: line, parent: parent)
-            case .string, .list, .map: index = tape.appendString(offset: offset, length: text.count, line: line, parent: parent)
-            }
-            let isString = if case .string = value { true } else { false }
-            if tag == nil, plain, !isString { tape.markRetyped(index, offset: offset, length: text.count) }
+            tape.appendScalar(offset: offset, length: text.count, tag: tag, plain: plain, line: line, parent: parent)
         }
         let identityTag = tag.flatMap { $0 == "!" ? nil : $0 } ?? PlainScalar.stringTag
         let identity = KeyIdentity(offset: offset, length: text.count, tag: identityTag)
