@@ -29,11 +29,13 @@ public struct AgentConfiguration: Sendable {
     /// The node's pod ranges, whose addresses no known pod holds are isolated
     /// (`--isolate-new-pods`); empty: no such guard.
     public var podRanges: [CIDR]
+    /// Whether and how the rules log denied connections (`--log-denied`); nil: not at all.
+    public var denyLogging: DenyLogging?
 
     public init(
         node: String, debounce: Duration = .zero, verifyInterval: Duration? = .seconds(60), resync: Duration? = nil,
         retry: Backoff = Backoff(), stallTimeout: Duration = .seconds(120), chainRetention: Duration = .seconds(60),
-        podRanges: [CIDR] = []
+        podRanges: [CIDR] = [], denyLogging: DenyLogging? = nil
     ) {
         self.node = node
         self.debounce = debounce
@@ -43,6 +45,7 @@ public struct AgentConfiguration: Sendable {
         self.stallTimeout = stallTimeout
         self.chainRetention = chainRetention
         self.podRanges = podRanges
+        self.denyLogging = denyLogging
     }
 }
 
@@ -101,20 +104,23 @@ public final class Agent<C: Clock<Duration>> {
     }
 
     /// Runs the sources and the reconcile loop, on the agent's own threads,
-    /// until the task is cancelled.
-    public func run(sources: [any ClusterSource]) async {
+    /// and `deniedLog` if given, until the task is cancelled.
+    public func run(sources: [any ClusterSource], deniedLog: DeniedConnectionLog? = nil) async {
         await withTaskExecutorPreference(AgentExecutor.shared) {
-            await runHere(sources: sources)
+            await runHere(sources: sources, deniedLog: deniedLog)
         }
     }
 
-    private func runHere(sources: [any ClusterSource]) async {
+    private func runHere(sources: [any ClusterSource], deniedLog: DeniedConnectionLog?) async {
         let store = self.store
         let logger = self.logger
         let metrics = self.metrics
         await withTaskGroup(of: Void.self) { group in
             for source in sources {
                 group.addTask { await source.run(into: store, logger: logger, metrics: metrics) }
+            }
+            if let deniedLog {
+                group.addTask { await deniedLog.run() }
             }
             for (chore, interval) in [(Chore.verify, configuration.verifyInterval), (.resync, configuration.resync)] {
                 guard let interval, interval > .zero else { continue }
@@ -217,7 +223,8 @@ public final class Agent<C: Clock<Duration>> {
                 let snapshot: Snapshot
                 (snapshot, version) = store.takeSnapshot()
                 let planner = NodePlanner(
-                    node: configuration.node, snapshot: snapshot, guards: guards, retention: configuration.chainRetention)
+                    node: configuration.node, snapshot: snapshot, guards: guards, logging: configuration.denyLogging,
+                    retention: configuration.chainRetention)
                 self.planner = planner
                 compiled = clock.now
                 try programmer.replace(planner.plan)
@@ -253,7 +260,7 @@ public final class Agent<C: Clock<Duration>> {
         metrics.ruleChanges.increment(by: report.ruleChanges)
         metrics.kernelRules.record(rules)
         metrics.kernelSetElements.record(elements)
-        status.record(report)
+        status.record(report, plan: programmer.applied)
         let metadata: Logger.Metadata = [
             "version": "\(version)", "full": "\(report.full)", "elements": "\(report.setElementChanges)",
             "rules": "\(report.ruleChanges)", "ms": "\((duration.milliseconds * 100).rounded() / 100)",

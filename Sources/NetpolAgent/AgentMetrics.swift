@@ -1,5 +1,6 @@
 import CoreMetrics
 import NetpolDataplane
+import NetpolEngine
 
 /// The agent's Prometheus metrics, made from one factory so that tests and the
 /// CLI each read their own registry.
@@ -20,6 +21,14 @@ public struct AgentMetrics: Sendable {
     let establishedRechecked: Counter
     /// Those the new rules deny, cut by deleting their conntrack entries.
     let establishedCut: Counter
+    /// Denied-connection records written to the log.
+    let deniedLogRecords: Counter
+    /// Records dropped because the log's file was too slow or refused them.
+    let deniedLogDropped: Counter
+    /// Log messages the kernel dropped because the reader's socket was full.
+    let deniedLogLost: Counter
+    /// Records whose log prefix the current plan does not know (an older plan, or not netpol's).
+    let deniedLogUnattributed: Counter
     private let factory: any MetricsFactory
 
     public init(factory: any MetricsFactory) {
@@ -36,6 +45,10 @@ public struct AgentMetrics: Sendable {
         verifies = Counter(label: "netpol_verifies_total", dimensions: [], factory: factory)
         establishedRechecked = Counter(label: "netpol_established_rechecked_total", dimensions: [], factory: factory)
         establishedCut = Counter(label: "netpol_established_cut_total", dimensions: [], factory: factory)
+        deniedLogRecords = Counter(label: "netpol_denied_log_records_total", dimensions: [], factory: factory)
+        deniedLogDropped = Counter(label: "netpol_denied_log_dropped_total", dimensions: [], factory: factory)
+        deniedLogLost = Counter(label: "netpol_denied_log_lost_total", dimensions: [], factory: factory)
+        deniedLogUnattributed = Counter(label: "netpol_denied_log_unattributed_total", dimensions: [], factory: factory)
     }
 
     /// Objects the source refused as invalid, per kind.
@@ -57,6 +70,14 @@ public struct AgentMetrics: Sendable {
     /// per kind of difference (table, set, chain, binding).
     func driftRepairs(_ kind: Drift.Kind) -> Counter {
         Counter(label: "netpol_drift_repairs_total", dimensions: [("kind", kind.rawValue)], factory: factory)
+    }
+
+    /// Denied connections, per direction and per policy that denied them (a
+    /// cluster policy with namespace ""): as many series as policies, never pods.
+    func deniedConnections(_ direction: Direction, namespace: String, policy: String) -> Counter {
+        Counter(
+            label: "netpol_denied_connections_total",
+            dimensions: [("direction", direction.rulesField), ("namespace", namespace), ("policy", policy)], factory: factory)
     }
 
     /// Source errors (unreadable files, unreachable API server), per source.

@@ -1,3 +1,4 @@
+import NetpolRules
 import Synchronization
 
 /// One finished sync: which store version the kernel now holds, and what it took.
@@ -29,6 +30,8 @@ extension Duration {
 public final class AgentStatus: Sendable {
     private struct State {
         var lastSync: SyncReport?
+        /// The plan the kernel holds after the last sync.
+        var plan: RulePlan?
         var lastFailure: String?
         /// Set while a sync or verify runs: true once it has run too long.
         var overdue: (@Sendable () -> Bool)?
@@ -42,15 +45,19 @@ public final class AgentStatus: Sendable {
     /// cluster and the last sync worked.
     public var isReady: Bool { state.withLock { $0.lastSync != nil && $0.lastFailure == nil } }
     public var lastSync: SyncReport? { state.withLock { $0.lastSync } }
+    /// The plan the kernel holds since the last sync that worked: what the
+    /// denied-connection log names its records from.
+    public var plan: RulePlan? { state.withLock { $0.plan } }
     /// The last sync's error, cleared by the next sync that works.
     public var lastFailure: String? { state.withLock { $0.lastFailure } }
     /// True while one sync or verify has been running longer than the agent's
     /// stall timeout: the loop is stuck (a hung kernel call, say).
     public var isStalled: Bool { (state.withLock { $0.overdue })?() ?? false }
 
-    func record(_ report: SyncReport) {
+    func record(_ report: SyncReport, plan: RulePlan?) {
         state.withLock { state in
             state.lastSync = report
+            state.plan = plan
             state.lastFailure = nil
         }
     }

@@ -65,6 +65,16 @@ public final class ClusterStore: Sendable {
         }
     }
 
+    /// The pods known, without building a whole snapshot.
+    public func pods() -> [Pod] {
+        state.withLock { state in
+            (state.objects["Pod"] ?? [:]).values.compactMap { object in
+                if case .pod(let pod) = object { return pod }
+                return nil
+            }
+        }
+    }
+
     /// Everything known, for a whole sync, which covers every change so far:
     /// they are forgotten.
     public func takeSnapshot() -> (snapshot: Snapshot, version: Int) {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import NetpolDataplane
 import NetpolEngine
 import NetpolLab
@@ -11,10 +12,13 @@ import NetpolWorkload
 /// cluster with the server selected by many policies (and with cluster
 /// policies, an Admin allowlist ahead of them: `benchClusterPolicy`), and (c) a
 /// naive baseline: the same allowance as one linear rule per peer address (10,000 rules).
+/// With `logDenied`, also (b) with denied connections logged (`--log-denied`'s
+/// rules, and a reader bound to the group, as the agent would be).
 public struct DatapathBenchmark {
     public var runs = 5
     public var duration: Duration = .seconds(2)
     public var size = BenchmarkSize.l
+    public var logDenied = false
 
     static let node = "bench-node"
     static let server = PodID(namespace: "ns-0", name: "bench-server")
@@ -37,6 +41,11 @@ public struct DatapathBenchmark {
         defer { lab.teardown() }
         guard let node = lab.runner(node: Self.node) else { throw LabError("no bench node") }
         let nftables = NftablesProgrammer(runner: node)
+        let logging = DenyLogging(group: 100)
+        // Bound for the whole run, so that logged packets go somewhere, as with the agent.
+        let reader = try logDenied ? NamespaceThread.run(in: try Self.namespace(node)) { try PacketLogReader(group: logging.group) } : nil
+        let draining = reader.map(LogDrain.init)
+        defer { draining?.stop() }
 
         let naive = Self.naiveRuleset(snapshot)
         let conntrackOnly = "table inet conntrack-only {\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tct state established,related accept\n\t}\n}\n"
@@ -48,7 +57,9 @@ public struct DatapathBenchmark {
             ("(a2) conntrack only, no rules", { try node.check(Command("nft", ["-f", "-"], input: conntrackOnly)) }),
             ("(b) netpol, L rules", { try nftables.replace(RuleCompiler.plan(node: Self.node, snapshot: snapshot)) }),
             ("(c) naive: 10,000 linear rules", { try node.check(Command("nft", ["-f", "-"], input: naive)) }),
-        ]
+        ] + (logDenied ? [
+            ("(b2) netpol, L rules, log denied", { try nftables.replace(RuleCompiler.plan(node: Self.node, snapshot: snapshot, logging: logging)) }),
+        ] : [])
         let clean = "table inet netpol {}\ntable inet naive {}\ntable inet conntrack-only {}\ndelete table inet netpol\ndelete table inet naive\ndelete table inet conntrack-only\n"
         defer { _ = try? node.run(Command("nft", ["-f", "-"], input: clean)) }
         // Configurations take turns within each round, so drift in the machine's
@@ -66,6 +77,12 @@ public struct DatapathBenchmark {
         return configurations.indices.map {
             Row(configuration: configurations[$0].0, connectionsPerSecond: Self.median(rates[$0]), bytesPerSecond: Self.median(streams[$0]))
         }
+    }
+
+    /// The lab node's network namespace.
+    private static func namespace(_ runner: any CommandRunner) throws -> String {
+        guard let runner = runner as? NetnsRunner else { throw LabError("the bench node runs no network namespace") }
+        return runner.namespace
     }
 
     static func median(_ values: [Double]) -> Double {
@@ -124,5 +141,25 @@ public struct DatapathBenchmark {
         lines += peers.prefix(10_000).map { "\t\tip saddr \($0) ip daddr 10.254.0.1 accept" }
         lines += ["\t\tip saddr 10.254.0.2 ip daddr 10.254.0.1 accept", "\t\tip daddr 10.254.0.1 drop", "\t}", "}"]
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Reads and discards what the kernel logs to a group, on a thread of its own, until stopped.
+private final class LogDrain: Sendable {
+    private let stopping = Atomic(false)
+    private let stopped = DispatchSemaphore(value: 0)
+
+    init(_ reader: PacketLogReader) {
+        Thread { [self] in
+            while !stopping.load(ordering: .relaxed) {
+                _ = try? reader.read(timeout: .milliseconds(100))
+            }
+            stopped.signal()
+        }.start()
+    }
+
+    func stop() {
+        stopping.store(true, ordering: .relaxed)
+        stopped.wait()
     }
 }

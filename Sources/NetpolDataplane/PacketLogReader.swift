@@ -17,6 +17,15 @@ public final class PacketLogReader: Sendable {
         public var sourcePort: Int
         public var destinationPort: Int
 
+        public init(prefix: String, source: IPAddress, destination: IPAddress, protocolNumber: Int, sourcePort: Int, destinationPort: Int) {
+            self.prefix = prefix
+            self.source = source
+            self.destination = destination
+            self.protocolNumber = protocolNumber
+            self.sourcePort = sourcePort
+            self.destinationPort = destinationPort
+        }
+
         /// TCP, UDP or SCTP; nil for any other protocol.
         public var `protocol`: PortProtocol? {
             switch protocolNumber {
@@ -33,6 +42,11 @@ public final class PacketLogReader: Sendable {
     public struct Batch: Sendable {
         public var packets: [Packet]
         public var overruns: Int
+
+        public init(packets: [Packet], overruns: Int) {
+            self.packets = packets
+            self.overruns = overruns
+        }
     }
 
     public let group: UInt16

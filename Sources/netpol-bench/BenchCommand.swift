@@ -15,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
             netpol-bench [--size <size>] [--runs <runs>] [--datapath] [--agent]
               [--changes <changes>] [--burst <burst>] [--netpol <path>]
               [--recheck] [--flows <flows>] [--decode] [--cluster-policies <count>]
-              [--output <output>]
+              [--log-denied] [--output <output>]
             """,
         discussion: """
             Sizes (generated as `netpol gen` would, seed 42):
@@ -62,6 +62,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Measure the datapath instead: TCP connection rate and throughput between two lab pods with no rules, with netpol's rules for L, and with 10,000 linear rules (root).")
     var datapath = false
 
+    @Flag(help: "With --datapath, also measure netpol's rules with denied connections logged (--log-denied's rules, a reader bound to the group).")
+    var logDenied = false
+
     @Flag(help: "Measure the agent instead, at --size: the netpol binary (--netpol) against a TLS API server on loopback, programming nftables in a fresh network namespace (root): start to ready, event-to-kernel latency of --changes single changes, a burst of --burst changes in one second, CPU per change, peak memory.")
     var agent = false
 
@@ -102,6 +105,7 @@ struct BenchCommand: AsyncParsableCommand {
         guard clusterPolicies >= 0 else { throw ValidationError("--cluster-policies must be a count of 0 or more.") }
         guard BenchmarkSize.named(size) != nil else { throw ValidationError("--size must be S, M, L or XL.") }
         guard (1...12_000).contains(flows) else { throw ValidationError("--flows must be from 1 to 12000 (one source port each).") }
+        if logDenied, !datapath { throw ValidationError("--log-denied goes with --datapath.") }
     }
 
     /// Async for the agent benchmark; the size and datapath benchmarks are
@@ -172,6 +176,7 @@ struct BenchCommand: AsyncParsableCommand {
         var benchmark = DatapathBenchmark()
         benchmark.runs = max(runs, 5)
         benchmark.size.generator.clusterPolicies = clusterPolicies
+        benchmark.logDenied = logDenied
         let rows = try benchmark.run()
         let base = rows.first
         print("Datapath: two pods through one node (medians of \(max(runs, 5)) runs of 2 s); ratios to (a)")

@@ -61,6 +61,21 @@ struct AgentCommand: ParsableCommand {
             through the node, so that a cut connection cannot be picked up again \
             mid-stream (counted in netpol_established_cut_total).
 
+            Denied connections: with --log-denied the rules log each connection they \
+            deny (the first packets reaching a drop, within --log-denied-rate per \
+            second and --log-denied-burst at once, per node) to NFLOG group \
+            --log-denied-group, which the agent reads in-process: only one process \
+            can read a group, so give each agent in one network namespace its own. It \
+            writes one JSON line per connection (repeats within a few seconds are \
+            merged) to standard output or --log-denied-file, naming the pods \
+            (namespace/pod, or the IP) and who denied it: every NetworkPolicy \
+            isolating the pod for a default deny, or the ClusterNetworkPolicy's \
+            tier, name, rule and action. A slow file never holds up the rules: \
+            records it cannot take are dropped and counted \
+            (netpol_denied_log_dropped_total), as are messages the kernel drops \
+            (netpol_denied_log_lost_total). Per policy: \
+            netpol_denied_connections_total{direction,namespace,policy}.
+
             Endpoints on --metrics-address: /metrics (Prometheus); /healthz, which \
             fails while one sync or verify has run longer than --stall-timeout (so \
             the kubelet restarts a stuck agent); /readyz, ready while the last sync \
@@ -69,6 +84,7 @@ struct AgentCommand: ParsableCommand {
             Examples:
               netpol agent --node "$NODE_NAME"
               netpol agent --node "$NODE_NAME" --established recheck
+              netpol agent --node "$NODE_NAME" --log-denied --log-denied-file denied.log
               ip netns add netpol-try
               netpol agent --node node-a --source files:examples/lab --netns netpol-try
             """)
@@ -111,6 +127,22 @@ struct AgentCommand: ParsableCommand {
         "Isolate addresses in the node's pod ranges that no known pod holds. Default: on when the ranges are known."))
     var isolateNewPods: Bool?
 
+    @Flag(help: "Log denied connections as JSON lines (off by default; see below).")
+    var logDenied = false
+
+    @Option(help: ArgumentHelp("Append the denied-connection log to this file. Default: standard output.", valueName: "path"))
+    var logDeniedFile: String?
+
+    @Option(help: ArgumentHelp("Denied connections logged per second, per node (1-10000). Default: 10.", valueName: "n"))
+    var logDeniedRate: Int?
+
+    @Option(help: ArgumentHelp("Denied connections logged at once above the rate (1-10000). Default: 50.", valueName: "n"))
+    var logDeniedBurst: Int?
+
+    @Option(help: ArgumentHelp(
+        "The NFLOG group the rules log to and the agent reads (0-65535; one reader per group). Default: 100.", valueName: "n"))
+    var logDeniedGroup: Int?
+
     @Option(help: "Log lines as text or json.")
     var logFormat: LogFormat = .text
 
@@ -134,6 +166,36 @@ struct AgentCommand: ParsableCommand {
         guard stallTimeout.value > .zero else {
             throw ValidationError("--stall-timeout must be longer than zero")
         }
+        try validateDeniedLog()
+    }
+
+    private func validateDeniedLog() throws {
+        let given: [(String, Bool)] = [
+            ("--log-denied-file", logDeniedFile != nil), ("--log-denied-rate", logDeniedRate != nil),
+            ("--log-denied-burst", logDeniedBurst != nil), ("--log-denied-group", logDeniedGroup != nil),
+        ]
+        if !logDenied, let option = given.first(where: \.1)?.0 {
+            throw ValidationError("\(option) is used only with --log-denied, which is off")
+        }
+        for (option, value, range) in [
+            ("--log-denied-rate", logDeniedRate, 1...10_000), ("--log-denied-burst", logDeniedBurst, 1...10_000),
+            ("--log-denied-group", logDeniedGroup, 0...65_535),
+        ] {
+            if let value, !range.contains(value) {
+                throw ValidationError("\(option) must be between \(range.lowerBound) and \(range.upperBound), not \(value)")
+            }
+        }
+        if let file = logDeniedFile, file.isEmpty || file.hasSuffix("/") {
+            throw ValidationError("--log-denied-file must name a file, not \"\(file)\"")
+        }
+    }
+
+    /// What --log-denied asks for; nil when it is off.
+    private var deniedLog: DeniedLogSettings? {
+        guard logDenied else { return nil }
+        return DeniedLogSettings(
+            logging: DenyLogging(group: UInt16(logDeniedGroup ?? 100), rate: logDeniedRate ?? 10, burst: logDeniedBurst ?? 50),
+            file: logDeniedFile)
     }
 
     private var resolvedNode: String? {
@@ -163,11 +225,14 @@ struct AgentCommand: ParsableCommand {
         let (clusterSource, client) = try makeSource(logger: logger)
         let baseConfiguration = AgentConfiguration(
             node: resolvedNode ?? "", debounce: debounce.value, verifyInterval: verifyInterval.value, resync: resync.value,
-            stallTimeout: stallTimeout.value)
+            stallTimeout: stallTimeout.value, denyLogging: deniedLog?.logging)
         let backend = self.backend
         let netns = self.netns
         let address = metricsAddress
         let (isolateNewPods, podCIDRs, established) = (self.isolateNewPods, guardOptions.podCIDRs, guardOptions.established)
+        let deniedLog = self.deniedLog
+        // A reader of the log's pipe that goes away must not kill the agent: the write fails and is counted.
+        if deniedLog != nil { signal(SIGPIPE, SIG_IGN) }
         let started = runUntilSignalled {
             var configuration = baseConfiguration
             guard let ranges = await Self.podRanges(
@@ -180,11 +245,24 @@ struct AgentCommand: ParsableCommand {
                 logger.critical("--established=recheck cannot read the conntrack table", metadata: ["error": "\(error)"])
                 return false
             }
+            let metrics = AgentMetrics(factory: factory)
             let agent = Agent(
                 configuration: configuration, programmer: backend.programmer(InProcessNftRunner(namespace: netns, fallback: runner(netns))),
                 recheck: recheck,
-                logger: logger, metrics: AgentMetrics(factory: factory))
-            let started = await Self.serve(agent, source: clusterSource, address: address, logger: logger) { registry.emitToString() }
+                logger: logger, metrics: metrics)
+            var log: DeniedConnectionLog?
+            if let deniedLog {
+                let status = agent.status
+                let recorder = DeniedConnectionRecorder(node: configuration.node, store: agent.store, plan: { status.plan }, metrics: metrics)
+                do {
+                    log = try DeniedConnectionLog(
+                        group: deniedLog.logging.group, namespace: netns, file: deniedLog.file, recorder: recorder, metrics: metrics, logger: logger)
+                } catch {
+                    logger.critical("--log-denied cannot start", metadata: ["error": "\(error)"])
+                    return false
+                }
+            }
+            let started = await Self.serve(agent, log: log, source: clusterSource, address: address, logger: logger) { registry.emitToString() }
             await client?.shutdown()
             return started
         }
@@ -252,7 +330,7 @@ struct AgentCommand: ParsableCommand {
 
     /// Runs the agent with its status endpoints until cancelled; false when it could not start.
     private static func serve(
-        _ agent: Agent<ContinuousClock>, source: any ClusterSource, address: ListenAddress, logger: Logger,
+        _ agent: Agent<ContinuousClock>, log: DeniedConnectionLog?, source: any ClusterSource, address: ListenAddress, logger: Logger,
         metrics: @escaping @Sendable () -> String
     ) async -> Bool {
         let server: StatusServer
@@ -265,7 +343,7 @@ struct AgentCommand: ParsableCommand {
             return false
         }
         logger.info("agent started", metadata: ["metrics": "\(address.host):\(server.port)"])
-        await agent.run(sources: [source])
+        await agent.run(sources: [source], deniedLog: log)
         await server.close()
         return true
     }
@@ -285,4 +363,12 @@ private func runUntilSignalled(_ body: @escaping @Sendable () async -> Bool) -> 
     }
     defer { sources.forEach { $0.cancel() } }
     return (try? waitFor(task)) ?? false
+}
+
+/// What `--log-denied` and its options ask for.
+private struct DeniedLogSettings {
+    /// What the rules log, and where.
+    var logging: DenyLogging
+    /// nil: standard output.
+    var file: String?
 }

@@ -25,25 +25,34 @@ final class AgentHarness: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let task: Task<Void, Never>
 
-    /// - Parameter failingRequests: how many requests the server fails before the agent starts asking.
+    /// - Parameters:
+    ///   - failingRequests: how many requests the server fails before the agent starts asking.
+    ///   - deniedLog: log denied connections this way, to this file (`--log-denied`).
     init(
         objects: [KubeObject], node: String, runner: NetnsRunner, backend: Backend = .nftables, failingRequests: Int = 0,
-        verifyInterval: Duration? = nil, podRanges: [CIDR] = [], recheck: Bool = false
+        verifyInterval: Duration? = nil, podRanges: [CIDR] = [], recheck: Bool = false, deniedLog: (logging: DenyLogging, file: String)? = nil
     ) async throws {
         server = try await FakeAPIServer(objects: objects)
         server.failNextRequests(failingRequests)
         client = try KubeClient(access: server.access)
         let source = KubernetesSource(client: client, watchTimeout: 20...30, backoff: Backoff(initial: .milliseconds(20), maximum: .milliseconds(200)))
-        let (store, status, registry) = (store, status, registry)
+        let (store, status) = (store, status)
+        let metrics = AgentMetrics(factory: PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "netpol.test") { _ in SwiftLogNoOpLogHandler() }
+        let log = try deniedLog.map { deniedLog in
+            try DeniedConnectionLog(
+                group: deniedLog.logging.group, namespace: runner.namespace, file: deniedLog.file,
+                recorder: DeniedConnectionRecorder(node: node, store: store, plan: { status.plan }, metrics: metrics), metrics: metrics, logger: logger)
+        }
         task = Task(executorPreference: AgentExecutor.shared) {
             let agent = Agent(
                 configuration: AgentConfiguration(
-                    node: node, verifyInterval: verifyInterval, retry: Backoff(initial: .milliseconds(20), maximum: .milliseconds(200)), podRanges: podRanges),
+                    node: node, verifyInterval: verifyInterval, retry: Backoff(initial: .milliseconds(20), maximum: .milliseconds(200)), podRanges: podRanges,
+                    denyLogging: deniedLog?.logging),
                 programmer: backend.programmer(runner: InProcessNftRunner(namespace: runner.namespace, fallback: runner), iptablesMode: .nft),
                 recheck: recheck ? ConntrackRecheck(namespace: runner.namespace) : nil,
-                store: store, status: status,
-                logger: Logger(label: "netpol.test") { _ in SwiftLogNoOpLogHandler() }, metrics: AgentMetrics(factory: PrometheusMetricsFactory(registry: registry)))
-            await agent.run(sources: [source])
+                store: store, status: status, logger: logger, metrics: metrics)
+            await agent.run(sources: [source], deniedLog: log)
         }
     }
 

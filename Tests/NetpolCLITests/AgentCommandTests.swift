@@ -8,7 +8,10 @@ struct AgentCommandTests {
     @Test func helpTeachesTheSourcesAndEndpoints() throws {
         let result = try CLIRunner.run(["agent", "--help"])
         #expect(result.status == 0)
-        for text in ["files:DIR", "/readyz", "--kubeconfig", "--resync", "SIGTERM", "--isolate-new-pods", "--established=recheck", "fail closed"] {
+        for text in [
+            "files:DIR", "/readyz", "--kubeconfig", "--resync", "SIGTERM", "--isolate-new-pods", "--established=recheck", "fail closed",
+            "--log-denied-file", "only one process", "netpol_denied_connections_total", "netpol_denied_log_lost_total",
+        ] {
             #expect(result.output.contains(text), "\(text)")
         }
     }
@@ -23,6 +26,13 @@ struct AgentCommandTests {
         (["agent", "--node", "n", "--no-isolate-new-pods", "--pod-cidr", "10.0.0.0/24"], "--pod-cidr is used only by --isolate-new-pods"),
         (["agent", "--node", "n", "--pod-cidr", "10.0.0.0/33"], "--pod-cidr"),
         (["agent", "--node", "n", "--established", "drop"], "--established"),
+        (["agent", "--node", "n", "--log-denied-file", "/tmp/denied.jsonl"], "--log-denied-file is used only with --log-denied, which is off"),
+        (["agent", "--node", "n", "--log-denied-group", "7"], "--log-denied-group is used only with --log-denied"),
+        (["agent", "--node", "n", "--log-denied", "--log-denied-rate", "0"], "--log-denied-rate must be between 1 and 10000, not 0"),
+        (["agent", "--node", "n", "--log-denied", "--log-denied-burst", "10001"], "--log-denied-burst must be between 1 and 10000, not 10001"),
+        (["agent", "--node", "n", "--log-denied", "--log-denied-group", "65536"], "--log-denied-group must be between 0 and 65535, not 65536"),
+        (["agent", "--node", "n", "--log-denied", "--log-denied-rate", "fast"], "--log-denied-rate"),
+        (["agent", "--node", "n", "--log-denied", "--log-denied-file", "/tmp/"], "--log-denied-file must name a file"),
     ])
     func refusesWhatItCannotRunWith(arguments: [String], message: String) throws {
         let result = try CLIRunner.run(arguments)
@@ -95,6 +105,36 @@ struct AgentCommandTests {
         #expect(table.contains("tcp flags != syn / fin,syn,rst,ack"), "\(table)")
         kill(agent.processIdentifier, SIGTERM)
         agent.waitUntilExit()
+    }
+
+    /// --log-denied holds its NFLOG group: a second agent asking for the same
+    /// group in the same namespace refuses to start and says why.
+    @Test(.enabled(if: getuid() == 0, "needs root (CI runs as root)"))
+    func aDeniedLogGroupHasOneReader() throws {
+        let namespace = "netpol-cli-nflog-\(getpid())"
+        try tool("/usr/sbin/ip", ["netns", "add", namespace])
+        defer { _ = try? tool("/usr/sbin/ip", ["netns", "delete", namespace]) }
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("netpol-denied-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: log) }
+        let address = "127.0.0.1:\(20_000 + (Int(getpid()) + 2) % 20_000)"
+        let options = ["--node", "node-a", "--source", "files:examples/lab", "--netns", namespace, "--log-denied", "--log-denied-group", "7"]
+        let agent = Process()
+        agent.executableURL = CLIRunner.binary
+        agent.arguments = ["agent", "--metrics-address", address, "--log-denied-file", log.path] + options
+        agent.currentDirectoryURL = CLIRunner.packageRoot
+        agent.standardError = FileHandle.nullDevice
+        try agent.run()
+        defer { if agent.isRunning { agent.terminate() } }
+        #expect(readiness(address) == "ok\n")
+        #expect(FileManager.default.fileExists(atPath: log.path), "the log file is made at start")
+
+        let second = try CLIRunner.run(["agent", "--metrics-address", "127.0.0.1:0"] + options)
+        #expect(second.status == 2)
+        #expect(second.errors.contains("--log-denied cannot start"), "\(second.errors)")
+        #expect(second.errors.contains("another process may be reading the group"), "\(second.errors)")
+        kill(agent.processIdentifier, SIGTERM)
+        agent.waitUntilExit()
+        #expect(agent.terminationStatus == 0)
     }
 
     /// What /readyz answers once the agent is ready, or after ten seconds.
