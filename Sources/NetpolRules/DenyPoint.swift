@@ -89,15 +89,8 @@ extension RulePlan {
     /// Who denies at `point`; nil when the plan has no such chain or the point
     /// does not deny (a prefix from an older plan, say).
     public func denial(at point: DenyPoint) -> Denial? {
-        guard let chain = chain(named: point.chain) else { return nil }
-        let deniedBy: DeniedBy
-        if let index = point.rule {
-            guard chain.rules.indices.contains(index), chain.rules[index].action == .deny, let rule = chain.rules[index].clusterRule else { return nil }
-            deniedBy = .clusterRule(rule)
-        } else {
-            guard chain.end == .deny else { return nil }
-            deniedBy = .isolation(chain.isolatedBy)
-        }
-        return Denial(direction: chain.direction, deniedBy: deniedBy)
+        guard let chain = chain(named: point.chain), chain.denyPoint(rule: point.rule) == point else { return nil }
+        guard let index = point.rule else { return Denial(direction: chain.direction, deniedBy: .isolation(chain.isolatedBy)) }
+        return chain.rules[index].clusterRule.map { Denial(direction: chain.direction, deniedBy: .clusterRule($0)) }
     }
 }

@@ -174,16 +174,22 @@ struct YAMLSubsetReader {
         try closeCollection(block.index, count: block.count, isMapping: block.isMapping, firstKey: block.firstKey)
     }
 
-    /// A `-` item of the innermost sequence.
-    private mutating func sequenceEntry() throws(HandOver) {
+    /// Counts an entry of the innermost block and steps over its `-` or `:`
+    /// (at `position`) and the spaces after it; false when the line ends there
+    /// (the value, if any, comes on the next lines).
+    private mutating func startEntryValue() throws(HandOver) -> Bool {
         blocks[blocks.count - 1].count += 1
         position += 1
         skipSpaces()
-        if atEndOfContent() {
-            pendingLine = line
-            try endOfLine()
-            return
-        }
+        guard atEndOfContent() else { return true }
+        pendingLine = line
+        try endOfLine()
+        return false
+    }
+
+    /// A `-` item of the innermost sequence.
+    private mutating func sequenceEntry() throws(HandOver) {
+        guard try startEntryValue() else { return }
         if startsSequenceEntry() { throw handOver("a sequence inside a sequence on one line") }
         let sequence = blocks[blocks.count - 1].index
         let first = bytes[position]
@@ -221,14 +227,7 @@ struct YAMLSubsetReader {
 
     /// What follows a block mapping's `key:` (at `position`) on its line.
     private mutating func mappingValue() throws(HandOver) {
-        blocks[blocks.count - 1].count += 1
-        position += 1
-        skipSpaces()
-        if atEndOfContent() {
-            pendingLine = line
-            try endOfLine()
-            return
-        }
+        guard try startEntryValue() else { return }
         if startsSequenceEntry() { throw handOver("a sequence on its key's line") }
         if bytes[position] == UInt8(ascii: "|") || bytes[position] == UInt8(ascii: ">") {
             try blockScalar(parent: blocks[blocks.count - 1].index)
