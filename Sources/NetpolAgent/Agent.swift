@@ -260,7 +260,9 @@ public final class Agent<C: Clock<Duration>> {
         metrics.ruleChanges.increment(by: report.ruleChanges)
         metrics.kernelRules.record(rules)
         metrics.kernelSetElements.record(elements)
-        status.record(report, plan: programmer.applied)
+        // Kept only for the denied log's names: a second holder would make the
+        // programmer's next in-place update copy the whole plan.
+        status.record(report, plan: configuration.denyLogging == nil ? nil : programmer.applied)
         let metadata: Logger.Metadata = [
             "version": "\(version)", "full": "\(report.full)", "elements": "\(report.setElementChanges)",
             "rules": "\(report.ruleChanges)", "ms": "\((duration.milliseconds * 100).rounded() / 100)",

@@ -30,7 +30,7 @@ extension Duration {
 public final class AgentStatus: Sendable {
     private struct State {
         var lastSync: SyncReport?
-        /// The plan the kernel holds after the last sync.
+        /// The plan the kernel holds after the last sync, with `--log-denied`.
         var plan: RulePlan?
         var lastFailure: String?
         /// Set while a sync or verify runs: true once it has run too long.
@@ -46,7 +46,8 @@ public final class AgentStatus: Sendable {
     public var isReady: Bool { state.withLock { $0.lastSync != nil && $0.lastFailure == nil } }
     public var lastSync: SyncReport? { state.withLock { $0.lastSync } }
     /// The plan the kernel holds since the last sync that worked: what the
-    /// denied-connection log names its records from.
+    /// denied-connection log names its records from. nil without the log
+    /// (`AgentConfiguration.denyLogging`), which is the only reader.
     public var plan: RulePlan? { state.withLock { $0.plan } }
     /// The last sync's error, cleared by the next sync that works.
     public var lastFailure: String? { state.withLock { $0.lastFailure } }
