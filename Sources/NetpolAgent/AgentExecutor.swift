@@ -14,15 +14,14 @@ public final class AgentExecutor: TaskExecutor, Sendable {
 
     private init(threads: Int) {
         for index in 0..<threads {
-            let thread = Thread { [self] in
+            Thread { [self] in
+                nameThisThread("netpol-agent-\(index)")
                 while true {
                     waiting.wait()
                     guard let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
                     job.runSynchronously(on: asUnownedTaskExecutor())
                 }
-            }
-            thread.name = "netpol-agent-\(index)"
-            thread.start()
+            }.start()
         }
     }
 

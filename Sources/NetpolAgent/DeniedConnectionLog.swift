@@ -45,12 +45,11 @@ public final class DeniedConnectionLog: Sendable {
         logger.info("logging denied connections", metadata: ["group": "\(reader.group)"])
         await withTaskCancellationHandler {
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                let thread = Thread { [self] in
+                Thread { [self] in
+                    nameThisThread("netpol-logread")
                     readUntilStopped()
                     done.resume()
-                }
-                thread.name = "netpol-denied-log"
-                thread.start()
+                }.start()
             }
         } onCancel: {
             stopping.store(true, ordering: .relaxed)

@@ -36,9 +36,10 @@ public final class DeniedLogWriter: Sendable {
         ownsDescriptor = path != nil
         self.capacity = max(1, capacity)
         self.metrics = metrics
-        let thread = Thread { [self] in writeUntilClosed() }
-        thread.name = "netpol-denied-log-writer"
-        thread.start()
+        Thread { [self] in
+            nameThisThread("netpol-logwrite")
+            writeUntilClosed()
+        }.start()
     }
 
     /// Queues one line (without its newline); drops and counts it when the
