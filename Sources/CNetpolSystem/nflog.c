@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_log.h>
 #include "CNetpolSystem.h"
@@ -149,4 +150,15 @@ long netpol_nflog_read(int fd, struct netpol_log_record *records, long capacity,
         if (read_message(message, &records[count])) count += 1;
     }
     return count;
+}
+
+long netpol_socket_drops(int fd) {
+    unsigned int info[SK_MEMINFO_VARS];
+    socklen_t length = sizeof info;
+    if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, info, &length) < 0) return -1;
+    if (length <= SK_MEMINFO_DROPS * sizeof info[0]) {
+        errno = EPROTO;
+        return -1;
+    }
+    return info[SK_MEMINFO_DROPS];
 }

@@ -69,7 +69,7 @@ public final class DeniedConnectionLog: Sendable {
             }
             guard !batch.packets.isEmpty || batch.overruns > 0 else { continue }
             if batch.overruns > 0 {
-                logger.warning("the kernel dropped denied-connection log messages: the reader fell behind", metadata: ["overruns": "\(batch.overruns)"])
+                logger.warning("the kernel dropped denied-connection log messages: the reader fell behind", metadata: ["messages": "\(batch.overruns)"])
             }
             for record in recorder.withLock({ $0.records(from: batch) }) {
                 writer.offer(record.jsonLine)

@@ -1,6 +1,7 @@
 import CNetpolSystem
 import Glibc
 import NetpolModel
+import Synchronization
 
 /// Reads the packets the kernel logs to one NFLOG group (nft `log group N`,
 /// iptables `-j NFLOG --nflog-group N`) in the network namespace it was opened
@@ -37,8 +38,8 @@ public final class PacketLogReader: Sendable {
         }
     }
 
-    /// What one read brought: the packets, and how many times the kernel had
-    /// to drop log messages since the last read because the socket was full.
+    /// What one read brought: the packets, and how many log messages the
+    /// kernel dropped since the last count because the socket was full.
     public struct Batch: Sendable {
         public var packets: [Packet]
         public var overruns: Int
@@ -51,6 +52,8 @@ public final class PacketLogReader: Sendable {
 
     public let group: UInt16
     private let descriptor: Int32
+    /// The kernel's count of dropped messages the reader has reported so far.
+    private let reportedDrops = Atomic(0)
 
     /// Binds NFLOG `group` in the calling thread's network namespace (use
     /// `NamespaceThread` for another); `receiveBuffer` bytes of socket buffer,
@@ -84,7 +87,19 @@ public final class PacketLogReader: Sendable {
         guard count >= 0 else {
             throw DataplaneError(.commandFailed, "cannot read NFLOG group \(group): \(String(cString: strerror(errno)))")
         }
-        return Batch(packets: records.prefix(count).map(Self.packet), overruns: overruns)
+        // The kernel says ENOBUFS once for a run of drops, however many messages
+        // it lost: its own count, asked then and whenever the socket is quiet
+        // (a run is over), says how many.
+        let dropped = overruns > 0 || count == 0 ? newDrops(orElse: overruns) : 0
+        return Batch(packets: records.prefix(count).map(Self.packet), overruns: dropped)
+    }
+
+    /// Messages the kernel dropped since the last report, by its own count;
+    /// `reported` (the ENOBUFS seen) where it cannot tell.
+    private func newDrops(orElse reported: Int) -> Int {
+        let total = netpol_socket_drops(descriptor)
+        guard total >= 0 else { return reported }
+        return max(0, total - reportedDrops.exchange(total, ordering: .relaxed))
     }
 
     private static func packet(_ record: netpol_log_record) -> Packet {

@@ -102,4 +102,9 @@ int netpol_nflog_open(unsigned short group, int receive_buffer);
 /// (ENOBUFS), adds one to `*overruns` and returns 0.
 long netpol_nflog_read(int fd, struct netpol_log_record *records, long capacity, int timeout_ms, long *overruns);
 
+/// How many messages the kernel has dropped for socket `fd` since it was
+/// opened because its receive buffer was full (SO_MEMINFO's SK_MEMINFO_DROPS,
+/// Linux 4.6); -1 with errno set when it cannot tell.
+long netpol_socket_drops(int fd);
+
 #endif
