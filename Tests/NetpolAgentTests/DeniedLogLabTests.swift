@@ -142,8 +142,9 @@ struct DeniedLogLabTests {
     /// for about 3 s from three pods: the records stay within the kernel's
     /// bound, every record the agent counts is in the file, and every message
     /// the kernel dropped for the reader (its own count, /proc/net/netlink)
-    /// is counted as lost. Prints the records a second the agent sustained
-    /// and what it cost: a figure, not a bound.
+    /// is counted as lost (on the project's machine, none in a release build,
+    /// which keeps up, and thousands in a debug one). Prints the records a
+    /// second the agent sustained and what it cost: a figure, not a bound.
     @Test(arguments: Backend.allCases)
     func aHeavyFloodIsCountedNotHidden(backend: Backend) async throws {
         try await onAgentThreads {
@@ -157,7 +158,6 @@ struct DeniedLogLabTests {
             let outcome = try await run(flood, lab, agent, file, label: "\(backend), rate \(logging.rate)/s burst \(logging.burst)")
             let records = outcome.records
             #expect(Double(records.count) <= Double(logging.burst) + Double(logging.rate) * outcome.elapsed.seconds + 1, "\(records.count) records in \(outcome.elapsed)")
-            #expect(outcome.kernelDrops > 0, "the reader kept up with 10,000 messages a second: nothing was lost to count")
             #expect(agent.metric("netpol_denied_log_lost_total") == Double(outcome.kernelDrops))
             await agent.stop()
             let written = try file.records().count
