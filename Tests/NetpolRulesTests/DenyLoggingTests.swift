@@ -189,7 +189,7 @@ struct DenyLoggingFakeTests {
 }
 
 /// Runs `body` with `count` fresh `netpol-dlog-*` namespaces, removed afterwards whatever happens.
-private func withLogNamespaces(_ count: Int, tag: String, _ body: ([String]) throws -> Void) throws {
+func withLogNamespaces(_ count: Int, tag: String, _ body: ([String]) throws -> Void) throws {
     let host = ProcessRunner()
     let names = (0..<count).map { "netpol-dlog-\(getpid())-\(tag)-\($0)" }
     defer { for name in names { _ = try? host.run(Command("ip", ["netns", "delete", name])) } }
@@ -198,10 +198,10 @@ private func withLogNamespaces(_ count: Int, tag: String, _ body: ([String]) thr
 }
 
 /// The backends the kernel tests run on.
-private let backends = ["nft", "iptables-nft", "iptables-legacy"]
+let backends = ["nft", "iptables-nft", "iptables-legacy"]
 
 /// A programmer for `backend` in `namespace`; nft reads back in-process, as the agent does.
-private func programmer(_ backend: String, in namespace: String) -> any RuleProgrammer {
+func programmer(_ backend: String, in namespace: String) -> any RuleProgrammer {
     switch backend {
     case "nft": return NftablesProgrammer(runner: InProcessNftRunner(namespace: namespace, fallback: NetnsRunner(namespace: namespace)))
     case "iptables-nft": return IptablesProgrammer(runner: NetnsRunner(namespace: namespace), mode: .nft)
@@ -243,7 +243,7 @@ struct DenyLoggingKernelTests {
 /// A node namespace that routes between one namespace per pod, each pod with
 /// its conformance-model addresses (both families), so that pod-to-pod
 /// traffic crosses the node's forward hook as on a real node.
-private struct PodNetwork {
+struct PodNetwork {
     let node: String
     /// The namespace of each pod.
     let pods: [PodID: String]
