@@ -99,6 +99,14 @@ public struct AgentMetrics: Sendable {
             ], factory: factory)
     }
 
+    /// Connections audited NetworkPolicies (`netpol.io/mode: audit`) would
+    /// have denied, per direction and policy: logged, not denied.
+    func auditWouldDeny(_ direction: Direction, namespace: String, policy: String) -> Counter {
+        Counter(
+            label: "netpol_audit_would_deny_total",
+            dimensions: [("direction", direction.rulesField), ("namespace", namespace), ("policy", policy)], factory: factory)
+    }
+
     /// Source errors (unreadable files, unreachable API server), per source.
     func sourceErrors(_ source: String) -> Counter {
         Counter(label: "netpol_source_errors_total", dimensions: [("source", source)], factory: factory)

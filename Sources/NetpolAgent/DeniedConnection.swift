@@ -90,11 +90,12 @@ public struct DeniedConnection: Hashable, Sendable {
             ("chain", jsonQuoted(chain)),
         ]
         if cause == .unknown { members.append(("unattributed", "true")) }
+        if case .policies(.audit) = cause { members.append(("audit", "true")) }
         return "{" + members.map { jsonQuoted($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
     }
 
-    /// The `decided_by` objects: each isolating NetworkPolicy, the cluster
-    /// policy's rule, or the new-pod guard.
+    /// The `decided_by` objects: each isolating NetworkPolicy (or audited one
+    /// that would isolate), the cluster policy's rule, or the new-pod guard.
     private var deciders: [String] {
         switch cause {
         case .unknown:
@@ -102,15 +103,19 @@ public struct DeniedConnection: Hashable, Sendable {
         case .newPodGuard:
             return [#"{"kind":"NewPodGuard","reason":"isolate-new-pods"}"#]
         case .policies(.isolation(let policies)):
-            return policies.map { policy in
-                "{\"kind\":\"NetworkPolicy\",\"namespace\":\(jsonQuoted(policy.namespace)),\"name\":\(jsonQuoted(policy.name)),\"reason\":\"default-deny\"}"
-            }
+            return policies.map { Self.networkPolicy($0, reason: "default-deny") }
+        case .policies(.audit(let policies)):
+            return policies.map { Self.networkPolicy($0, reason: "audit-default-deny") }
         case .policies(.clusterRule(let rule)):
             return [
                 "{\"kind\":\"ClusterNetworkPolicy\",\"tier\":\(jsonQuoted(rule.tier.rawValue)),\"name\":\(jsonQuoted(rule.policy)),"
                     + "\"rule\":\(rule.index),\"ruleName\":\(jsonQuoted(rule.name)),\"action\":\(jsonQuoted(rule.action.rawValue))}"
             ]
         }
+    }
+
+    private static func networkPolicy(_ policy: PolicyID, reason: String) -> String {
+        "{\"kind\":\"NetworkPolicy\",\"namespace\":\(jsonQuoted(policy.namespace)),\"name\":\(jsonQuoted(policy.name)),\"reason\":\(jsonQuoted(reason))}"
     }
 
     /// `2026-11-30T17:40:50.123Z`: RFC 3339, UTC, milliseconds.

@@ -79,8 +79,8 @@ public struct DeniedConnectionRecorder: Sendable {
         return (denial.direction, .policies(denial.deniedBy))
     }
 
-    /// One increment per policy named (`policy=""` for the new-pod guard),
-    /// or one unattributed record.
+    /// One increment per policy named (`policy=""` for the new-pod guard; an
+    /// audited policy's would-be deny in its own metric), or one unattributed record.
     private func count(_ record: DeniedConnection) {
         guard let direction = record.direction else {
             metrics.deniedLogUnattributed.increment()
@@ -97,6 +97,10 @@ public struct DeniedConnectionRecorder: Sendable {
             }
         case .policies(.clusterRule(let rule)):
             metrics.deniedConnections(direction, namespace: "", policy: rule.policy).increment()
+        case .policies(.audit(let policies)):
+            for policy in policies {
+                metrics.auditWouldDeny(direction, namespace: policy.namespace, policy: policy.name).increment()
+            }
         }
     }
 

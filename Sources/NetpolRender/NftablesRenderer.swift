@@ -45,8 +45,7 @@ public enum NftablesRenderer {
             lines += setLines(set)
         }
         let podsByChain = plan.podsByChain
-        // A chain another goes to is defined first.
-        for chain in plan.chains.filter({ $0.gotoTargets.isEmpty }) + plan.chains.filter({ !$0.gotoTargets.isEmpty }) {
+        for chain in plan.chainsInDefinitionOrder {
             let pods = podsByChain[chain.name]?.map(\.description).joined(separator: ", ") ?? "no pod now (kept for reuse)"
             lines.append("\tchain \(chain.name) {")
             lines.append("\t\t# \(chain.direction.rawValue.lowercased()) of \(pods)")

@@ -3,9 +3,10 @@ import NetpolModel
 
 /// What a chain's rules are made of, per direction: the Admin-tier
 /// ClusterNetworkPolicies that select its pods (in evaluation order), the
-/// NetworkPolicies that isolate them (in order), the Baseline-tier ones (only
-/// when no NetworkPolicy isolates: that one then decides alone), and the
-/// numbers the named ports of their ingress rules have on those pods. Pods
+/// NetworkPolicies that isolate them (in order), the audited ones that would
+/// (only when none in force does), the Baseline-tier ones (only when no
+/// NetworkPolicy isolates: that one then decides alone), and the numbers the
+/// named ports of their ingress rules have on those pods. Pods
 /// with equal inputs share a chain, and the chain's name comes from the inputs
 /// alone: it stays the same however the plan is computed (whole or event by
 /// event), and a pod relabelled into another existing combination only moves
@@ -15,6 +16,10 @@ public struct ChainInputs: Hashable, Sendable {
     /// Admin-tier cluster policies with rules in `direction`, by priority then name.
     public var admin: [String]
     public var policies: [PolicyID]
+    /// The audited NetworkPolicies (`netpol.io/mode: audit`) that would isolate
+    /// its pods, in order; only when no NetworkPolicy in force does, since
+    /// otherwise they could only allow more and there is nothing to log.
+    public var audited: [PolicyID]
     /// Baseline-tier cluster policies with rules in `direction`, by priority then name.
     public var baseline: [String]
     /// Every named port the policies' ingress rules use, sorted, with what it
@@ -32,20 +37,43 @@ public struct ChainInputs: Hashable, Sendable {
         self.direction = direction
         admin = policies.admin.map(\.name)
         self.policies = policies.networkPolicies.map { PolicyID(namespace: $0.namespace, name: $0.name) }
+        audited = policies.audited.map { PolicyID(namespace: $0.namespace, name: $0.name) }
         baseline = policies.baseline.map(\.name)
         namedPorts = direction == .ingress ? policies.ingressNamedPorts.sorted().map { NamedPortNumber(port: $0, resolved: pod.port($0)) } : []
     }
 
-    /// The inputs of the chain an Admin-tier Pass (or no Admin match) goes on
-    /// to: the same without the Admin tier. Nil when that chain would allow
-    /// everything (no NetworkPolicy isolates, no Baseline policy). It keeps
-    /// every named port of the inputs, so that its name follows from them
-    /// alone: a policy edit can then change its rules but not its name.
-    var rest: ChainInputs? {
-        guard !admin.isEmpty, !policies.isEmpty || !baseline.isEmpty else { return nil }
-        var rest = self
-        rest.admin = []
-        return rest
+    /// The inputs of the chain this one goes on to once its first layer has
+    /// not decided: after the Admin tier (a Pass, or no match), the same
+    /// without it; after the audit layer (whatever the audited policies would
+    /// do), the Baseline tier. Nil when what follows would allow everything.
+    /// It keeps every named port of the inputs, so that its name follows from
+    /// them alone: a policy edit can then change its rules but not its name.
+    var next: ChainInputs? {
+        var next = self
+        if !admin.isEmpty {
+            next.admin = []
+        } else if !audited.isEmpty {
+            next.audited = []
+        } else {
+            return nil
+        }
+        return next.policies.isEmpty && next.audited.isEmpty && next.baseline.isEmpty ? nil : next
+    }
+
+    /// These inputs, then those of each chain they go on to: every chain a pod
+    /// bound here uses.
+    var sequence: [ChainInputs] {
+        var sequence = [self]
+        while let next = sequence[sequence.count - 1].next { sequence.append(next) }
+        return sequence
+    }
+
+    /// The audit layer's chain: no Admin tier before it, audited policies to judge.
+    var isAuditLayer: Bool { admin.isEmpty && !audited.isEmpty }
+
+    /// The plan chain of these inputs, made of `rules` and `end`.
+    func planChain(rules: [PlanRule], end: PlanRule.Action) -> PlanChain {
+        PlanChain(name: chainName, direction: direction, rules: rules, end: end, isolatedBy: policies, auditedBy: isAuditLayer ? audited : [])
     }
 
     /// `ingress-<12 hex digits>`: a hash of the inputs.
@@ -57,6 +85,9 @@ public struct ChainInputs: Hashable, Sendable {
         var text = direction.rawValue + " " + policies.map(\.description).joined(separator: ",") + " " + ports.joined(separator: ",")
         if !admin.isEmpty || !baseline.isEmpty {
             text += " admin " + admin.joined(separator: ",") + " baseline " + baseline.joined(separator: ",")
+        }
+        if !audited.isEmpty {
+            text += " audit " + audited.map(\.description).joined(separator: ",")
         }
         return direction.rulesField + "-" + StableHash.hex(text, digits: 12)
     }
@@ -70,14 +101,18 @@ public struct ChainInputs: Hashable, Sendable {
 struct ChainPolicies {
     var admin: [ClusterNetworkPolicy]
     var networkPolicies: [NetworkPolicy]
+    var audited: [NetworkPolicy]
     var baseline: [ClusterNetworkPolicy]
 
     /// The policies judging `pod` in `direction`: `isolating` (the
-    /// NetworkPolicies isolating it, in order) and those of `clusterPolicies`
-    /// (sorted by tier, priority, name) that select it and have rules in
-    /// `direction`; Baseline ones only when no NetworkPolicy isolates it.
-    init(_ direction: Direction, pod: IndexedPod, namespaceLabels: [String: String], isolating: [NetworkPolicy], clusterPolicies: [ClusterNetworkPolicy]) {
+    /// NetworkPolicies in force isolating it, in order), `audited` (the
+    /// audited ones that would, kept only when none in force does) and those
+    /// of `clusterPolicies` (sorted by tier, priority, name) that select it and
+    /// have rules in `direction`; Baseline ones only when no NetworkPolicy in
+    /// force isolates it.
+    init(_ direction: Direction, pod: IndexedPod, namespaceLabels: [String: String], isolating: [NetworkPolicy], audited: [NetworkPolicy], clusterPolicies: [ClusterNetworkPolicy]) {
         networkPolicies = isolating
+        self.audited = isolating.isEmpty ? audited : []
         let selecting = clusterPolicies.filter { !$0.rules(direction).isEmpty && $0.selects(pod, namespaceLabels: namespaceLabels) }
         admin = selecting.filter { $0.spec.tier == .admin }
         baseline = isolating.isEmpty ? selecting.filter { $0.spec.tier == .baseline } : []
@@ -87,17 +122,27 @@ struct ChainPolicies {
     init?(_ inputs: ChainInputs, networkPolicies: [PolicyID: NetworkPolicy], clusterPolicies: [String: ClusterNetworkPolicy]) {
         let admin = inputs.admin.compactMap { clusterPolicies[$0] }
         let policies = inputs.policies.compactMap { networkPolicies[$0] }
+        let audited = inputs.audited.compactMap { networkPolicies[$0] }
         let baseline = inputs.baseline.compactMap { clusterPolicies[$0] }
-        guard admin.count == inputs.admin.count, policies.count == inputs.policies.count, baseline.count == inputs.baseline.count else { return nil }
-        (self.admin, self.networkPolicies, self.baseline) = (admin, policies, baseline)
+        guard admin.count == inputs.admin.count, policies.count == inputs.policies.count, audited.count == inputs.audited.count,
+              baseline.count == inputs.baseline.count else { return nil }
+        (self.admin, self.networkPolicies, self.audited, self.baseline) = (admin, policies, audited, baseline)
     }
 
-    var isEmpty: Bool { admin.isEmpty && networkPolicies.isEmpty && baseline.isEmpty }
+    var isEmpty: Bool { admin.isEmpty && networkPolicies.isEmpty && audited.isEmpty && baseline.isEmpty }
+
+    /// The policies of the chain `ChainInputs.next` names: without the Admin
+    /// tier if there is one, else without the audit layer.
+    var next: ChainPolicies {
+        var next = self
+        if !admin.isEmpty { next.admin = [] } else { next.audited = [] }
+        return next
+    }
 
     /// The named ports of every ingress rule, resolved on the pod itself.
     var ingressNamedPorts: Set<NamedPort> {
         var names = Set<NamedPort>()
-        for policy in networkPolicies {
+        for policy in networkPolicies + audited {
             for rule in policy.spec.ingress {
                 for case .named(let port) in rule.ports.map(PortEntry.init) { names.insert(port) }
             }
@@ -330,9 +375,15 @@ struct SetKey: Hashable {
 /// drops, Pass goes to the rest chain), then NetworkPolicy rules (allow),
 /// then, when a NetworkPolicy isolates, drop; otherwise the Baseline tier's
 /// rules (Accept and Pass allow, Deny drops), then allow. With an Admin tier,
-/// the NetworkPolicy and Baseline part is a chain of its own (`ChainInputs.rest`),
-/// which the Admin rules' Pass and their end go to, and which pods with the
-/// same rules but no Admin policy use directly.
+/// the rest is a chain of its own (`ChainInputs.next`), which the Admin
+/// rules' Pass and their end go to, and which pods with the same rules but no
+/// Admin policy use directly.
+///
+/// Audited NetworkPolicies that would isolate (where none in force does) make
+/// an audit layer in place of the NetworkPolicy one: their rules and the
+/// chain's end both go on to what follows (the Baseline tier's chain, or
+/// allow), so they change no verdict, but the end is where they would deny,
+/// and logging logs it there (`PlanChain.auditedBy`).
 struct ChainRules {
     /// The address families pods of the cluster use; selector rules exist only for these.
     let families: [IPAddress.Family]
@@ -342,35 +393,38 @@ struct ChainRules {
     /// makes sure it exists; it is told which policy, rule and peer asks (nil
     /// for a fail-closed peer).
     func body(_ inputs: ChainInputs, policies: ChainPolicies, set: (SetKey, PeerPosition?) -> String) -> (rules: [PlanRule], end: PlanRule.Action) {
+        let next: PlanRule.Action = inputs.next.map { .goto($0.chainName) } ?? .allow
         if !inputs.admin.isEmpty {
-            let next: PlanRule.Action = inputs.rest.map { .goto($0.chainName) } ?? .allow
-            let rules = policies.admin.flatMap { clusterRules($0, inputs, pass: next, set: set) }
-            return (rules, next)
+            return (policies.admin.flatMap { clusterRules($0, inputs, pass: next, set: set) }, next)
         }
-        let rules = networkPolicyRules(inputs, policies: policies.networkPolicies, set: set)
+        if !inputs.audited.isEmpty {
+            return (networkPolicyRules(inputs, policies: policies.audited, action: next, set: set), next)
+        }
+        let rules = networkPolicyRules(inputs, policies: policies.networkPolicies, action: .allow, set: set)
         if !inputs.policies.isEmpty { return (rules, .deny) }
         return (rules + policies.baseline.flatMap { clusterRules($0, inputs, pass: .allow, set: set) }, .allow)
     }
 
-    /// Every rule of the NetworkPolicies, in order: each allows.
-    private func networkPolicyRules(_ inputs: ChainInputs, policies: [NetworkPolicy], set: (SetKey, PeerPosition?) -> String) -> [PlanRule] {
+    /// Every rule of the NetworkPolicies, in order, each with `action`: an
+    /// allow, or in the audit layer what follows it.
+    private func networkPolicyRules(_ inputs: ChainInputs, policies: [NetworkPolicy], action: PlanRule.Action, set: (SetKey, PeerPosition?) -> String) -> [PlanRule] {
         let direction = inputs.direction
         var result: [PlanRule] = []
         for (position, policy) in policies.enumerated() {
             let id = PolicyID(namespace: policy.namespace, name: policy.name)
             let firstOfPolicy = result.count
             for (ruleIndex, (peers, ports)) in policy.rules(direction).enumerated() {
-                let origin = "\(id) spec.\(direction.rulesField)[\(ruleIndex)]"
+                let origin = (inputs.isAuditLayer ? "audit " : "") + "\(id) spec.\(direction.rulesField)[\(ruleIndex)]"
                 let ports = PortSpecs(ports.map(PortEntry.init), direction: direction, resolve: inputs.resolved)
                 guard ports.allowsSomething else { continue }
                 if peers.isEmpty {
-                    result += rules(nil, ports, .allow, origin) { set($0, .networkPolicy(position, rule: ruleIndex, peer: nil)) }
+                    result += rules(nil, ports, action, origin) { set($0, .networkPolicy(position, rule: ruleIndex, peer: nil)) }
                     continue
                 }
                 for (peerIndex, peer) in peers.enumerated() {
                     guard let scope = PeerScope(peer, home: policy.namespace) else { continue }
                     let position = PeerPosition.networkPolicy(position, rule: ruleIndex, peer: peerIndex)
-                    result += rules(scope, ports, .allow, "\(origin).\(direction.peersField)[\(peerIndex)]") { set($0, position) }
+                    result += rules(scope, ports, action, "\(origin).\(direction.peersField)[\(peerIndex)]") { set($0, position) }
                 }
             }
             for index in firstOfPolicy..<result.count { result[index].policy = id }
@@ -436,7 +490,8 @@ struct ChainRules {
 }
 
 /// Which peer of which rule asks for a set: of one of a chain's
-/// NetworkPolicies (by position; peer nil for a rule without peers), or of a
+/// NetworkPolicies (by position among those in force, or in the audit layer
+/// among the audited; peer nil for a rule without peers), or of a
 /// ClusterNetworkPolicy.
 enum PeerPosition {
     case networkPolicy(Int, rule: Int, peer: Int?)

@@ -34,8 +34,10 @@ extension PlanChain {
     /// for its policy as denied, an end that drops as denied for every policy
     /// isolating the pods (as the denied-connection log names them). A Pass,
     /// and an end that allows or goes on, count for no one: the connection is
-    /// decided further on.
+    /// decided further on. So does an audit layer's chain: its policies
+    /// enforce nothing (what they would deny is the log's to say).
     public func countedFor(rule index: Int?) -> [PolicyVerdict] {
+        guard auditedBy.isEmpty else { return [] }
         guard let index else {
             guard end == .deny else { return [] }
             return isolatedBy.map { PolicyVerdict(direction: direction, policy: $0, verdict: .denied) }

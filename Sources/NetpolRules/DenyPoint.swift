@@ -3,7 +3,8 @@ import NetpolModel
 
 /// A place in a plan where connections are denied: a chain's end (the default
 /// deny of the NetworkPolicies isolating its pods) or one of its rules (a
-/// ClusterNetworkPolicy Deny). The kernel's log prefix carries it as
+/// ClusterNetworkPolicy Deny); or where they would be: the end of an audit
+/// layer's chain, which lets them go on. The kernel's log prefix carries it as
 /// `np:<chain>` or `np:<chain>:<rule>`: short enough for NFLOG's 63 bytes, and
 /// stable across restarts and incremental changes because a chain's name is a
 /// hash of its inputs and its rules follow from them.
@@ -51,6 +52,9 @@ public enum DeniedBy: Hashable, Sendable {
     case isolation([PolicyID])
     /// A ClusterNetworkPolicy rule whose action is Deny.
     case clusterRule(ClusterRuleID)
+    /// Not denied, but it would be: the audited NetworkPolicies that would
+    /// isolate the pod in that direction, none of whose rules allows it.
+    case audit([PolicyID])
 }
 
 /// What a plan says about a connection denied at one of its deny points.
@@ -66,22 +70,23 @@ public struct Denial: Hashable, Sendable {
 
 extension PlanChain {
     /// The deny point of the rule at `index` in `rules` (nil: the chain's end),
-    /// or nil when it does not deny. The index is the plan rule's, not the
+    /// or nil when it does not deny (nor would, for an audit layer's end). The index is the plan rule's, not the
     /// rendered line's (log rules and split port lists add lines): renderers
     /// and drift finders ask here, so the mapping lives in one place.
     public func denyPoint(rule index: Int?) -> DenyPoint? {
-        guard let index else { return end == .deny ? DenyPoint(chain: name) : nil }
+        guard let index else { return end == .deny || !auditedBy.isEmpty ? DenyPoint(chain: name) : nil }
         return rules.indices.contains(index) && rules[index].action == .deny ? DenyPoint(chain: name, rule: index) : nil
     }
 
-    /// Its deny points: each Deny rule, then its end if that drops.
+    /// Its deny points: each Deny rule, then its end if that drops (or an audit layer's).
     public var denyPoints: [DenyPoint] {
         (rules.indices.map(Optional.some) + [nil]).compactMap(denyPoint(rule:))
     }
 }
 
 extension RulePlan {
-    /// Every place the plan denies: each Deny rule, then each chain end that drops.
+    /// Every place the plan denies: each Deny rule, then each chain end that
+    /// drops; and where audited policies would deny.
     public var denyPoints: [DenyPoint] {
         chains.flatMap(\.denyPoints)
     }
@@ -90,7 +95,9 @@ extension RulePlan {
     /// does not deny (a prefix from an older plan, say).
     public func denial(at point: DenyPoint) -> Denial? {
         guard let chain = chain(named: point.chain), chain.denyPoint(rule: point.rule) == point else { return nil }
-        guard let index = point.rule else { return Denial(direction: chain.direction, deniedBy: .isolation(chain.isolatedBy)) }
+        guard let index = point.rule else {
+            return Denial(direction: chain.direction, deniedBy: chain.auditedBy.isEmpty ? .isolation(chain.isolatedBy) : .audit(chain.auditedBy))
+        }
         return chain.rules[index].clusterRule.map { Denial(direction: chain.direction, deniedBy: .clusterRule($0)) }
     }
 }

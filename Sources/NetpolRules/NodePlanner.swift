@@ -73,12 +73,12 @@ public struct NodePlanner: Sendable {
     private var releasedSets: Set<String> = []
 
     private struct Bound: Hashable {
-        var chain: String
-        /// The chain `chain` goes on to after its Admin tier, which the pod uses too.
-        var rest: String?
+        /// The chain the pod is bound to, then those it goes on to (after an
+        /// Admin tier, after an audit layer), which the pod uses too.
+        var chains: [String]
         var addresses: [IPAddress]
 
-        var chains: [String] { [chain] + (rest.map { [$0] } ?? []) }
+        var chain: String { chains[0] }
     }
 
     private struct LiveSet {
@@ -100,7 +100,7 @@ public struct NodePlanner: Sendable {
         /// When the last pod left; nil while pods use it.
         var unusedSince: Duration?
 
-        var planChain: PlanChain? { rules.map { PlanChain(name: inputs.chainName, direction: inputs.direction, rules: $0, end: end, isolatedBy: inputs.policies) } }
+        var planChain: PlanChain? { rules.map { inputs.planChain(rules: $0, end: end) } }
     }
 
     /// The state of everything a batch touched, recorded at the first touch.
@@ -247,12 +247,10 @@ public struct NodePlanner: Sendable {
     private mutating func rebind(_ id: PodID) {
         let pod = pods[id].flatMap { isLocal($0) ? $0 : nil }
         for direction in Direction.allCases {
-            var next: (inputs: ChainInputs, bound: Bound)?
-            var rest: ChainInputs?
+            var next: (sequence: [ChainInputs], bound: Bound)?
             if let pod, case let policies = chainPolicies(of: pod, direction), !policies.isEmpty {
-                let inputs = ChainInputs(direction: direction, policies: policies, pod: pod)
-                rest = inputs.rest
-                next = (inputs, Bound(chain: inputs.chainName, rest: rest?.chainName, addresses: pod.addresses))
+                let sequence = ChainInputs(direction: direction, policies: policies, pod: pod).sequence
+                next = (sequence, Bound(chains: sequence.map(\.chainName), addresses: pod.addresses))
             }
             let old = bound[direction]?[id]
             guard old != next?.bound else { continue }
@@ -265,8 +263,7 @@ public struct NodePlanner: Sendable {
             }
             bound[direction]?[id] = next?.bound
             if let next {
-                use(next.inputs)
-                if let rest { use(rest) }
+                for inputs in next.sequence { use(inputs) }
                 for address in next.bound.addresses { setBinding(PodBinding(direction: direction, address: address, chain: next.bound.chain, pod: id), present: true) }
             }
         }
@@ -276,7 +273,7 @@ public struct NodePlanner: Sendable {
         let name = inputs.chainName
         if chains[name] == nil {
             chains[name] = LiveChain(inputs: inputs)
-            for policy in inputs.policies { chainsByPolicy[policy, default: []].insert(name) }
+            for policy in inputs.policies + inputs.audited { chainsByPolicy[policy, default: []].insert(name) }
             for policy in inputs.admin + inputs.baseline { chainsByClusterPolicy[policy, default: []].insert(name) }
             dirtyChains.insert(name)
         }
@@ -292,10 +289,13 @@ public struct NodePlanner: Sendable {
 
     /// The policies judging `pod` in `direction`, as the whole compile finds them.
     private func chainPolicies(of pod: IndexedPod, _ direction: Direction) -> ChainPolicies {
-        let isolating = (policiesByNamespace[pod.id.namespace] ?? []).compactMap { policies[$0] }.filter { policy in
-            PoliciesInForce.enforced.isolatedDirections(of: policy).contains(direction) && policy.spec.podSelector.matches(pod.labels)
+        let selecting = (policiesByNamespace[pod.id.namespace] ?? []).compactMap { policies[$0] }.filter { policy in
+            policy.isolatedDirections.contains(direction) && policy.spec.podSelector.matches(pod.labels)
         }
-        return ChainPolicies(direction, pod: pod, namespaceLabels: labels(of: pod.id.namespace), isolating: isolating, clusterPolicies: orderedClusterPolicies)
+        return ChainPolicies(
+            direction, pod: pod, namespaceLabels: labels(of: pod.id.namespace),
+            isolating: selecting.filter { PoliciesInForce.enforced.includes($0) }, audited: selecting.filter(\.isAudited),
+            clusterPolicies: orderedClusterPolicies)
     }
 
     /// Works out the rules of a new or changed chain, taking and giving back sets.
@@ -334,7 +334,7 @@ public struct NodePlanner: Sendable {
         guard let chain = chains.removeValue(forKey: name) else { return }
         if chain.rules != nil && before.chain[name] == nil { before.chain[name] = .some(chain.planChain) }
         for set in chain.sets { release(set: set) }
-        for policy in chain.inputs.policies { chainsByPolicy[policy]?.remove(name) }
+        for policy in chain.inputs.policies + chain.inputs.audited { chainsByPolicy[policy]?.remove(name) }
         for policy in chain.inputs.admin + chain.inputs.baseline { chainsByClusterPolicy[policy]?.remove(name) }
     }
 

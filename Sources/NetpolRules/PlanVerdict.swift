@@ -49,9 +49,18 @@ public struct ConnectionJudge: Sendable {
                 if rangeGuard.ranges.contains(where: { $0.contains(end) }) && !plan.holds(rangeGuard.knownPods, .address(end)) { return false }
             }
         }
-        if let chain = plan.chain(bound: .egress, connection.source), !plan.allows(connection, in: chain, other: connection.destination) { return false }
-        if let chain = plan.chain(bound: .ingress, connection.destination), !plan.allows(connection, in: chain, other: connection.source) { return false }
+        if let chain = plan.chain(bound: .egress, connection.source), !plan.walk(connection, from: chain, other: connection.destination).allowed { return false }
+        if let chain = plan.chain(bound: .ingress, connection.destination), !plan.walk(connection, from: chain, other: connection.source).allowed { return false }
         return true
+    }
+
+    /// The directions in which this node's audit points log `connection`:
+    /// where audited NetworkPolicies would deny it, whatever is enforced
+    /// (the pod-range guards aside).
+    public func auditedDenials(_ connection: PlanConnection) -> [Direction] {
+        [(Direction.egress, connection.source, connection.destination), (.ingress, connection.destination, connection.source)].filter { direction, pod, other in
+            plan.chain(bound: direction, pod).map { plan.walk(connection, from: $0, other: other).reachedAuditPoint } ?? false
+        }.map(\.0)
     }
 }
 
@@ -64,21 +73,24 @@ extension RulePlan {
     }
 
     /// Whether `chain` (and the chains it goes on to) lets the connection
-    /// through: the first rule that matches decides, else the chain's end. A
-    /// chain that goes to one the plan lacks drops, as nft would refuse it.
-    fileprivate func allows(_ connection: PlanConnection, in chain: PlanChain, other: IPAddress) -> Bool {
+    /// through: the first rule that matches decides, else the chain's end; and
+    /// whether it passed an audit layer's end on the way. A chain that goes to
+    /// one the plan lacks drops, as nft would refuse it.
+    fileprivate func walk(_ connection: PlanConnection, from chain: PlanChain, other: IPAddress) -> (allowed: Bool, reachedAuditPoint: Bool) {
         var current = chain
+        var reachedAuditPoint = false
         for _ in 0...chains.count {
-            let action = current.rules.first { $0.matches(connection, other: other, in: self) }?.action ?? current.end
-            switch action {
-            case .allow: return true
-            case .deny: return false
+            let matched = current.rules.first { $0.matches(connection, other: other, in: self) }
+            if matched == nil && !current.auditedBy.isEmpty { reachedAuditPoint = true }
+            switch matched?.action ?? current.end {
+            case .allow: return (true, reachedAuditPoint)
+            case .deny: return (false, reachedAuditPoint)
             case .goto(let name):
-                guard let next = self.chain(named: name) else { return false }
+                guard let next = self.chain(named: name) else { return (false, reachedAuditPoint) }
                 current = next
             }
         }
-        return false
+        return (false, reachedAuditPoint)
     }
 
     /// Whether the set called `name` holds `element` (for a prefix set: a prefix containing its address).

@@ -72,21 +72,23 @@ struct PlanBuilder {
     /// The name of the chain judging `pod` in `direction`, created on first
     /// use; nil when no policy judges it there.
     mutating func chain(for pod: Int, _ direction: Direction) -> String? {
-        let numbers = index.isolatingPolicies(of: pod, direction)
+        let isolating = index.isolatingPolicies(of: pod, direction)
+        let audited = isolating.isEmpty ? index.auditedPolicies(of: pod, direction) : []
         let policies = ChainPolicies(
             direction, pod: index.pods[pod], namespaceLabels: namespaceLabels[index.pods[pod].id.namespace] ?? [:],
-            isolating: numbers.map { index.policies[$0].policy }, clusterPolicies: clusterPolicies)
+            isolating: isolating.map { index.policies[$0].policy }, audited: audited.map { index.policies[$0].policy },
+            clusterPolicies: clusterPolicies)
         guard !policies.isEmpty else { return nil }
-        return chain(ChainInputs(direction: direction, policies: policies, pod: index.pods[pod]), policies: policies, isolating: numbers)
+        return chain(ChainInputs(direction: direction, policies: policies, pod: index.pods[pod]), policies: policies, networkPolicyLayer: isolating + audited)
     }
 
-    private mutating func chain(_ inputs: ChainInputs, policies: ChainPolicies, isolating numbers: [Int]) -> String {
+    /// - Parameter numbers: the policies of the NetworkPolicy layer (in
+    ///   force, or else audited), by number in the index: their peers fill sets.
+    private mutating func chain(_ inputs: ChainInputs, policies: ChainPolicies, networkPolicyLayer numbers: [Int]) -> String {
         let name = inputs.chainName
         guard chains[name] == nil else { return name }
-        if let rest = inputs.rest {
-            var restPolicies = policies
-            restPolicies.admin = []
-            _ = chain(rest, policies: restPolicies, isolating: numbers)
+        if let next = inputs.next {
+            _ = chain(next, policies: policies.next, networkPolicyLayer: numbers)
         }
         let direction = inputs.direction
         let body = chainRules.body(inputs, policies: policies) { key, position in
@@ -101,7 +103,7 @@ struct PlanBuilder {
                 return set(key, peer: nil)
             }
         }
-        chains[name] = PlanChain(name: name, direction: direction, rules: body.rules, end: body.end, isolatedBy: inputs.policies)
+        chains[name] = inputs.planChain(rules: body.rules, end: body.end)
         return name
     }
 

@@ -57,13 +57,40 @@ public struct RulePlan: Hashable, Sendable {
     }
 
     /// The local pods each chain judges, sorted: for comments and explanations.
-    /// A chain that others go on to after their Admin tier judges their pods too.
+    /// A chain that others go on to (after their Admin tier or audit layer)
+    /// judges their pods too.
     public var podsByChain: [String: [PodID]] {
-        var pods = Dictionary(grouping: bindings, by: \.chain).mapValues { Set($0.map(\.pod)) }
-        for chain in chains {
-            for target in chain.gotoTargets { pods[target, default: []].formUnion(pods[chain.name] ?? []) }
+        var pods: [String: Set<PodID>] = [:]
+        for (chain, bound) in Dictionary(grouping: bindings, by: \.chain) {
+            for reached in chainsReached(from: chain) { pods[reached, default: []].formUnion(bound.map(\.pod)) }
         }
         return pods.mapValues { $0.sorted() }
+    }
+
+    /// `name` and every chain it goes on to, directly or not.
+    private func chainsReached(from name: String) -> [String] {
+        var reached = [name]
+        var index = 0
+        while index < reached.count {
+            for target in chain(named: reached[index])?.gotoTargets ?? [] where !reached.contains(target) { reached.append(target) }
+            index += 1
+        }
+        return reached
+    }
+
+    /// The chains in an order that defines each before any chain that goes
+    /// to it (as `nft -f` needs): by how long the longest path of gotos from
+    /// it is, then by name.
+    public var chainsInDefinitionOrder: [PlanChain] {
+        var height: [String: Int] = [:]
+        func heightOf(_ chain: PlanChain) -> Int {
+            if let known = height[chain.name] { return known }
+            height[chain.name] = 0  // a cycle (never planned) ends here
+            let value = chain.gotoTargets.compactMap(self.chain(named:)).map { heightOf($0) + 1 }.max() ?? 0
+            height[chain.name] = value
+            return value
+        }
+        return chains.map { (heightOf($0), $0) }.sorted { ($0.0, $0.1.name) < ($1.0, $1.1.name) }.map(\.1)
     }
 }
 
@@ -119,18 +146,24 @@ public struct PlanChain: Hashable, Sendable {
     public var direction: Direction
     public var rules: [PlanRule]
     /// What happens to a connection no rule matches: a drop for pods a
-    /// NetworkPolicy isolates, the rest chain after an Admin tier, or allowed.
+    /// NetworkPolicy isolates, the rest chain after an Admin tier or audit
+    /// layer, or allowed.
     public var end: PlanRule.Action
     /// The NetworkPolicies isolating its pods when its end denies (a default
     /// deny names them all, so that the user knows which to edit); else empty.
     public var isolatedBy: [PolicyID]
+    /// In an audit layer's chain, the audited NetworkPolicies that would
+    /// isolate its pods: its end is where they would deny what none of its
+    /// rules allows (logged, not enforced); else empty.
+    public var auditedBy: [PolicyID]
 
-    public init(name: String, direction: Direction, rules: [PlanRule], end: PlanRule.Action = .deny, isolatedBy: [PolicyID] = []) {
+    public init(name: String, direction: Direction, rules: [PlanRule], end: PlanRule.Action = .deny, isolatedBy: [PolicyID] = [], auditedBy: [PolicyID] = []) {
         self.name = name
         self.direction = direction
         self.rules = rules
         self.end = end
         self.isolatedBy = end == .deny ? isolatedBy : []
+        self.auditedBy = end == .deny ? [] : auditedBy
     }
 
     /// The sets its Deny and Pass rules refer to.
@@ -175,7 +208,8 @@ public struct PlanRule: Hashable, Sendable {
         /// Dropped.
         case deny
         /// The chain named decides instead (an Admin-tier Pass goes on to
-        /// NetworkPolicy and the Baseline tier).
+        /// NetworkPolicy and the Baseline tier; the audit layer goes on to the
+        /// Baseline tier).
         case goto(String)
     }
 

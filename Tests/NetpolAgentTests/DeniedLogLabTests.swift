@@ -16,7 +16,8 @@ struct DeniedLogLabTests {
     private static func id(_ namespace: String, _ pod: String) -> PodID { PodID(namespace: namespace, name: pod) }
 
     /// x/a isolated for ingress by two policies, the second allowing z; an
-    /// Admin policy denying ingress from y to x/b in its second rule.
+    /// Admin policy denying ingress from y to x/b in its second rule; z/c
+    /// isolated for ingress only by an audited policy allowing x.
     private static func cluster() -> Cluster {
         var cluster = ConformanceModel.cluster(dualStack: true)
         cluster.apply(networkPolicy("deny-all", in: "x", selecting: .labels(["pod": "a"]), types: [.ingress]))
@@ -29,6 +30,11 @@ struct DeniedLogLabTests {
                 ClusterPolicyIngressRule(action: .accept, from: [.inNamespaces(.labels(["ns": "z"]))]),
                 ClusterPolicyIngressRule(name: "no-y", action: .deny, from: [.inNamespaces(.labels(["ns": "y"]))]),
             ]))
+        var audited = networkPolicy(
+            "audit-only-x", in: "z", selecting: .labels(["pod": "c"]), types: [.ingress],
+            ingress: [.init(from: [.namespaces(.labels(["ns": "x"]))])])
+        audited.metadata.annotations[NetworkPolicy.modeAnnotation] = "audit"
+        cluster.apply(audited)
         return cluster
     }
 
@@ -48,7 +54,8 @@ struct DeniedLogLabTests {
         return (lab, agent, file)
     }
 
-    /// Each denied probe makes exactly one record naming who denied it; an allowed one none.
+    /// Each denied probe makes exactly one record naming who denied it, and so
+    /// does a probe an audited policy would deny (which connects); an allowed one none.
     @Test(arguments: Backend.allCases)
     func aDeniedProbeMakesOneRecordAndAnAllowedOneNone(backend: Backend) async throws {
         try await onAgentThreads {
@@ -62,12 +69,14 @@ struct DeniedLogLabTests {
                 (Self.id("z", "b"), Self.id("x", "a"), .ipv6, true),
                 (Self.id("y", "c"), Self.id("x", "a"), .ipv6, false),
                 (Self.id("y", "c"), Self.id("x", "b"), .ipv4, false),
+                (Self.id("x", "a"), Self.id("z", "c"), .ipv6, true),
+                (Self.id("y", "a"), Self.id("z", "c"), .ipv4, true),
             ]
             for step in steps {
                 #expect(try lab.attempt(from: step.from, to: step.to, port: 80, family: step.family) == step.allowed, "\(step)")
             }
             // Records come in the kernel's order, one reader and one writer: once the last is in, all are.
-            try await waitUntil(timeout: .seconds(10)) { file.records().count >= 4 }
+            try await waitUntil(timeout: .seconds(10)) { file.records().count >= 5 }
             let records = file.records()
             let defaultDeny: [[String: String]] = [
                 ["kind": "NetworkPolicy", "namespace": "x", "name": "allow-z", "reason": "default-deny"],
@@ -76,19 +85,26 @@ struct DeniedLogLabTests {
             let clusterDeny: [[String: String]] = [
                 ["kind": "ClusterNetworkPolicy", "tier": "Admin", "name": "guard-x", "rule": "1", "ruleName": "no-y", "action": "Deny"],
             ]
+            let auditDeny: [[String: String]] = [
+                ["kind": "NetworkPolicy", "namespace": "z", "name": "audit-only-x", "reason": "audit-default-deny"],
+            ]
             let expected: [(String, String, String, [[String: String]])] = [
                 ("y/b", "x/a", ConformanceModel.ipv4("x", "a"), defaultDeny),
                 ("y/a", "x/b", ConformanceModel.ipv6("x", "b"), clusterDeny),
                 ("y/c", "x/a", ConformanceModel.ipv6("x", "a"), defaultDeny),
                 ("y/c", "x/b", ConformanceModel.ipv4("x", "b"), clusterDeny),
+                ("y/a", "z/c", ConformanceModel.ipv4("z", "c"), auditDeny),
             ]
             #expect(records.count == expected.count, "\(records)")
             for (record, (src, dst, dstIP, decidedBy)) in zip(records, expected) {
                 #expect(record["src"] as? String == src && record["dst"] as? String == dst && record["dst_ip"] as? String == dstIP, "\(record)")
                 #expect(record["direction"] as? String == "ingress" && record["protocol"] as? String == "TCP" && record["port"] as? Int == 80)
                 #expect(DeniedLogFile.deciders(record) == decidedBy, "\(record)")
+                #expect((record["audit"] as? Bool) == (decidedBy == auditDeny ? true : nil), "only a would-be deny is marked audit: \(record)")
             }
-            #expect(agent.metric("netpol_denied_log_records_total") == 4)
+            #expect(agent.metric("netpol_denied_log_records_total") == 5)
+            #expect(agent.registry.emitToString().contains(#"netpol_audit_would_deny_total{direction="ingress",namespace="z",policy="audit-only-x"} 1"#))
+            #expect(!agent.registry.emitToString().contains(#"netpol_denied_connections_total{direction="ingress",namespace="z""#))
             #expect(agent.registry.emitToString().contains(#"netpol_denied_connections_total{direction="ingress",namespace="",policy="guard-x"} 2"#))
             #expect(agent.metric("netpol_denied_log_unattributed_total") == 0)
             await agent.stop()

@@ -18,6 +18,10 @@ struct WriterAndGeneratorTests {
         var cluster = ConformanceModel.cluster(dualStack: true, nodes: ["n1", "n2"])
         // Names YAML 1.1 would retype if unquoted: y (a boolean), 80 (a number).
         cluster.apply(networkPolicy("y", in: "y", selecting: .labels(["on": "80"]), ingress: [.init(ports: [.named("serve-80-tcp"), .range(1, 2, .udp), .all(.sctp)], from: [.block("10.0.0.0/8", except: ["10.1.0.0/16"]), .pods(.expression("pod", .notIn, ["a"]), inNamespaces: .everything)])], egress: [.init()]))
+        // Annotations carry the audit mode: a writer that dropped them would enforce audited policies.
+        var audited = networkPolicy("audited", in: "x", types: [.ingress])
+        audited.metadata.annotations = [NetworkPolicy.modeAnnotation: "audit", "note": "yes"]
+        cluster.apply(audited)
         let objects = cluster.snapshot.namespaces.map(KubeObject.namespace) + cluster.snapshot.pods.map(KubeObject.pod) + cluster.snapshot.policies.map(KubeObject.networkPolicy)
         #expect(load(ManifestWriter.yaml(objects)).objects.map(\.object) == objects)
     }

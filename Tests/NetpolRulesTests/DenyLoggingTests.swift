@@ -353,6 +353,53 @@ struct DeniedPacketLogTests {
         }
     }
 
+    /// y/a is isolated by no policy in force but would be by the audited
+    /// y/audit-from-z (TCP 80 from ns z only); a Baseline policy denies x/b
+    /// into y. SYNs from x/a are logged at the audit point, naming the audited
+    /// policy; those from x/b there too and then at the Baseline Deny (the
+    /// audit layer goes on to the tier it stands before); z/a's are not logged.
+    @Test(arguments: NetpolRulesTests.backends)
+    func wouldBeDeniesOfAuditedPoliciesAreLoggedAndGoOn(_ backend: String) throws {
+        var cluster = ConformanceModel.cluster(dualStack: true, nodes: ["node-1"])
+        var audited = networkPolicy("audit-from-z", in: "y", selecting: .labels(["pod": "a"]),
+                                    ingress: [.init(ports: [.tcp(80)], from: [.namespaces(.labels(["ns": "z"]))])])
+        audited.metadata.annotations[NetworkPolicy.modeAnnotation] = "audit"
+        cluster.apply(audited)
+        cluster.apply(ClusterNetworkPolicy(metadata: ObjectMeta(name: "no-x-b"), spec: ClusterNetworkPolicySpec(
+            tier: .baseline, priority: 1, subject: ClusterPolicySubject(namespaces: .labels(["ns": "y"])),
+            ingress: [ClusterPolicyIngressRule(name: "x-b", action: .deny, from: [ClusterPolicyPeer(pods: NamespacedPods(
+                namespaceSelector: .labels(["ns": "x"]), podSelector: .labels(["pod": "b"])))])])))
+        let plan = RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot, logging: DenyLogging(group: 7))
+        let target = PodID(namespace: "y", name: "a"), wouldDeny = Self.server, denied = Self.other, allowed = Self.allowed
+        try withLogNamespaces(5, tag: "audit-\(backend)") { names in
+            let network = try PodNetwork(names: names, pods: [target, wouldDeny, denied, allowed])
+            let programmer = programmer(backend, in: network.node)
+            try programmer.replace(plan)
+            let reader = try NamespaceThread.run(in: network.node) { try PacketLogReader(group: 7) }
+            for client in [allowed, wouldDeny, denied] {
+                for address in [ConformanceModel.ipv4("y", "a"), ConformanceModel.ipv6("y", "a")] {
+                    try network.send(from: client, udp: false, to: address, port: 80)
+                }
+            }
+            let audit = Denial(direction: .ingress, deniedBy: .audit([PolicyID(namespace: "y", name: "audit-from-z")]))
+            let baseline = Denial(direction: .ingress, deniedBy: .clusterRule(ClusterRuleID(tier: .baseline, policy: "no-x-b", direction: .ingress, index: 0, name: "x-b", action: .deny)))
+            let records = try Self.drain(reader).map { packet in
+                "\(packet.source) \(DenyPoint(prefix: packet.prefix).flatMap(plan.denial(at:)).map { $0 == audit ? "audit" : $0 == baseline ? "baseline" : "\($0)" } ?? packet.prefix)"
+            }
+            func addresses(_ pod: PodID) -> [String] { [ConformanceModel.ipv4(pod.namespace, pod.name), ConformanceModel.ipv6(pod.namespace, pod.name)] }
+            let expected = (addresses(wouldDeny) + addresses(denied)).map { "\($0) audit" } + addresses(denied).map { "\($0) baseline" }
+            #expect(records.sorted() == expected.sorted())
+
+            // The audit layer reads back as written, and enforcing the policy is an incremental step.
+            #expect(try programmer.verify() == [], "audit chains and their log rules")
+            audited.metadata.annotations[NetworkPolicy.modeAnnotation] = nil
+            cluster.apply(audited)
+            let enforced = RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot, logging: DenyLogging(group: 7))
+            #expect(try programmer.apply(enforced) == .incremental(enforced.diff(from: plan)))
+            #expect(try programmer.verify() == [], "after enforcing it")
+        }
+    }
+
     /// A pod the node does not know yet (x/c, not in the plan) is stopped by
     /// the pod-range guard, logged with the guard's own prefix.
     @Test(arguments: NetpolRulesTests.backends)

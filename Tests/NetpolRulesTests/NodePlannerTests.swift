@@ -100,9 +100,9 @@ struct NodePlannerTests {
     }
 
     /// A pod isolated only by an audited policy is open in the engine, the
-    /// whole compile and the planner; enforcing the policy closes it in one
-    /// incremental step to the whole compile's plan, and auditing it again
-    /// opens it.
+    /// whole compile and the planner, bound to an audit chain that names the
+    /// policy; enforcing the policy moves it in one incremental step to the
+    /// whole compile's isolating chain, and auditing it again moves it back.
     @Test func flippingAPolicyBetweenAuditAndEnforceMovesItsPodsAsTheWholeCompileDoes() throws {
         var cluster = ConformanceModel.cluster()
         var deny = networkPolicy("deny-a", in: "x", selecting: .labels(["pod": "a"]), types: [.ingress])
@@ -111,10 +111,17 @@ struct NodePlannerTests {
         var planner = NodePlanner(node: "node-1", snapshot: cluster.snapshot, retention: .zero)
         let toA = PlanConnection(source: IPAddress("10.0.1.2")!, destination: IPAddress("10.0.1.1")!, protocol: .tcp, port: 80)
         let connection = Connection(from: .pod(PodID(namespace: "x", name: "b")), to: .pod(PodID(namespace: "x", name: "a")), protocol: .tcp, port: .int(80))
+        let policy = PolicyID(namespace: "x", name: "deny-a")
+        /// The chain x/a's ingress is bound to.
+        func chainOfA(_ plan: RulePlan) -> PlanChain? {
+            plan.bindings.first { $0.direction == .ingress && $0.pod.description == "x/a" }.flatMap { plan.chain(named: $0.chain) }
+        }
         #expect(Engine(snapshot: cluster.snapshot).verdict(for: connection).allowed)
         #expect(Engine(snapshot: cluster.snapshot, inForce: .auditedEnforced).verdict(for: connection).allowed == false)
         #expect(planner.plan == RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot))
-        #expect(planner.plan.bindings.isEmpty && planner.plan.allows(toA))
+        #expect(planner.plan.allows(toA))
+        let audit = try #require(chainOfA(planner.plan))
+        #expect(audit.auditedBy == [policy] && audit.end == .allow)
 
         for (mode, open) in [(nil, false), ("audit", true), ("Audit", false), ("audit", true), ("enforce", false)] as [(String?, Bool)] {
             deny.metadata.annotations[NetworkPolicy.modeAnnotation] = mode
@@ -123,7 +130,9 @@ struct NodePlannerTests {
             let diff = planner.commit(now: .seconds(1))
             let label = "mode \(mode ?? "absent")"
             #expect(planner.plan == RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot), "\(label)")
-            #expect((open ? diff.removedBindings : diff.addedBindings).map(\.pod.description) == ["x/a"], "\(label)")
+            #expect(diff.removedBindings.map(\.pod.description) == ["x/a"] && diff.addedBindings.map(\.pod.description) == ["x/a"], "\(label)")
+            let chain = try #require(chainOfA(planner.plan), "\(label)")
+            #expect(open ? chain.auditedBy == [policy] && chain.isolatedBy.isEmpty : chain.isolatedBy == [policy] && chain.auditedBy.isEmpty, "\(label)")
             #expect(planner.plan.allows(toA) == open, "\(label)")
             #expect(Engine(snapshot: cluster.snapshot).verdict(for: connection).allowed == open, "\(label)")
         }
@@ -166,8 +175,7 @@ extension RulePlan {
     /// bound chain), nor the sets only they use (the guards' known-pod sets
     /// stay): what a whole compile makes of the same cluster.
     var withoutUnboundChains: RulePlan {
-        var bound = Set(bindings.map(\.chain))
-        bound.formUnion(chains.filter { bound.contains($0.name) }.flatMap(\.gotoTargets))
+        let bound = Set(podsByChain.keys)
         let kept = chains.filter { bound.contains($0.name) }
         var used = Set(podRangeGuards.map(\.knownPods))
         for chain in kept {

@@ -6,19 +6,21 @@ import Testing
 
 /// `RulePlan.allows`, which the established re-check trusts, held to the
 /// engine: a connection passes the nodes it crosses (the source's, then the
-/// destination's) exactly when the engine allows it.
+/// destination's) exactly when the engine allows it; and the plan's audit
+/// points log it exactly where the audited policies would deny it.
 @Suite("Plan verdicts against the engine")
 struct PlanVerdictTests {
     @Test(arguments: [UInt64(5), 6, 7, 8, 9])
     func theNodesOnAConnectionsPathDecideAsTheEngineDoes(seed: UInt64) throws {
         // Seeds from 8 on churn ClusterNetworkPolicies and Nodes too; 6 and 9 audit some policies.
         var churn = ClusterChurn(seed: seed, clusterPolicies: seed >= 8, auditedPolicies: seed == 6 || seed == 9)
-        var compared = 0
+        var (compared, audits) = (0, 0)
         for step in 0..<300 {
             _ = churn.next()
             guard step % 30 == 29 else { continue }
             let snapshot = churn.cluster.snapshot
             let engine = Engine(snapshot: snapshot)
+            let audited = Engine(snapshot: snapshot, inForce: .auditedEnforced)
             let plans = Dictionary(uniqueKeysWithValues: ClusterChurn.nodes.map { ($0, RuleCompiler.plan(node: $0, snapshot: snapshot)) })
             let pods = snapshot.pods.filter { !$0.spec.hostNetwork && !$0.status.addresses.isEmpty && $0.metadata.deletionTimestamp == nil && !["Succeeded", "Failed"].contains($0.status.phase) }
             for source in pods {
@@ -29,17 +31,42 @@ struct PlanVerdictTests {
                         let connection = PlanConnection(source: from, destination: to, protocol: proto, port: port)
                         let path = Set([source.spec.nodeName, destination.spec.nodeName])
                         let kernel = path.allSatisfy { plans[$0]?.allows(connection) ?? true }
-                        let verdict = engine.verdict(for: Connection(
+                        let question = Connection(
                             from: .pod(PodID(namespace: source.namespace, name: source.name)),
                             to: .pod(PodID(namespace: destination.namespace, name: destination.name)),
-                            protocol: proto, port: .int(port), family: from.family))
-                        #expect(kernel == verdict.allowed, "seed \(seed) step \(step): \(connection) (\(source.namespace)/\(source.name) -> \(destination.namespace)/\(destination.name))")
+                            protocol: proto, port: .int(port), family: from.family)
+                        let verdict = engine.verdict(for: question)
+                        let label = "seed \(seed) step \(step): \(connection) (\(source.namespace)/\(source.name) -> \(destination.namespace)/\(destination.name))"
+                        #expect(kernel == verdict.allowed, "\(label)")
+                        let logged = Set(path.flatMap { plans[$0].map { ConnectionJudge($0).auditedDenials(connection) } ?? [] })
+                        let wouldDeny = Self.wouldDeny(enforced: verdict, audited: audited.verdict(for: question))
+                        #expect(logged == wouldDeny, "audit points, \(label)")
+                        audits += logged.count
                         compared += 1
                     }
                 }
             }
         }
         #expect(compared > 1_000)
+        #expect(seed != 6 && seed != 9 || audits > 0, "seed \(seed) reached no audit point")
+    }
+
+    /// The directions in which audited policies would deny a connection the
+    /// enforced policies leave to the NetworkPolicy layer: none in force
+    /// isolates that side and the Admin tier does not decide it, but with the
+    /// audited ones in force NetworkPolicy denies it.
+    static func wouldDeny(enforced: Verdict, audited: Verdict) -> Set<Direction> {
+        guard enforced.exemption == nil, enforced.port != nil, enforced.family != nil else { return [] }
+        var directions = Set<Direction>()
+        for (now, would) in [(enforced.egress, audited.egress), (enforced.ingress, audited.ingress)] {
+            let leftToNetworkPolicy: Bool
+            switch now.decidedBy {
+            case .baselineTier, .defaultAllow: leftToNetworkPolicy = true
+            default: leftToNetworkPolicy = false
+            }
+            if leftToNetworkPolicy && would.decidedBy == .networkPolicy && would.outcome == .denied { directions.insert(now.direction) }
+        }
+        return directions
     }
 
     @Test func aPodRangeAddressNoPodHoldsIsDeniedBothWays() throws {

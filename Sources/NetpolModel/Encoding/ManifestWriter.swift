@@ -195,6 +195,7 @@ extension WrittenValue {
         if !meta.uid.isEmpty { fields.append(("uid", .string(meta.uid))) }
         if !meta.resourceVersion.isEmpty { fields.append(("resourceVersion", .string(meta.resourceVersion))) }
         if !meta.labels.isEmpty { fields.append(("labels", stringMap(meta.labels))) }
+        if !meta.annotations.isEmpty { fields.append(("annotations", stringMap(meta.annotations))) }
         if let deletion = meta.deletionTimestamp { fields.append(("deletionTimestamp", .string(deletion))) }
         return .map(fields)
     }
