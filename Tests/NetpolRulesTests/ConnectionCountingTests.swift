@@ -60,6 +60,18 @@ struct ConnectionAttributionTests {
         #expect(chain.countedFor(rule: pass) == [])
     }
 
+    @Test func anAuditLayerCountsForNoOne() throws {
+        var cluster = ConformanceModel.cluster(nodes: ["node-1"])
+        var audited = networkPolicy("audit-from-z", in: "y", selecting: .labels(["pod": "a"]),
+                                    ingress: [.init(ports: [.tcp(80)], from: [.namespaces(.labels(["ns": "z"]))])])
+        audited.metadata.annotations[NetworkPolicy.modeAnnotation] = "audit"
+        cluster.apply(audited)
+        let plan = RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot)
+        let layer = try #require(plan.chains.first { !$0.auditedBy.isEmpty })
+        #expect(layer.rules.contains { $0.policy == PolicyID(namespace: "y", name: "audit-from-z") })
+        #expect((layer.rules.indices.map(Optional.some) + [nil]).allSatisfy { layer.countedFor(rule: $0).isEmpty })
+    }
+
     @Test func theTallyAddsDifferencesAndTakesARestartOrAForgottenChainWhole() throws {
         let plan = countedPlan()
         let chain = try policyChain(plan)
