@@ -15,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
             netpol-bench [--size <size>] [--runs <runs>] [--datapath] [--agent]
               [--changes <changes>] [--burst <burst>] [--netpol <path>]
               [--recheck] [--flows <flows>] [--decode] [--cluster-policies <count>]
-              [--log-denied] [--output <output>]
+              [--log-denied] [--count-connections] [--output <output>]
             """,
         discussion: """
             Sizes (generated as `netpol gen` would, seed 42):

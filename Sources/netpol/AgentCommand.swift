@@ -158,7 +158,7 @@ struct AgentCommand: ParsableCommand {
     @Flag(help: "Count the connections each policy allows and denies, in /metrics (see below).")
     var countConnections = false
 
-    @Option(help: ArgumentHelp("How often --count-connections reads the counters. Default: 10s.", valueName: "duration"))
+    @Option(help: ArgumentHelp("How often --count-connections reads the counters. Default: 30s.", valueName: "duration"))
     var countInterval: DurationArgument?
 
     @Option(help: "Log lines as text or json.")
@@ -193,7 +193,7 @@ struct AgentCommand: ParsableCommand {
 
     /// How often the counters are read; nil without --count-connections.
     private var resolvedCountInterval: Duration? {
-        countConnections ? countInterval?.value ?? .seconds(10) : nil
+        countConnections ? countInterval?.value ?? .seconds(30) : nil
     }
 
     private func validateDeniedLog() throws {
