@@ -5,8 +5,9 @@ import NetpolModel
 ///
 /// Peers become address sets keyed by their selector (or ipBlock), so one set
 /// serves every rule and pod that uses the same selector, and a pod change only
-/// changes set elements. Each local pod that a NetworkPolicy isolates, or a
-/// ClusterNetworkPolicy selects, gets the rules of those policies in tier
+/// changes set elements. Each local pod that a NetworkPolicy isolates (or an
+/// audited one would), or a ClusterNetworkPolicy selects, gets the rules of
+/// those policies in tier
 /// order (see `ChainRules`), with named ports resolved on the pod itself
 /// (ingress) or, through address-protocol-port sets, on each destination
 /// (egress); pods with the same `ChainInputs` share one chain. The agent keeps

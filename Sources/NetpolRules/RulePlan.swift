@@ -166,9 +166,11 @@ public struct PlanChain: Hashable, Sendable {
         self.auditedBy = end == .deny ? [] : auditedBy
     }
 
-    /// The sets its Deny and Pass rules refer to.
+    /// The sets its Deny and Pass rules refer to (none in an audit layer,
+    /// whose rules go on whether they match or not).
     var denyingSets: [String] {
-        rules.compactMap { rule in
+        guard auditedBy.isEmpty else { return [] }
+        return rules.compactMap { rule in
             guard rule.action != .allow else { return nil }
             switch rule.peer {
             case .any: return nil

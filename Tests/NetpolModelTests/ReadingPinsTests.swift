@@ -111,8 +111,8 @@ struct ReadingPinsTests {
         "key that is a list": "error decoding: t.yaml:1: mapping keys must be plain values, not lists or objects (line 3)",
         "key that is an object, after a syntax error": "error syntax: t.yaml:1: invalid YAML: while parsing a flow node: did not find expected node content at column 1 (line 5)",
         "key error, then a syntax error in the next document": "error decoding: t.yaml:1: mapping keys must be plain values, not lists or objects (line 3)",
-        "block scalars": "t.yaml:1 [] {\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\"}} annotations: [\"\\\"folded\\\"=\\\"one two\\\"\", \"\\\"kept\\\"=\\\"x\\\\n\\\\n\\\"\", \"\\\"literal\\\"=\\\"one\\\\ntwo\\\\n\\\"\", \"\\\"plain\\\"=\\\"multi line\\\"\"]",
-        "double-quoted escapes": "t.yaml:1 [] {\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\"}} annotations: [\"\\\"a\\\"=\\\"tab\\\\there é A /     \\\"\", \"\\\"b\\\"=\\\"it\\'s\\\"\", \"\\\"c\\\"=\\\"folded line\\\"\"]",
+        "block scalars": "t.yaml:1 [] {\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\",\"annotations\":{\"folded\":\"one two\",\"kept\":\"x\\n\\n\",\"literal\":\"one\\ntwo\\n\",\"plain\":\"multi line\"}}} annotations: [\"\\\"folded\\\"=\\\"one two\\\"\", \"\\\"kept\\\"=\\\"x\\\\n\\\\n\\\"\", \"\\\"literal\\\"=\\\"one\\\\ntwo\\\\n\\\"\", \"\\\"plain\\\"=\\\"multi line\\\"\"]",
+        "double-quoted escapes": "t.yaml:1 [] {\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\",\"annotations\":{\"a\":\"tab\\there é A /     \",\"b\":\"it's\",\"c\":\"folded line\"}}} annotations: [\"\\\"a\\\"=\\\"tab\\\\there é A /     \\\"\", \"\\\"b\\\"=\\\"it\\'s\\\"\", \"\\\"c\\\"=\\\"folded line\\\"\"]",
         "YAML 1.1 scalars in ports": "t.yaml:1 [] {\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"NetworkPolicy\",\"metadata\":{\"name\":\"p\",\"namespace\":\"default\"},\"spec\":{\"podSelector\":{},\"ingress\":[{\"ports\":[{\"port\":511},{\"port\":80},{\"port\":15},{\"port\":5},{\"port\":1000},{\"port\":80},{\"port\":\"0777\"},{\"port\":\"80\"},{\"port\":81},{\"port\":\"82\"},{\"port\":83,\"endPort\":1000}]}]}}",
         "YAML 1.1 booleans as labels": "error decoding: t.yaml:1: Namespace a: metadata.labels.a: expected a string, got a boolean (true); quote it to keep it text (line 5)",
         "float as a label": "error decoding: t.yaml:1: Namespace a: metadata.labels.a: expected a string, got a number (inf); quote it to keep it text (line 5)",
@@ -134,8 +134,8 @@ struct ReadingPinsTests {
         "JSON, two documents": "t.json:1 [] {\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\"}}\nt.json:2 [] {\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"b\"}}",
         "JSON, two values": "error syntax: t.json:2: invalid YAML: did not find expected <document start> at column 1 (line 2)",
         "JSON, surrogate pair": "error syntax: t.json:1: invalid YAML: while parsing a quoted scalar: found invalid Unicode character escape code at column 93 (line 1)",
-        "JSON, U+2028 in a string": "t.json:1 [] {\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\"}} annotations: [\"\\\"e\\\"=\\\"x y\\\"\"]",
-        "JSON, NEL in a string": "t.json:1 [] {\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\"}} annotations: [\"\\\"e\\\"=\\\"x y\\\"\"]",
+        "JSON, U+2028 in a string": "t.json:1 [] {\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\",\"annotations\":{\"e\":\"x y\"}}} annotations: [\"\\\"e\\\"=\\\"x y\\\"\"]",
+        "JSON, NEL in a string": "t.json:1 [] {\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\",\"annotations\":{\"e\":\"x y\"}}} annotations: [\"\\\"e\\\"=\\\"x y\\\"\"]",
         "JSON, C1 control in a string": "error notText: t.json:1: cannot read text: control characters are not allowed (line 1)",
         "JSON, DEL in a string": "error notText: t.json:1: cannot read text: control characters are not allowed (line 1)",
         "JSON, tab before the root": "error syntax: t.json:1: invalid YAML: while scanning for the next token: found character that cannot start any token at column 1 (line 1)",
@@ -150,7 +150,7 @@ struct ReadingPinsTests {
         "JSON, trailing comma": "t.json:1 [] {\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\"}}",
         "JSON, unquoted key": "t.json:1 [] {\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\"}}",
         "JSON, a List": "t.json:1 [items[0]] {\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\"}}\nerror decoding: t.json:1: Pod default/p: items[1].spec.containers: expected a list, got a number (1) (line 3)",
-        "JSON, escapes": "t.json:1 [] {\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\"}} annotations: [\"\\\"e\\\"=\\\"q\\\\\\\"b\\\\\\\\s/n\\\\nt\\\\tuéA\\\\x08\\\\x0c\\\\r\\\"\"]",
+        "JSON, escapes": "t.json:1 [] {\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\",\"annotations\":{\"e\":\"q\\\"b\\\\s/n\\nt\\tuéA\\u0008\\u000c\\r\"}}} annotations: [\"\\\"e\\\"=\\\"q\\\\\\\"b\\\\\\\\s/n\\\\nt\\\\tuéA\\\\x08\\\\x0c\\\\r\\\"\"]",
         "JSON, empty": "error empty: t.json: no YAML or JSON documents (empty input)",
         "JSON list root": "error decoding: t.json:1: expected an object, got a list (line 1)",
     ]

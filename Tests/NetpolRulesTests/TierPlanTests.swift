@@ -130,6 +130,26 @@ struct TierPlanTests {
         #expect(!RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot).diff(from: allowOnly).mayDeny)
     }
 
+    /// An audit layer's rules go on to the Baseline tier whether they match or
+    /// not: a pod joining their set changes no verdict, so it never `mayDeny`
+    /// (which would sweep conntrack for nothing).
+    @Test func anElementJoiningAnAuditedSetDeniesNothing() throws {
+        var cluster = ConformanceModel.cluster()
+        var audited = networkPolicy("from-y", in: "x", selecting: .everything, ingress: [.init(from: [.namespaces(.labels(["ns": "y"]))])])
+        audited.metadata.annotations[NetworkPolicy.modeAnnotation] = "audit"
+        cluster.apply(audited)
+        cluster.apply(clusterPolicy(
+            "base-x", tier: .baseline, priority: 1, subject: .pods(.everything, inNamespaces: .labels(["ns": "x"])),
+            ingress: [ClusterPolicyIngressRule(action: .deny, from: [.inNamespaces(.labels(["ns": "elsewhere"]))])]))
+        let before = RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot)
+        let audit = try #require(before.chains.first { !$0.auditedBy.isEmpty })
+        #expect(audit.rules.allSatisfy { if case .goto = $0.action { return true } else { return false } }, "the audit layer goes on to the Baseline chain")
+        cluster.relabel(namespace: "z", ["ns": "y"])
+        let diff = RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot).diff(from: before)
+        #expect(diff.elementChanges.contains { !$0.added.isEmpty })
+        #expect(!diff.mayDeny)
+    }
+
     /// Planner and whole compile agree on the tiered cluster through its changes.
     @Test func thePlannerFollowsTierChanges() throws {
         let clusters = [tieredCluster(), tieredCluster { $0.clusterPolicies["guard-x"]?.spec.priority = 1; $0.clusterPolicies["guard-x"]?.spec.tier = .baseline },
