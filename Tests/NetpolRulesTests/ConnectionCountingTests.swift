@@ -37,6 +37,10 @@ private func policyChain(_ plan: RulePlan) throws -> PlanChain {
     try #require(plan.chains.first { $0.isolatedBy == [denyX, fromZ] })
 }
 
+/// TCP 80 and 81, and 18 ports more from 9002 to 9036: more than one
+/// multiport match holds, so iptables writes the rule as two lines per family.
+private let manyPorts: [NetworkPolicyPort] = [.tcp(80), .tcp(81)] + (1...18).map { .tcp(9000 + 2 * $0) }
+
 @Suite("Connection counting: attribution and tally")
 struct ConnectionAttributionTests {
     @Test func rulesCountForTheirPolicyAndADefaultDenyForEveryIsolatingOne() throws {
@@ -109,6 +113,14 @@ struct ConnectionCountingRenderTests {
             #expect(line.contains("counter") == countsHere, "\(block) \(line)")
         }
         #expect(NftablesRenderer.script(plan.diff(from: tieredPlanSequence()[1]), counting: true).contains("counter"))
+    }
+
+    @Test func aRuleWithManyPortsIsSeveralIptablesLinesOfOneRule() throws {
+        let plan = countedPlan(ports: manyPorts)
+        let chain = try policyChain(plan)
+        let allow = try #require(chain.rules.firstIndex { $0.action == .allow })
+        let lines = IptablesRenderer.chainLines(chain, family: .ipv4, logging: nil)
+        #expect(lines.filter { $0.rule == allow }.count == 2, "\(lines.map(\.text))")
     }
 
     @Test func iptablesLinesMapBackToTheirPlanRules() throws {
@@ -184,7 +196,7 @@ struct ConnectionCountingKernelTests {
     /// does: the counts go on from where they were, nothing twice.
     @Test(arguments: NetpolRulesTests.backends)
     func connectionsAreCountedExactlyPerPolicyAndVerdict(_ backend: String) throws {
-        let plan = countedPlan(), widened = countedPlan(ports: [.tcp(80), .tcp(81)])
+        let plan = countedPlan(), widened = countedPlan(ports: manyPorts)
         let diff = widened.diff(from: plan)
         let chain = try policyChain(plan)
         try #require(diff.changedChains.map(\.name) == [chain.name], "the change rewrites x/a's policy chain only")
@@ -222,9 +234,11 @@ struct ConnectionCountingKernelTests {
             try Self.settle(&tally, programmer, plan: plan, expected: expected)
             #expect(try programmer.apply(diff) == .incremental(diff), "\(backend)")
             tally.forget(chains: diff.changedChains.map(\.name))
+            // 81 and 9036 are in different multiport lines of one iptables rule: summed.
             try connect(Self.allowed, times: 2, port: 81)
+            try connect(Self.allowed, times: 1, port: 9036)
             try connect(Self.adminDenied, times: 1)
-            expected[PolicyVerdict(direction: .ingress, policy: fromZ, verdict: .allowed)]! += 4
+            expected[PolicyVerdict(direction: .ingress, policy: fromZ, verdict: .allowed)]! += 6
             expected[PolicyVerdict(direction: .ingress, policy: adminDeny, verdict: .denied)]! += 2
             try Self.settle(&tally, programmer, plan: widened, expected: expected)
             #expect(tally.totals == expected, "\(backend), after the change: \(tally.totals)")
