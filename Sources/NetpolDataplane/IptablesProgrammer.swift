@@ -169,7 +169,8 @@ public final class IptablesProgrammer {
     }
 
     /// The counters of the applied plan's chain lines in both families
-    /// (`iptables-save -c`), one plan rule's lines apart (port groups, families).
+    /// (`iptables-save -c`): a plan rule may be several lines (a line per
+    /// group of 15 ports, a chain per family), each counted apart.
     public func readCounters() throws(DataplaneError) -> [RuleCounter] {
         guard let plan = applied else { return [] }
         var counters: [RuleCounter] = []

@@ -63,7 +63,7 @@ public struct RuleCounter: Hashable, Sendable {
     /// may be several lines (iptables: one per family and port group).
     public var rule: Int?
     /// Which line of the chain: its family (nil for nftables' `inet` table)
-    /// and position among the counted lines.
+    /// and its position, unique within the chain and family.
     public var family: IPAddress.Family?
     public var line: Int
     public var packets: UInt64
