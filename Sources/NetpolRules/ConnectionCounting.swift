@@ -1,9 +1,12 @@
 import NetpolEngine
 import NetpolModel
 
-/// What a counted connection came to for one policy.
+/// What a counted connection came to for one policy; for an audited one
+/// (`netpol.io/mode: audit`), what it would have come to.
 public enum ConnectionVerdict: String, Hashable, Sendable, CaseIterable {
     case allowed, denied
+    case wouldAllow = "would-allow"
+    case wouldDeny = "would-deny"
 }
 
 /// One series of `netpol_policy_connections_total`: a policy (a
@@ -34,16 +37,19 @@ extension PlanChain {
     /// for its policy as denied, an end that drops as denied for every policy
     /// isolating the pods (as the denied-connection log names them). A Pass,
     /// and an end that allows or goes on, count for no one: the connection is
-    /// decided further on. So does an audit layer's chain: its policies
-    /// enforce nothing (what they would deny is the log's to say).
+    /// decided further on. An audit layer's rules count as `would-allow` for
+    /// their audited policy, and its end as `would-deny` for every audited
+    /// policy that would isolate the pods, whatever is decided further on.
     public func countedFor(rule index: Int?) -> [PolicyVerdict] {
-        guard auditedBy.isEmpty else { return [] }
+        let audit = !auditedBy.isEmpty
         guard let index else {
+            if audit { return auditedBy.map { PolicyVerdict(direction: direction, policy: $0, verdict: .wouldDeny) } }
             guard end == .deny else { return [] }
             return isolatedBy.map { PolicyVerdict(direction: direction, policy: $0, verdict: .denied) }
         }
         guard rules.indices.contains(index) else { return [] }
         let rule = rules[index]
+        if audit { return rule.policy.map { [PolicyVerdict(direction: direction, policy: $0, verdict: .wouldAllow)] } ?? [] }
         let policy = rule.policy ?? rule.clusterRule.map { PolicyID(namespace: "", name: $0.policy) }
         switch (rule.action, policy) {
         case (.allow, let policy?): return [PolicyVerdict(direction: direction, policy: policy, verdict: .allowed)]

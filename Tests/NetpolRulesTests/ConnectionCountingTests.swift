@@ -64,7 +64,7 @@ struct ConnectionAttributionTests {
         #expect(chain.countedFor(rule: pass) == [])
     }
 
-    @Test func anAuditLayerCountsForNoOne() throws {
+    @Test func anAuditLayerCountsWhatItWouldDo() throws {
         var cluster = ConformanceModel.cluster(nodes: ["node-1"])
         var audited = networkPolicy("audit-from-z", in: "y", selecting: .labels(["pod": "a"]),
                                     ingress: [.init(ports: [.tcp(80)], from: [.namespaces(.labels(["ns": "z"]))])])
@@ -73,7 +73,9 @@ struct ConnectionAttributionTests {
         let plan = RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot)
         let layer = try #require(plan.chains.first { !$0.auditedBy.isEmpty })
         #expect(layer.rules.contains { $0.policy == PolicyID(namespace: "y", name: "audit-from-z") })
-        #expect((layer.rules.indices.map(Optional.some) + [nil]).allSatisfy { layer.countedFor(rule: $0).isEmpty })
+        let policy = PolicyID(namespace: "y", name: "audit-from-z")
+        #expect(layer.rules.indices.allSatisfy { layer.countedFor(rule: $0) == [PolicyVerdict(direction: .ingress, policy: policy, verdict: .wouldAllow)] })
+        #expect(layer.countedFor(rule: nil) == [PolicyVerdict(direction: .ingress, policy: policy, verdict: .wouldDeny)])
     }
 
     @Test func theTallyAddsDifferencesAndTakesARestartOrAForgottenChainWhole() throws {
