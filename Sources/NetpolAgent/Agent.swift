@@ -31,11 +31,14 @@ public struct AgentConfiguration: Sendable {
     public var podRanges: [CIDR]
     /// Whether and how the rules log denied connections (`--log-denied`); nil: not at all.
     public var denyLogging: DenyLogging?
+    /// How often the rules' counters are read into `netpol_policy_connections_total`
+    /// (`--count-connections`); nil: the rules count nothing.
+    public var countInterval: Duration?
 
     public init(
         node: String, debounce: Duration = .zero, verifyInterval: Duration? = .seconds(60), resync: Duration? = nil,
         retry: Backoff = Backoff(), stallTimeout: Duration = .seconds(120), chainRetention: Duration = .seconds(60),
-        podRanges: [CIDR] = [], denyLogging: DenyLogging? = nil
+        podRanges: [CIDR] = [], denyLogging: DenyLogging? = nil, countInterval: Duration? = nil
     ) {
         self.node = node
         self.debounce = debounce
@@ -46,6 +49,7 @@ public struct AgentConfiguration: Sendable {
         self.chainRetention = chainRetention
         self.podRanges = podRanges
         self.denyLogging = denyLogging
+        self.countInterval = countInterval
     }
 }
 
@@ -80,6 +84,8 @@ public final class Agent<C: Clock<Duration>> {
     /// sync and after a failed one, so that the next starts over whole.
     private var planner: NodePlanner?
     private let chores = Chores()
+    /// Connections per policy counted so far, from the kernel's counters.
+    private var tally = ConnectionTally()
 
     public init(
         configuration: AgentConfiguration, programmer: any RuleProgrammer, recheck: ConntrackRecheck? = nil, store: ClusterStore = ClusterStore(),
@@ -122,7 +128,7 @@ public final class Agent<C: Clock<Duration>> {
             if let deniedLog {
                 group.addTask { await deniedLog.run() }
             }
-            for (chore, interval) in [(Chore.verify, configuration.verifyInterval), (.resync, configuration.resync)] {
+            for (chore, interval) in [(Chore.verify, configuration.verifyInterval), (.resync, configuration.resync), (.count, configuration.countInterval)] {
                 guard let interval, interval > .zero else { continue }
                 group.addTask { [clock, chores] in
                     while (try? await clock.sleep(for: interval)) != nil {
@@ -179,6 +185,7 @@ public final class Agent<C: Clock<Duration>> {
         let behind = status.lastFailure != nil || status.lastSync?.version != store.version
         if behind || planner?.hasExpiredChains(now: now) == true { try sync(replacing: false) }
         if due.contains(.verify) { try verifyAndRepair() }
+        if due.contains(.count) { countConnections() }
     }
 
     /// Compares the kernel with the last applied plan; replaces the table whole
@@ -217,8 +224,15 @@ public final class Agent<C: Clock<Duration>> {
                 let diff = planner.commit(now: now)
                 self.planner = planner
                 compiled = clock.now
+                // What rewritten or removed chains counted is read before their counters go.
+                if !diff.changedChains.isEmpty || !diff.removedChains.isEmpty { countConnections() }
                 // A change that does not concern this node goes nowhere near the kernel.
                 outcome = diff.isEmpty ? .incremental(diff) : try programmer.apply(diff)
+                if outcome.fallback == nil {
+                    tally.forget(chains: diff.changedChains.map(\.name) + diff.removedChains)
+                } else {
+                    tally.forgetAll()
+                }
             } else {
                 let snapshot: Snapshot
                 (snapshot, version) = store.takeSnapshot()
@@ -227,7 +241,11 @@ public final class Agent<C: Clock<Duration>> {
                     retention: configuration.chainRetention)
                 self.planner = planner
                 compiled = clock.now
-                try programmer.replace(planner.plan)
+                var plan = planner.plan
+                plan.countsConnections = configuration.countInterval != nil
+                if programmer.applied != nil { countConnections() }
+                try programmer.replace(plan)
+                tally.forgetAll()
                 outcome = .replaced(fallback: nil)
             }
         } catch {
@@ -295,6 +313,30 @@ extension Agent {
     }
 }
 
+extension Agent {
+    /// Reads the kernel's counters on the applied plan's chains into
+    /// `netpol_policy_connections_total`, by what each line counted since the
+    /// last reading. A failed reading is logged and counted, never a failed
+    /// sync: the rules are in force either way, and the next reading catches up
+    /// (except for chains rewritten meanwhile).
+    private func countConnections() {
+        guard configuration.countInterval != nil, let plan = programmer.applied else { return }
+        let started = ContinuousClock.now
+        let counters: [RuleCounter]
+        do {
+            counters = try programmer.readCounters()
+        } catch {
+            metrics.counterReadErrors.increment()
+            logger.warning("could not read the rules' counters", metadata: ["error": "\(error)"])
+            return
+        }
+        metrics.counterReadDuration.recordMilliseconds(started.duration(to: .now).milliseconds)
+        for (verdict, count) in tally.add(counters, plan: plan) {
+            metrics.policyConnections(verdict).increment(by: Int64(clamping: count))
+        }
+    }
+}
+
 extension Agent where C == ContinuousClock {
     /// An agent on the real clock.
     public convenience init(
@@ -309,7 +351,7 @@ extension Agent where C == ContinuousClock {
 
 /// Work the timers ask of the reconcile loop, besides following the store.
 private enum Chore: Hashable {
-    case verify, resync
+    case verify, resync, count
 }
 
 /// The chores due, shared between the timers and the loop.

@@ -1,6 +1,7 @@
 import CoreMetrics
 import NetpolDataplane
 import NetpolEngine
+import NetpolRules
 
 /// The agent's Prometheus metrics, made from one factory so that tests and the
 /// CLI each read their own registry.
@@ -29,6 +30,10 @@ public struct AgentMetrics: Sendable {
     let deniedLogLost: Counter
     /// Records whose log prefix the current plan does not know (an older plan, or not netpol's).
     let deniedLogUnattributed: Counter
+    /// How long one reading of the rules' counters took (`--count-connections`).
+    let counterReadDuration: CoreMetrics.Timer
+    /// Readings of the rules' counters that failed.
+    let counterReadErrors: Counter
     private let factory: any MetricsFactory
 
     public init(factory: any MetricsFactory) {
@@ -49,6 +54,8 @@ public struct AgentMetrics: Sendable {
         deniedLogDropped = Counter(label: "netpol_denied_log_dropped_total", dimensions: [], factory: factory)
         deniedLogLost = Counter(label: "netpol_denied_log_lost_total", dimensions: [], factory: factory)
         deniedLogUnattributed = Counter(label: "netpol_denied_log_unattributed_total", dimensions: [], factory: factory)
+        counterReadDuration = CoreMetrics.Timer(label: "netpol_counter_read_duration_seconds", dimensions: [], factory: factory)
+        counterReadErrors = Counter(label: "netpol_counter_read_errors_total", dimensions: [], factory: factory)
     }
 
     /// Objects the source refused as invalid, per kind.
@@ -78,6 +85,18 @@ public struct AgentMetrics: Sendable {
         Counter(
             label: "netpol_denied_connections_total",
             dimensions: [("direction", direction.rulesField), ("namespace", namespace), ("policy", policy)], factory: factory)
+    }
+
+    /// Connections a policy allowed or denied, from the kernel's own counters
+    /// (`--count-connections`): exact, unlike the rate-limited log. A cluster
+    /// policy has namespace "". As many series as policies, never pods.
+    func policyConnections(_ series: PolicyVerdict) -> Counter {
+        Counter(
+            label: "netpol_policy_connections_total",
+            dimensions: [
+                ("direction", series.direction.rulesField), ("namespace", series.policy.namespace), ("policy", series.policy.name),
+                ("verdict", series.verdict.rawValue),
+            ], factory: factory)
     }
 
     /// Connections audited NetworkPolicies (`netpol.io/mode: audit`) would

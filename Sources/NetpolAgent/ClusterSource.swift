@@ -16,9 +16,13 @@ public protocol ClusterSource: Sendable {
     func run(into store: ClusterStore, logger: Logger, metrics: AgentMetrics) async
 }
 
-extension ClusterStore.Rejection {
-    /// Logs and counts a rejected object: enforcement of the rest goes on.
+extension ClusterStore.Notice {
+    /// Logs a notice, and counts a rejected object: enforcement of the rest goes on.
     func report(_ logger: Logger, _ metrics: AgentMetrics) {
+        guard isRejection else {
+            logger.warning("object taken with warnings", metadata: ["object": "\(object)", "warnings": "\(reason)"])
+            return
+        }
         metrics.rejected(kind).increment()
         logger.warning("object rejected; its last valid version stays", metadata: ["object": "\(object)", "reason": "\(reason)"])
     }

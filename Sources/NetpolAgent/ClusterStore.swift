@@ -4,18 +4,23 @@ import Synchronization
 /// The agent's view of the cluster, fed by a source, read by the reconciler.
 ///
 /// Objects are checked as the API server would check them; one that fails is
-/// rejected and the previous valid version of it, if any, stays. Every accepted
+/// rejected and the previous valid version of it, if any, stays; one taken
+/// with warnings (a mistyped `netpol.io/mode`, enforced) is reported once per
+/// version, not on every relist. Every accepted
 /// change bumps `version` and wakes the reconciler; changes that arrive while a
 /// sync runs are coalesced into the next one.
 public final class ClusterStore: Sendable {
     /// Namespace, Node, Pod, NetworkPolicy or ClusterNetworkPolicy, as sources name them.
     public typealias Kind = String
 
-    /// An object the store refused, and why.
-    public struct Rejection: Sendable, CustomStringConvertible {
+    /// What the store says of an object it was given: that it refused it,
+    /// and why, or that it took it with warnings.
+    public struct Notice: Sendable, CustomStringConvertible {
         public var kind: Kind
         public var object: String
         public var reason: String
+        /// Refused (its previous valid version stays), rather than taken with warnings.
+        public var isRejection: Bool
         public var description: String { "\(object): \(reason)" }
     }
 
@@ -110,10 +115,10 @@ public final class ClusterStore: Sendable {
     /// marks the kind listed. Never call it for a list that failed: see
     /// `ClusterSource`. Invalid objects are rejected; each keeps its previous
     /// valid version, as do the objects named in `keeping` (ones that could not
-    /// even be decoded).
+    /// even be decoded). New or changed objects taken with warnings are noticed too.
     @discardableResult
-    public func replaceAll(_ kind: Kind, with objects: [KubeObject], keeping: [ObjectReference] = []) -> [Rejection] {
-        var rejections: [Rejection] = []
+    public func replaceAll(_ kind: Kind, with objects: [KubeObject], keeping: [ObjectReference] = []) -> [Notice] {
+        var notices: [Notice] = []
         state.withLock { state in
             let previous = state.objects[kind] ?? [:]
             var next: [String: KubeObject] = [:]
@@ -124,10 +129,11 @@ public final class ClusterStore: Sendable {
             for object in objects {
                 let key = Self.key(object)
                 if let rejection = Self.check(object) {
-                    rejections.append(rejection)
+                    notices.append(rejection)
                     if let kept = previous[key] { next[key] = kept }
                 } else {
                     next[key] = object
+                    if previous[key] != object { notices += Self.warnings(object) }
                 }
             }
             if next != previous || !state.synced.contains(kind) {
@@ -140,12 +146,14 @@ public final class ClusterStore: Sendable {
             state.synced.insert(kind)
         }
         wake()
-        return rejections
+        return notices
     }
 
-    /// Adds or replaces one object; returns why it was rejected, if it was.
-    public func upsert(_ object: KubeObject) -> Rejection? {
-        if let rejection = Self.check(object) { return rejection }
+    /// Adds or replaces one object; returns why it was rejected, if it was,
+    /// or the warnings it was taken with when it changed.
+    @discardableResult
+    public func upsert(_ object: KubeObject) -> [Notice] {
+        if let rejection = Self.check(object) { return [rejection] }
         let changed = state.withLock { state in
             let key = Self.key(object)
             guard state.objects[object.kind, default: [:]][key] != object else { return false }
@@ -154,8 +162,9 @@ public final class ClusterStore: Sendable {
             state.version += 1
             return true
         }
-        if changed { wake() }
-        return nil
+        guard changed else { return [] }
+        wake()
+        return Self.warnings(object)
     }
 
     /// Forgets an object (a delete needs only its kind, namespace and name).
@@ -175,11 +184,15 @@ public final class ClusterStore: Sendable {
         object.metadata.namespace + "/" + object.metadata.name
     }
 
-    private static func check(_ object: KubeObject) -> Rejection? {
+    private static func check(_ object: KubeObject) -> Notice? {
         let problems = Validator.problems(object)
         guard !problems.isEmpty else { return nil }
-        return Rejection(
-            kind: object.kind, object: object.reference,
-            reason: problems.map(\.description).joined(separator: "; "))
+        return Notice(kind: object.kind, object: object.reference, reason: problems.map(\.description).joined(separator: "; "), isRejection: true)
+    }
+
+    private static func warnings(_ object: KubeObject) -> [Notice] {
+        let warnings = Validator.warnings(object)
+        guard !warnings.isEmpty else { return [] }
+        return [Notice(kind: object.kind, object: object.reference, reason: warnings.joined(separator: "; "), isRejection: false)]
     }
 }

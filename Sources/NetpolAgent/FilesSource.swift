@@ -36,8 +36,7 @@ public struct FilesSource: ClusterSource {
             case .complete(let objects):
                 trouble = manifests.keptFiles
                 for kind in ClusterStore.listedKinds {
-                    let rejections = store.replaceAll(kind, with: objects.filter { $0.kind == kind })
-                    for rejection in rejections { rejection.report(logger, metrics) }
+                    for notice in store.replaceAll(kind, with: objects.filter { $0.kind == kind }) { notice.report(logger, metrics) }
                 }
                 logger.info(listed ? "manifests changed" : "read manifests", metadata: ["directory": "\(directory)", "objects": "\(objects.count)"])
                 listed = true

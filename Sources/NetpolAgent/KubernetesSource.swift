@@ -81,13 +81,12 @@ public struct KubernetesSource: ClusterSource {
             }
             for failure in failures { undecodable(failure, kind: kind, logger, metrics) }
             let objects = items.compactMap { try? $0.get() }
-            let rejections = store.replaceAll(kind, with: objects, keeping: failures.compactMap(\.object))
-            for rejection in rejections { rejection.report(logger, metrics) }
+            for notice in store.replaceAll(kind, with: objects, keeping: failures.compactMap(\.object)) { notice.report(logger, metrics) }
             logger.info("listed", metadata: ["kind": "\(kind)", "objects": "\(objects.count)"])
         case .added(let item), .modified(let item):
             metrics.objectChanges.increment()
             switch item {
-            case .success(let object): store.upsert(object)?.report(logger, metrics)
+            case .success(let object): for notice in store.upsert(object) { notice.report(logger, metrics) }
             case .failure(let error): undecodable(error, kind: kind, logger, metrics)
             }
         case .deleted(let item):

@@ -13,12 +13,15 @@ import NetpolWorkload
 /// policies, an Admin allowlist ahead of them: `benchClusterPolicy`), and (c) a
 /// naive baseline: the same allowance as one linear rule per peer address (10,000 rules).
 /// With `logDenied`, also (b) with denied connections logged (`--log-denied`'s
-/// rules, and a reader bound to the group, as the agent would be).
+/// rules, and a reader bound to the group, as the agent would be). With
+/// `countConnections`, also (b) with every chain rule and end counted
+/// (`--count-connections`'s rules).
 public struct DatapathBenchmark {
     public var runs = 5
     public var duration: Duration = .seconds(2)
     public var size = BenchmarkSize.l
     public var logDenied = false
+    public var countConnections = false
 
     static let node = "bench-node"
     static let server = PodID(namespace: "ns-0", name: "bench-server")
@@ -59,6 +62,12 @@ public struct DatapathBenchmark {
             ("(c) naive: 10,000 linear rules", { try node.check(Command("nft", ["-f", "-"], input: naive)) }),
         ] + (logDenied ? [
             ("(b2) netpol, L rules, log denied", { try nftables.replace(RuleCompiler.plan(node: Self.node, snapshot: snapshot, logging: logging)) }),
+        ] : []) + (countConnections ? [
+            ("(b3) netpol, L rules, counted", {
+                var plan = RuleCompiler.plan(node: Self.node, snapshot: snapshot)
+                plan.countsConnections = true
+                try nftables.replace(plan)
+            }),
         ] : [])
         let clean = "table inet netpol {}\ntable inet naive {}\ntable inet conntrack-only {}\ndelete table inet netpol\ndelete table inet naive\ndelete table inet conntrack-only\n"
         defer { _ = try? node.run(Command("nft", ["-f", "-"], input: clean)) }

@@ -23,6 +23,11 @@ public protocol RuleProgrammer: AnyObject {
     func verify() throws(DataplaneError) -> [Drift]
     /// Removes everything netpol made, and nothing else.
     func cleanup() throws(DataplaneError)
+    /// The kernel's packet counters on the chain lines of the last applied
+    /// plan (its rules and chain ends; not log lines, not the base chain);
+    /// empty when nothing was applied. nftables counts only a plan with
+    /// `countsConnections`; iptables counts every rule.
+    func readCounters() throws(DataplaneError) -> [RuleCounter]
 }
 
 /// What one apply wrote to the kernel.

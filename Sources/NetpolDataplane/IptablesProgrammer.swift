@@ -72,7 +72,9 @@ public final class IptablesProgrammer {
     public func apply(_ diff: PlanDiff) throws(DataplaneError) -> ApplyOutcome {
         // The steps need the old chains and bindings only; the sets, which may
         // hold every pod of the cluster, change in place rather than by copy.
-        guard let old = applied.map({ RulePlan(node: $0.node, sets: [], chains: $0.chains, bindings: $0.bindings, guards: $0.guards, logging: $0.logging) }) else {
+        guard let old = applied.map({
+            RulePlan(node: $0.node, sets: [], chains: $0.chains, bindings: $0.bindings, guards: $0.guards, logging: $0.logging, countsConnections: $0.countsConnections)
+        }) else {
             throw DataplaneError(.nothingApplied, "no whole plan applied yet: replace the rules first")
         }
         applied?.apply(diff)
@@ -164,6 +166,19 @@ public final class IptablesProgrammer {
             if try runner.run(jump(family, "-C")).status != 0 { drift.append(Drift(.table, "\(mode.tool(family)) FORWARD", "no jump to \(IptablesRenderer.forwardChain)")) }
         }
         return drift
+    }
+
+    /// The counters of the applied plan's chain lines in both families
+    /// (`iptables-save -c`): a plan rule may be several lines (a line per
+    /// group of 15 ports, a chain per family), each counted apart.
+    public func readCounters() throws(DataplaneError) -> [RuleCounter] {
+        guard let plan = applied else { return [] }
+        var counters: [RuleCounter] = []
+        for family in IPAddress.Family.allCases {
+            let save = try runner.check(Command(mode.tool(family, "-save"), ["-c", "-t", "filter"])).output
+            counters += KernelCounters.iptables(plan, family: family, save: save)
+        }
+        return counters
     }
 
     // MARK: - Kernel state

@@ -40,7 +40,7 @@ enum NftablesDriftFinder {
                 drift.append(Drift(.chain, chain.name, "missing"))
                 continue
             }
-            if let difference = Drift.ruleDifference(expected: shapes(chain, logging: plan.logging), held: held.rules) {
+            if let difference = Drift.ruleDifference(expected: shapes(chain, logging: plan.logging, counting: plan.countsConnections), held: held.rules) {
                 drift.append(Drift(.chain, chain.name, difference))
             }
         }
@@ -115,8 +115,10 @@ enum NftablesDriftFinder {
     // MARK: - Chains
 
     /// A plan chain's rules as the reader shapes the kernel's, its end
-    /// included, with a log rule before each deny point when the plan logs.
-    private static func shapes(_ chain: PlanChain, logging: DenyLogging?) -> [NftRuleShape] {
+    /// included, with a log rule before each deny point when the plan logs
+    /// and a counter on every other rule when it counts.
+    private static func shapes(_ chain: PlanChain, logging: DenyLogging?, counting: Bool) -> [NftRuleShape] {
+        let counter = counting ? [NftablesRenderer.counterStatement] : []
         let end = chain.direction == .ingress ? "saddr" : "daddr"
         func address(_ family: IPAddress.Family) -> String { family == .ipv4 ? "ip" : "ip6" }
         func logShape(_ index: Int?, _ matches: NftRuleShape) -> [NftRuleShape] {
@@ -138,11 +140,12 @@ enum NftablesDriftFinder {
                 shape.ports = NftRuleShape.merged(ports.ranges)
             }
             shapes += logShape(index, shape)
+            shape.statements = counter
             shape.verdict = NftablesRenderer.verdict(rule.action, chain.direction)
             shape.comment = NftablesRenderer.commentText(rule.origin)
             shapes.append(shape)
         }
-        return shapes + logShape(nil, NftRuleShape()) + [NftRuleShape(verdict: NftablesRenderer.verdict(chain.end, chain.direction))]
+        return shapes + logShape(nil, NftRuleShape()) + [NftRuleShape(statements: counter, verdict: NftablesRenderer.verdict(chain.end, chain.direction))]
     }
 
     /// The shared log limit with the plan's rate and burst, when the plan

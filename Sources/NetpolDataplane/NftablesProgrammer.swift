@@ -29,7 +29,8 @@ public final class NftablesProgrammer {
     public func apply(_ plan: RulePlan) throws(DataplaneError) -> ApplyOutcome {
         // A difference says nothing of the base chain or the log limit: other
         // guards or logging need the whole table.
-        guard let previous = applied, previous.guards == plan.guards, previous.logging == plan.logging else {
+        guard let previous = applied, previous.guards == plan.guards, previous.logging == plan.logging,
+              previous.countsConnections == plan.countsConnections else {
             try replace(plan)
             return .replaced(fallback: nil)
         }
@@ -52,7 +53,7 @@ public final class NftablesProgrammer {
     /// fails too, the kernel still holds the plan before (nft commits all or
     /// nothing), which becomes `applied` again when the caller still has it.
     private func write(_ diff: PlanDiff, restoring previous: RulePlan?) throws(DataplaneError) -> ApplyOutcome {
-        let script = NftablesRenderer.script(diff, logging: applied?.logging)
+        let script = NftablesRenderer.script(diff, logging: applied?.logging, counting: applied?.countsConnections ?? false)
         if script.isEmpty { return .incremental(diff) }
         do {
             try runner.check(Command("nft", ["-f", "-"], input: script))
@@ -131,6 +132,13 @@ public final class NftablesProgrammer {
             table.sets[name] = elements
         }
         return table
+    }
+
+    /// The counters on the applied plan's chains, from one listing of the
+    /// table without set elements (`nft -j -t`).
+    public func readCounters() throws(DataplaneError) -> [RuleCounter] {
+        guard let plan = applied, let json = try list(["-j", "-t"]) else { return [] }
+        return KernelCounters.nftables(plan, table: try NftablesTableReader.table(fromJSON: json))
     }
 
     /// `nft [OPTIONS] list table inet netpol` (or `list set|map inet netpol

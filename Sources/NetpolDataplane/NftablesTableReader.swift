@@ -1,5 +1,6 @@
 import Foundation
 import NetpolModel
+import NetpolRender
 
 /// netpol's table as the kernel holds it, read from `nft -j list table inet netpol`
 /// and normalised so that it compares with a plan whatever form nft prints:
@@ -87,6 +88,9 @@ struct KernelChain: Sendable {
     /// `filter hook forward priority 0 policy accept`; nil for a regular chain.
     var hook: String?
     var rules: [NftRuleShape]
+    /// Each rule's counter value, beside `rules`: nil for a rule without a
+    /// counter. Never part of a rule's shape, so a count is never drift.
+    var packets: [UInt64?] = []
 }
 
 /// What a rule does, in the terms netpol writes rules in, so that a rule read
@@ -161,7 +165,9 @@ enum NftablesTableReader {
             } else if let chain = object["chain"] as? [String: Any], let name = chain["name"] as? String {
                 table.chains[name, default: KernelChain(name: name, rules: [])].hook = hook(chain)
             } else if let rule = object["rule"] as? [String: Any], let chain = rule["chain"] as? String {
-                table.chains[chain, default: KernelChain(name: chain, rules: [])].rules.append(shape(rule))
+                let (shape, packets) = shape(rule)
+                table.chains[chain, default: KernelChain(name: chain, rules: [])].rules.append(shape)
+                table.chains[chain]?.packets.append(packets)
             }
         }
         return table
@@ -210,10 +216,17 @@ enum NftablesTableReader {
         return "\(chain["type"] as? String ?? "?") hook \(hook) priority \(chain["prio"] as? Int ?? 0) policy \(chain["policy"] as? String ?? "accept")"
     }
 
-    /// The shape of one rule; statements netpol never writes are kept as JSON, so they never compare equal.
-    private static func shape(_ rule: [String: Any]) -> NftRuleShape {
+    /// The shape of one rule, and its counter's packets if it has one;
+    /// statements netpol never writes are kept as JSON, so they never compare equal.
+    private static func shape(_ rule: [String: Any]) -> (NftRuleShape, UInt64?) {
         var shape = NftRuleShape(comment: rule["comment"] as? String)
+        var packets: UInt64?
         for statement in rule["expr"] as? [[String: Any]] ?? [] {
+            if let counter = statement["counter"] as? [String: Any], let count = (counter["packets"] as? NSNumber)?.uint64Value {
+                shape.statements.append(NftablesRenderer.counterStatement)
+                packets = count
+                continue
+            }
             if let match = statement["match"] as? [String: Any], read(match, into: &shape) { continue }
             if let vmap = statement["vmap"] as? [String: Any], let key = field(vmap["key"]), let data = vmap["data"] as? String {
                 shape.statements.append("\(key) vmap \(data)")
@@ -239,7 +252,7 @@ enum NftablesTableReader {
             shape.statements.append(compact(statement))
         }
         shape.ports = NftRuleShape.merged(shape.ports)
-        return shape
+        return (shape, packets)
     }
 
     /// Reads one match statement netpol writes; false for any other.

@@ -287,13 +287,7 @@ public enum IptablesRenderer {
             }
         }
         for chain in written {
-            for (index, rule) in chain.rules.enumerated() where rule.family == nil || rule.family == family {
-                lines += ruleLines(rule, chain: chain, logged: plan.logging.flatMap { logging in chain.denyPoint(rule: index).map { ($0, logging) } })
-            }
-            if let logging = plan.logging, let point = chain.denyPoint(rule: nil) {
-                lines.append("-A \(chainName(chain)) " + logTarget(point, logging))
-            }
-            lines.append("-A \(chainName(chain)) \(target(chain.end, chain.direction))")
+            lines += chainLines(chain, family: family, logging: plan.logging).map(\.text)
         }
         // All emptied before any is removed: one may go to another.
         let stale = staleChains.filter { $0 != forwardChain }
@@ -342,13 +336,35 @@ public enum IptablesRenderer {
         return lines
     }
 
-    /// The lines of one rule (one per group of at most 15 ports), each
-    /// preceded, when `logged`, by a line with the same matches that only logs.
-    private static func ruleLines(_ rule: PlanRule, chain: PlanChain, logged: (DenyPoint, DenyLogging)?) -> [String] {
-        let tail = " -m comment --comment \(quoted(rule.origin)) " + target(rule.action, chain.direction)
-        return matchLines(rule, chain: chain).flatMap { match in
-            (logged.map { [match + " " + logTarget($0, $1)] } ?? []) + [match + tail]
+    /// One line of a chain, as iptables-restore takes it and iptables-save
+    /// gives it back in the same place, with the plan rule it renders.
+    public struct ChainLine: Hashable, Sendable {
+        public var text: String
+        /// The plan rule's index; nil for the chain's end.
+        public var rule: Int?
+        /// A line that only logs (and so counts nothing anyone decided).
+        public var logs: Bool
+    }
+
+    /// The lines of `chain` for `family`, in kernel order: each plan rule of
+    /// the family (one line per group of at most 15 ports), then the end;
+    /// with logging, each deny point preceded by a line with the same matches
+    /// that only logs. The one mapping from the kernel's lines, and so their
+    /// counters, back to plan rules.
+    public static func chainLines(_ chain: PlanChain, family: IPAddress.Family, logging: DenyLogging?) -> [ChainLine] {
+        func logLines(_ index: Int?, _ match: String) -> [ChainLine] {
+            guard let logging, let point = chain.denyPoint(rule: index) else { return [] }
+            return [ChainLine(text: match + " " + logTarget(point, logging), rule: index, logs: true)]
         }
+        var lines: [ChainLine] = []
+        for (index, rule) in chain.rules.enumerated() where rule.family == nil || rule.family == family {
+            let tail = " -m comment --comment \(quoted(rule.origin)) " + target(rule.action, chain.direction)
+            for match in matchLines(rule, chain: chain) {
+                lines += logLines(index, match) + [ChainLine(text: match + tail, rule: index, logs: false)]
+            }
+        }
+        let end = "-A \(chainName(chain))"
+        return lines + logLines(nil, end) + [ChainLine(text: end + " " + target(chain.end, chain.direction), rule: nil, logs: false)]
     }
 
     /// `-A CHAIN` and a rule's matches: the other end's set, the protocol and

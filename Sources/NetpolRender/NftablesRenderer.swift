@@ -17,7 +17,9 @@ import NetpolRules
 /// Baseline rules, whose end returns to the base chain as the pod's own would.
 /// With `RulePlan.logging`, a rule before each deny point (same matches, no
 /// verdict) logs the packet to an NFLOG group with the point's prefix, within
-/// the table's named limit `deny-log`.
+/// the table's named limit `deny-log`. With `RulePlan.countsConnections`,
+/// every chain rule and chain end (not the log rules, not the base chain)
+/// carries a `counter`, which `NftablesProgrammer.readCounters()` reads.
 public enum NftablesRenderer {
     public static let table = "netpol"
     public static let family = "inet"
@@ -47,7 +49,7 @@ public enum NftablesRenderer {
             let pods = podsByChain[chain.name]?.map(\.description).joined(separator: ", ") ?? "no pod now (kept for reuse)"
             lines.append("\tchain \(chain.name) {")
             lines.append("\t\t# \(chain.direction.rawValue.lowercased()) of \(pods)")
-            lines += chainRules(chain, logging: plan.logging).map { "\t\t" + $0 }
+            lines += chainRules(chain, logging: plan.logging, counting: plan.countsConnections).map { "\t\t" + $0 }
             lines.append("\t}")
         }
         for direction in Direction.allCases {
@@ -123,9 +125,11 @@ public enum NftablesRenderer {
     /// as one transaction: new sets and chains first, then set elements, rewritten
     /// chains and pod bindings, and last the chains and sets nothing refers to
     /// any more. Empty when there is nothing to change.
-    /// - Parameter logging: the logging of the plans on both sides (a change
-    ///   of it needs the whole table written): rewritten chains keep their log rules.
-    public static func script(_ diff: PlanDiff, logging: DenyLogging? = nil) -> String {
+    /// - Parameters:
+    ///   - logging: the logging of the plans on both sides (a change of it
+    ///     needs the whole table written): rewritten chains keep their log rules.
+    ///   - counting: their `countsConnections`, likewise.
+    public static func script(_ diff: PlanDiff, logging: DenyLogging? = nil, counting: Bool = false) -> String {
         guard !diff.isEmpty else { return "" }
         let prefix = "\(family) \(table)"
         var lines = ["# netpol incremental update: \(diff.elementCount) elements, \(diff.ruleCount) rules"]
@@ -136,7 +140,7 @@ public enum NftablesRenderer {
         // Every new chain exists before any rule goes to it.
         lines += diff.addedChains.map { "add chain \(prefix) \($0.name)" }
         for chain in diff.addedChains {
-            lines += chainRules(chain, logging: logging).map { "add rule \(prefix) \(chain.name) \($0)" }
+            lines += chainRules(chain, logging: logging, counting: counting).map { "add rule \(prefix) \(chain.name) \($0)" }
         }
         for change in diff.elementChanges {
             lines += elementStatements("delete", change.set, change.removed.map(elementText))
@@ -144,7 +148,7 @@ public enum NftablesRenderer {
         }
         for chain in diff.changedChains {
             lines.append("flush chain \(prefix) \(chain.name)")
-            lines += chainRules(chain, logging: logging).map { "add rule \(prefix) \(chain.name) \($0)" }
+            lines += chainRules(chain, logging: logging, counting: counting).map { "add rule \(prefix) \(chain.name) \($0)" }
         }
         for binding in diff.removedBindings {
             lines += elementStatements("delete", mapName(binding.direction, binding.address.family), [binding.address.description])
@@ -209,8 +213,10 @@ public enum NftablesRenderer {
     }
 
     /// A chain's rules, its end included; with logging, each deny point is
-    /// preceded by a rule with the same matches that only logs.
-    private static func chainRules(_ chain: PlanChain, logging: DenyLogging?) -> [String] {
+    /// preceded by a rule with the same matches that only logs; with
+    /// counting, every rule but those has a counter before its verdict.
+    private static func chainRules(_ chain: PlanChain, logging: DenyLogging?, counting: Bool) -> [String] {
+        let counter = counting ? [counterStatement] : []
         func logLine(_ index: Int?, _ matches: [String]) -> [String] {
             guard let logging, let point = chain.denyPoint(rule: index) else { return [] }
             return [(matches + logStatements(point, logging)).joined(separator: " ")]
@@ -219,9 +225,20 @@ public enum NftablesRenderer {
         for (index, rule) in chain.rules.enumerated() {
             let matches = matchText(rule, direction: chain.direction)
             lines += logLine(index, matches)
-            lines.append((matches + [verdict(rule.action, chain.direction), "comment \(quotedComment(rule.origin))"]).joined(separator: " "))
+            lines.append((matches + counter + [verdict(rule.action, chain.direction), "comment \(quotedComment(rule.origin))"]).joined(separator: " "))
         }
-        return lines + logLine(nil, []) + [verdict(chain.end, chain.direction)]
+        return lines + logLine(nil, []) + [(counter + [verdict(chain.end, chain.direction)]).joined(separator: " ")]
+    }
+
+    /// The statement that counts a rule's packets (nft lists it with its
+    /// values: `counter packets 3 bytes 180`).
+    public static let counterStatement = "counter"
+
+    /// The plan rule each counted rule of `chain` renders, in kernel order
+    /// (nil: the chain's end): every plan rule is one nft rule, so this is the
+    /// whole mapping from the kernel's counted rules back to the plan.
+    public static func countedRules(_ chain: PlanChain) -> [Int?] {
+        chain.rules.indices.map(Optional.some) + [nil]
     }
 
     /// The named limit object every log rule of the table shares: one bucket

@@ -412,6 +412,7 @@ struct ChainRules {
         var result: [PlanRule] = []
         for (position, policy) in policies.enumerated() {
             let id = PolicyID(namespace: policy.namespace, name: policy.name)
+            let firstOfPolicy = result.count
             for (ruleIndex, (peers, ports)) in policy.rules(direction).enumerated() {
                 let origin = (inputs.isAuditLayer ? "audit " : "") + "\(id) spec.\(direction.rulesField)[\(ruleIndex)]"
                 let ports = PortSpecs(ports.map(PortEntry.init), direction: direction, resolve: inputs.resolved)
@@ -426,6 +427,7 @@ struct ChainRules {
                     result += rules(scope, ports, action, "\(origin).\(direction.peersField)[\(peerIndex)]") { set($0, position) }
                 }
             }
+            for index in firstOfPolicy..<result.count { result[index].policy = id }
         }
         return result
     }

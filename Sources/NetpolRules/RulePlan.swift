@@ -20,14 +20,22 @@ public struct RulePlan: Hashable, Sendable {
     public var guards: NodeGuards
     /// Whether and how the kernel logs what is denied at each deny point; nil: no logging.
     public var logging: DenyLogging?
+    /// Whether each chain rule and chain end carries a kernel counter, so that
+    /// the agent can say how many connections each policy allowed and denied
+    /// (see `ConnectionTally`); iptables counts every rule anyway.
+    public var countsConnections: Bool
 
-    public init(node: String, sets: [AddressSet], chains: [PlanChain], bindings: [PodBinding], guards: NodeGuards = NodeGuards(), logging: DenyLogging? = nil) {
+    public init(
+        node: String, sets: [AddressSet], chains: [PlanChain], bindings: [PodBinding], guards: NodeGuards = NodeGuards(), logging: DenyLogging? = nil,
+        countsConnections: Bool = false
+    ) {
         self.node = node
         self.sets = sets
         self.chains = chains
         self.bindings = bindings
         self.guards = guards
         self.logging = logging
+        self.countsConnections = countsConnections
     }
 
     /// Rules in chains (each chain's end included).
@@ -216,13 +224,16 @@ public struct PlanRule: Hashable, Sendable {
     public var origin: String
     /// The ClusterNetworkPolicy rule it comes from; nil for a NetworkPolicy's.
     public var clusterRule: ClusterRuleID?
+    /// The NetworkPolicy it comes from; nil for a ClusterNetworkPolicy's.
+    public var policy: PolicyID?
 
-    public init(peer: Peer, ports: ProtocolPorts?, action: Action = .allow, origin: String, clusterRule: ClusterRuleID? = nil) {
+    public init(peer: Peer, ports: ProtocolPorts?, action: Action = .allow, origin: String, clusterRule: ClusterRuleID? = nil, policy: PolicyID? = nil) {
         self.peer = peer
         self.ports = ports
         self.action = action
         self.origin = origin
         self.clusterRule = clusterRule
+        self.policy = policy
     }
 }
 

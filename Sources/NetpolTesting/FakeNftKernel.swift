@@ -67,6 +67,21 @@ public final class FakeNftKernel: CommandRunner, @unchecked Sendable {
         locked { table = nil }
     }
 
+    // MARK: - Traffic
+
+    /// Counts `packets` on the first counted rule of `chain` whose text (as
+    /// written, `... counter accept comment "x/allow spec.ingress[0]"`)
+    /// satisfies `matches`, as if that many connections had reached it. False
+    /// when there is no such rule.
+    @discardableResult
+    public func countPackets(_ packets: UInt64, chain: String, where matches: (String) -> Bool) -> Bool {
+        locked {
+            guard let index = table?.chains[chain]?.rules.firstIndex(where: { $0.packets != nil && matches($0.text) }) else { return false }
+            table?.chains[chain]?.rules[index].packets? += packets
+            return true
+        }
+    }
+
     // MARK: - CommandRunner
 
     public func run(_ command: Command) throws(DataplaneError) -> CommandOutput {
@@ -185,6 +200,8 @@ struct FakeRule {
     var jumps: [String]
     /// Named limits it uses.
     var limits: [String] = []
+    /// Its counter's packets; nil without a `counter` statement.
+    var packets: UInt64?
 }
 
 /// Why a script was refused: nft's message, and the line it refers to.

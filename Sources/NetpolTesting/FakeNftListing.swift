@@ -105,6 +105,9 @@ enum FakeRuleParser {
                 guard words.popFirst() == "prefix", let quoted = words.popFirst(), quoted.count > 2, quoted.hasPrefix("\""), quoted.hasSuffix("\""),
                       words.popFirst() == "group", let group = words.popFirst().flatMap({ Int($0) }) else { throw refuse(word) }
                 expression.append(["log": ["prefix": String(quoted.dropFirst().dropLast()), "group": group]])
+            case "counter":
+                // Its packets are the rule's; the listing fills them in.
+                expression.append(["counter": ["packets": 0, "bytes": 0]])
             case "accept", "drop", "return":
                 expression.append([word: NSNull()])
             case "jump", "goto":
@@ -115,7 +118,8 @@ enum FakeRuleParser {
                 throw refuse(word)
             }
         }
-        return FakeRule(text: text, expression: expression, comment: comment, sets: sets, jumps: jumps, limits: limits)
+        let packets: UInt64? = expression.contains { $0["counter"] != nil } ? 0 : nil
+        return FakeRule(text: text, expression: expression, comment: comment, sets: sets, jumps: jumps, limits: limits, packets: packets)
     }
 }
 
@@ -182,7 +186,10 @@ enum FakeListing {
                 objects.append(["chain": object])
                 for rule in chain.rules {
                     handle += 1
-                    var object: [String: Any] = ["family": "inet", "table": "netpol", "chain": name, "handle": handle, "expr": rule.expression]
+                    let expression = rule.expression.map { statement in
+                        statement["counter"] == nil ? statement : ["counter": ["packets": rule.packets ?? 0, "bytes": 0]]
+                    }
+                    var object: [String: Any] = ["family": "inet", "table": "netpol", "chain": name, "handle": handle, "expr": expression]
                     object["comment"] = rule.comment
                     rules.append(["rule": object])
                 }

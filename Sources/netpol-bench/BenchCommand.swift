@@ -15,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
             netpol-bench [--size <size>] [--runs <runs>] [--datapath] [--agent]
               [--changes <changes>] [--burst <burst>] [--netpol <path>]
               [--recheck] [--flows <flows>] [--decode] [--cluster-policies <count>]
-              [--log-denied] [--output <output>]
+              [--log-denied] [--count-connections] [--output <output>]
             """,
         discussion: """
             Sizes (generated as `netpol gen` would, seed 42):
@@ -65,6 +65,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "With --datapath, also measure netpol's rules with denied connections logged (--log-denied's rules, a reader bound to the group).")
     var logDenied = false
 
+    @Flag(help: "With --datapath, also measure netpol's rules with every rule counted (--count-connections), and what one reading of the counters costs on a node of L.")
+    var countConnections = false
+
     @Flag(help: "Measure the agent instead, at --size: the netpol binary (--netpol) against a TLS API server on loopback, programming nftables in a fresh network namespace (root): start to ready, event-to-kernel latency of --changes single changes, a burst of --burst changes in one second, CPU per change, peak memory.")
     var agent = false
 
@@ -106,6 +109,7 @@ struct BenchCommand: AsyncParsableCommand {
         guard BenchmarkSize.named(size) != nil else { throw ValidationError("--size must be S, M, L or XL.") }
         guard (1...12_000).contains(flows) else { throw ValidationError("--flows must be from 1 to 12000 (one source port each).") }
         if logDenied, !datapath { throw ValidationError("--log-denied goes with --datapath.") }
+        if countConnections, !datapath { throw ValidationError("--count-connections goes with --datapath.") }
     }
 
     /// Async for the agent benchmark; the size and datapath benchmarks are
@@ -177,6 +181,7 @@ struct BenchCommand: AsyncParsableCommand {
         benchmark.runs = max(runs, 5)
         benchmark.size.generator.clusterPolicies = clusterPolicies
         benchmark.logDenied = logDenied
+        benchmark.countConnections = countConnections
         let rows = try benchmark.run()
         let base = rows.first
         print("Datapath: two pods through one node (medians of \(max(runs, 5)) runs of 2 s); ratios to (a)")
@@ -185,6 +190,14 @@ struct BenchCommand: AsyncParsableCommand {
             let stream = base.map { row.bytesPerSecond / max($0.bytesPerSecond, 1) } ?? 1
             print("  " + row.configuration.padding(toLength: 34, withPad: " ", startingAt: 0)
                 + String(format: "%8.0f conn/s (%.2f)   %8.0f MB/s (%.2f)", row.connectionsPerSecond, rate, row.bytesPerSecond / 1e6, stream))
+        }
+        guard countConnections else { return }
+        var reading = CounterReadBenchmark()
+        reading.runs = max(runs, 5)
+        print("One reading of the counters (--count-connections), node-0 of L (medians of \(reading.runs) readings)")
+        for result in try reading.run() {
+            print("  \(result.backend.padding(toLength: 14, withPad: " ", startingAt: 0)) \(result.chains) chains, \(result.rules) rules, "
+                + "\(result.counters) counters read: " + String(format: "%.1f ms", Double(result.read.components.attoseconds) / 1e15 + Double(result.read.components.seconds) * 1e3))
         }
     }
 }

@@ -76,6 +76,17 @@ struct AgentCommand: ParsableCommand {
             (netpol_denied_log_lost_total). Per policy: \
             netpol_denied_connections_total{direction,namespace,policy}.
 
+            Counted connections: with --count-connections every rule of a pod's \
+            chain and every chain end carries a kernel counter, which the agent \
+            reads every --count-interval into \
+            netpol_policy_connections_total{direction,namespace,policy,verdict}: \
+            how many connections each policy allowed and denied on this node, \
+            exactly (only a connection's first packet reaches those rules). A \
+            default deny counts as denied for every policy isolating the pod; a \
+            ClusterNetworkPolicy (namespace "") counts its Accept and Deny rules; a \
+            Pass counts for no one (the next tier decides). The counters are read \
+            on the agent's own thread, never by a scrape.
+
             Endpoints on --metrics-address: /metrics (Prometheus); /healthz, which \
             fails while one sync or verify has run longer than --stall-timeout (so \
             the kubelet restarts a stuck agent); /readyz, ready while the last sync \
@@ -85,6 +96,7 @@ struct AgentCommand: ParsableCommand {
               netpol agent --node "$NODE_NAME"
               netpol agent --node "$NODE_NAME" --established recheck
               netpol agent --node "$NODE_NAME" --log-denied --log-denied-file denied.log
+              netpol agent --node "$NODE_NAME" --count-connections --count-interval 30s
               ip netns add netpol-try
               netpol agent --node node-a --source files:examples/lab --netns netpol-try
             """)
@@ -143,6 +155,12 @@ struct AgentCommand: ParsableCommand {
         "The NFLOG group the rules log to and the agent reads (0-65535; one reader per group). Default: 100.", valueName: "n"))
     var logDeniedGroup: Int?
 
+    @Flag(help: "Count the connections each policy allows and denies, in /metrics (see below).")
+    var countConnections = false
+
+    @Option(help: ArgumentHelp("How often --count-connections reads the counters. Default: 30s.", valueName: "duration"))
+    var countInterval: DurationArgument?
+
     @Option(help: "Log lines as text or json.")
     var logFormat: LogFormat = .text
 
@@ -167,6 +185,15 @@ struct AgentCommand: ParsableCommand {
             throw ValidationError("--stall-timeout must be longer than zero")
         }
         try validateDeniedLog()
+        if let countInterval {
+            guard countConnections else { throw ValidationError("--count-interval is used only with --count-connections, which is off") }
+            guard countInterval.value > .zero else { throw ValidationError("--count-interval must be longer than zero") }
+        }
+    }
+
+    /// How often the counters are read; nil without --count-connections.
+    private var resolvedCountInterval: Duration? {
+        countConnections ? countInterval?.value ?? .seconds(30) : nil
     }
 
     private func validateDeniedLog() throws {
@@ -225,7 +252,7 @@ struct AgentCommand: ParsableCommand {
         let (clusterSource, client) = try makeSource(logger: logger)
         let baseConfiguration = AgentConfiguration(
             node: resolvedNode ?? "", debounce: debounce.value, verifyInterval: verifyInterval.value, resync: resync.value,
-            stallTimeout: stallTimeout.value, denyLogging: deniedLog?.logging)
+            stallTimeout: stallTimeout.value, denyLogging: deniedLog?.logging, countInterval: resolvedCountInterval)
         let backend = self.backend
         let netns = self.netns
         let address = metricsAddress

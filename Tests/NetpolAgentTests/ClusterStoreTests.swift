@@ -24,10 +24,11 @@ struct ClusterStoreTests {
 
     @Test func anInvalidUpdateKeepsTheLastValidVersion() throws {
         let store = ClusterStore()
-        #expect(store.upsert(.networkPolicy(Self.allowWeb)) == nil)
+        #expect(store.upsert(.networkPolicy(Self.allowWeb)).isEmpty)
         var broken = Self.allowWeb
         broken.spec.ingress[0].ports[0].port = .int(70_000)
-        let rejection = try #require(store.upsert(.networkPolicy(broken)))
+        let rejection = try #require(store.upsert(.networkPolicy(broken)).first)
+        #expect(rejection.isRejection)
         #expect(rejection.description.contains("NetworkPolicy x/allow-web"))
         #expect(rejection.description.contains("spec.ingress[0].ports[0].port"))
         #expect(Self.policies(store) == [Self.allowWeb])
@@ -45,6 +46,22 @@ struct ClusterStoreTests {
         #expect(rejections.count == 1)
         #expect(Self.policies(store).map(\.name) == ["allow-web", "other"])
         #expect(Self.policies(store).first == Self.allowWeb)
+    }
+
+    /// A mistyped mode is enforced (failing closed) and said so: once when the
+    /// policy arrives or changes, not on every relist.
+    @Test func aPolicyTakenWithWarningsIsNoticedOncePerVersion() throws {
+        let store = ClusterStore()
+        var mistyped = Self.allowWeb
+        mistyped.metadata.annotations[NetworkPolicy.modeAnnotation] = "Audit"
+        let notice = try #require(store.replaceAll("NetworkPolicy", with: [.networkPolicy(mistyped)]).first)
+        #expect(!notice.isRejection && notice.description.contains("metadata.annotations[netpol.io/mode]"), "\(notice)")
+        #expect(Self.policies(store) == [mistyped])
+        #expect(store.replaceAll("NetworkPolicy", with: [.networkPolicy(mistyped)]).isEmpty, "a relist of the same version")
+        #expect(store.upsert(.networkPolicy(mistyped)).isEmpty)
+        mistyped.metadata.labels = ["changed": "yes"]
+        #expect(store.upsert(.networkPolicy(mistyped)).map(\.isRejection) == [false])
+        #expect(store.upsert(.networkPolicy(Self.allowWeb)).isEmpty)
     }
 
     @Test func versionCountsOnlyRealChanges() {

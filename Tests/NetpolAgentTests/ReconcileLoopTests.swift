@@ -68,6 +68,8 @@ final class SteeredProgrammer: RuleProgrammer, Sendable {
 
     func cleanup() throws(DataplaneError) {}
 
+    func readCounters() throws(DataplaneError) -> [RuleCounter] { [] }
+
     private func write(_ plan: RulePlan, _ call: String) throws(DataplaneError) {
         if let closed = gate.withLock({ $0 }) {
             waiting.add(1, ordering: .sequentiallyConsistent)

@@ -11,6 +11,7 @@ struct AgentCommandTests {
         for text in [
             "files:DIR", "/readyz", "--kubeconfig", "--resync", "SIGTERM", "--isolate-new-pods", "--established=recheck", "fail closed",
             "--log-denied-file", "only one process", "netpol_denied_connections_total", "netpol_denied_log_lost_total",
+            "--count-connections", "netpol_policy_connections_total",
         ] {
             #expect(result.output.contains(text), "\(text)")
         }
@@ -33,6 +34,8 @@ struct AgentCommandTests {
         (["agent", "--node", "n", "--log-denied", "--log-denied-group", "65536"], "--log-denied-group must be between 0 and 65535, not 65536"),
         (["agent", "--node", "n", "--log-denied", "--log-denied-rate", "fast"], "--log-denied-rate"),
         (["agent", "--node", "n", "--log-denied", "--log-denied-file", "/tmp/"], "--log-denied-file must name a file"),
+        (["agent", "--node", "n", "--count-interval", "30s"], "--count-interval is used only with --count-connections, which is off"),
+        (["agent", "--node", "n", "--count-connections", "--count-interval", "off"], "--count-interval must be longer than zero"),
     ])
     func refusesWhatItCannotRunWith(arguments: [String], message: String) throws {
         let result = try CLIRunner.run(arguments)

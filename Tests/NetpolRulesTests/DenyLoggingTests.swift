@@ -189,7 +189,7 @@ struct DenyLoggingFakeTests {
 }
 
 /// Runs `body` with `count` fresh `netpol-dlog-*` namespaces, removed afterwards whatever happens.
-private func withLogNamespaces(_ count: Int, tag: String, _ body: ([String]) throws -> Void) throws {
+func withLogNamespaces(_ count: Int, tag: String, _ body: ([String]) throws -> Void) throws {
     let host = ProcessRunner()
     let names = (0..<count).map { "netpol-dlog-\(getpid())-\(tag)-\($0)" }
     defer { for name in names { _ = try? host.run(Command("ip", ["netns", "delete", name])) } }
@@ -198,10 +198,10 @@ private func withLogNamespaces(_ count: Int, tag: String, _ body: ([String]) thr
 }
 
 /// The backends the kernel tests run on.
-private let backends = ["nft", "iptables-nft", "iptables-legacy"]
+let backends = ["nft", "iptables-nft", "iptables-legacy"]
 
 /// A programmer for `backend` in `namespace`; nft reads back in-process, as the agent does.
-private func programmer(_ backend: String, in namespace: String) -> any RuleProgrammer {
+func programmer(_ backend: String, in namespace: String) -> any RuleProgrammer {
     switch backend {
     case "nft": return NftablesProgrammer(runner: InProcessNftRunner(namespace: namespace, fallback: NetnsRunner(namespace: namespace)))
     case "iptables-nft": return IptablesProgrammer(runner: NetnsRunner(namespace: namespace), mode: .nft)
@@ -243,7 +243,7 @@ struct DenyLoggingKernelTests {
 /// A node namespace that routes between one namespace per pod, each pod with
 /// its conformance-model addresses (both families), so that pod-to-pod
 /// traffic crosses the node's forward hook as on a real node.
-private struct PodNetwork {
+struct PodNetwork {
     let node: String
     /// The namespace of each pod.
     let pods: [PodID: String]
@@ -358,6 +358,8 @@ struct DeniedPacketLogTests {
     /// into y. SYNs from x/a are logged at the audit point, naming the audited
     /// policy; those from x/b there too and then at the Baseline Deny (the
     /// audit layer goes on to the tier it stands before); z/a's are not logged.
+    /// The kernel's counters say the same: would-allow and would-deny for the
+    /// audited policy, denied for the Baseline one.
     @Test(arguments: NetpolRulesTests.backends)
     func wouldBeDeniesOfAuditedPoliciesAreLoggedAndGoOn(_ backend: String) throws {
         var cluster = ConformanceModel.cluster(dualStack: true, nodes: ["node-1"])
@@ -369,7 +371,8 @@ struct DeniedPacketLogTests {
             tier: .baseline, priority: 1, subject: ClusterPolicySubject(namespaces: .labels(["ns": "y"])),
             ingress: [ClusterPolicyIngressRule(name: "x-b", action: .deny, from: [ClusterPolicyPeer(pods: NamespacedPods(
                 namespaceSelector: .labels(["ns": "x"]), podSelector: .labels(["pod": "b"])))])])))
-        let plan = RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot, logging: DenyLogging(group: 7))
+        var plan = RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot, logging: DenyLogging(group: 7))
+        plan.countsConnections = true
         let target = PodID(namespace: "y", name: "a"), wouldDeny = Self.server, denied = Self.other, allowed = Self.allowed
         try withLogNamespaces(5, tag: "audit-\(backend)") { names in
             let network = try PodNetwork(names: names, pods: [target, wouldDeny, denied, allowed])
@@ -389,12 +392,21 @@ struct DeniedPacketLogTests {
             func addresses(_ pod: PodID) -> [String] { [ConformanceModel.ipv4(pod.namespace, pod.name), ConformanceModel.ipv6(pod.namespace, pod.name)] }
             let expected = (addresses(wouldDeny) + addresses(denied)).map { "\($0) audit" } + addresses(denied).map { "\($0) baseline" }
             #expect(records.sorted() == expected.sorted())
+            var tally = ConnectionTally()
+            tally.add(try programmer.readCounters(), plan: plan)
+            let auditID = PolicyID(namespace: "y", name: "audit-from-z")
+            #expect(tally.totals == [
+                PolicyVerdict(direction: .ingress, policy: auditID, verdict: .wouldAllow): 2,
+                PolicyVerdict(direction: .ingress, policy: auditID, verdict: .wouldDeny): 4,
+                PolicyVerdict(direction: .ingress, policy: PolicyID(namespace: "", name: "no-x-b"), verdict: .denied): 2,
+            ], "\(backend)")
 
             // The audit layer reads back as written, and enforcing the policy is an incremental step.
             #expect(try programmer.verify() == [], "audit chains and their log rules")
             audited.metadata.annotations[NetworkPolicy.modeAnnotation] = nil
             cluster.apply(audited)
-            let enforced = RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot, logging: DenyLogging(group: 7))
+            var enforced = RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot, logging: DenyLogging(group: 7))
+            enforced.countsConnections = true
             #expect(try programmer.apply(enforced) == .incremental(enforced.diff(from: plan)))
             #expect(try programmer.verify() == [], "after enforcing it")
         }
