@@ -35,8 +35,10 @@ struct ConnectionCountTests {
     }
 
     /// x/a's ingress chain, whose end is the default deny of both policies.
-    private static func chain(_ agent: LoopHarness<FakeNftKernel>) throws -> String {
-        try #require(agent.status.plan?.chains.first { $0.isolatedBy == [PolicyID(namespace: "x", name: "deny"), fromZ] }).name
+    /// Named from the compiler's plan for the same cluster: the agent's status
+    /// holds its plan only for the denied-connection log.
+    private static func chain() throws -> String {
+        try #require(RuleCompiler.plan(node: "node-1", snapshot: cluster()).chains.first { $0.isolatedBy == [PolicyID(namespace: "x", name: "deny"), fromZ] }).name
     }
 
     private static func series(_ policy: String, _ verdict: String, _ value: Int) -> String {
@@ -46,7 +48,7 @@ struct ConnectionCountTests {
     @Test func eachPolicysConnectionsAppearExactlyAndKeepCountingOverARewrite() async throws {
         let agent = try await Self.started(countInterval: .seconds(10))
         defer { agent.task.cancel() }
-        let chain = try Self.chain(agent)
+        let chain = try Self.chain()
         #expect(agent.kernel.countPackets(3, chain: chain) { $0.contains("x/from-z") })
         #expect(agent.kernel.countPackets(2, chain: chain) { $0 == "counter drop" })
         try await agent.advance(by: .seconds(10), once: 1)
@@ -72,7 +74,7 @@ struct ConnectionCountTests {
     @Test func offByDefaultTheRulesCountNothing() async throws {
         let agent = try await Self.started(countInterval: nil)
         defer { agent.task.cancel() }
-        let chain = try Self.chain(agent)
+        let chain = try Self.chain()
         #expect(!agent.kernel.countPackets(1, chain: chain) { _ in true }, "no rule has a counter")
         #expect(!agent.registry.emitToString().contains("netpol_policy_connections_total"))
     }
