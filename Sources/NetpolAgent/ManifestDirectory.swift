@@ -44,6 +44,9 @@ struct ManifestDirectory {
         do {
             before = try Listing(of: path)
         } catch {
+            // A ConfigMap update removes the version `..data` pointed to right after
+            // the swap: listing it as it goes fails, and a second look finds the new one.
+            if (try? Listing(of: path)) != nil { return .changedWhileReading }
             return .failed(problems: [error.description])
         }
         if readOnce && before.stamps == stamps { return .unchanged }

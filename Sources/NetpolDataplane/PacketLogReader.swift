@@ -99,7 +99,9 @@ public final class PacketLogReader: Sendable {
     private func newDrops(orElse reported: Int) -> Int {
         let total = netpol_socket_drops(descriptor)
         guard total >= 0 else { return reported }
-        return max(0, total - reportedDrops.exchange(total, ordering: .relaxed))
+        // The kernel's count is 32 bits and wraps: the difference does too.
+        let last = reportedDrops.exchange(total, ordering: .relaxed)
+        return Int(UInt32(truncatingIfNeeded: total) &- UInt32(truncatingIfNeeded: last))
     }
 
     private static func packet(_ record: netpol_log_record) -> Packet {

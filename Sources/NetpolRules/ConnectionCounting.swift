@@ -50,6 +50,8 @@ extension PlanChain {
         guard rules.indices.contains(index) else { return [] }
         let rule = rules[index]
         if audit { return rule.policy.map { [PolicyVerdict(direction: direction, policy: $0, verdict: .wouldAllow)] } ?? [] }
+        // A Baseline Pass (or an Admin one with nothing after it) renders as an allow, but passes.
+        if rule.clusterRule?.action == .pass { return [] }
         let policy = rule.policy ?? rule.clusterRule.map { PolicyID(namespace: "", name: $0.policy) }
         switch (rule.action, policy) {
         case (.allow, let policy?): return [PolicyVerdict(direction: direction, policy: policy, verdict: .allowed)]
@@ -59,9 +61,11 @@ extension PlanChain {
     }
 }
 
-/// The packets the kernel counted on one rendered line of a chain: the first
-/// packets of connections, since established traffic is accepted before any
-/// pod chain, so packets are connections.
+/// The packets the kernel counted on one rendered line of a chain: packets
+/// that open, or try to open, a connection, since established traffic is
+/// accepted before any pod chain. An allowed connection counts once; a denied
+/// one once per attempt (each retransmitted SYN, each datagram of a denied
+/// UDP flow), since nothing it sends is ever established.
 public struct RuleCounter: Hashable, Sendable {
     /// The plan chain.
     public var chain: String
@@ -118,8 +122,11 @@ public struct ConnectionTally: Sendable {
             guard delta > 0, let chain = plan.chain(named: counter.chain) else { continue }
             for verdict in chain.countedFor(rule: counter.rule) { added[verdict, default: 0] += delta }
         }
-        // Only lines that still exist are remembered: no growth with churn.
-        seen = lines
+        // Lines of chains the plan still has are remembered even when one
+        // reading left them out (a chain the kernel holds otherwise for a
+        // while), so that they do not count their whole history again; those
+        // of chains it dropped go: no growth with churn.
+        seen = seen.filter { plan.chain(named: $0.key.chain) != nil }.merging(lines) { $1 }
         for (verdict, count) in added { totals[verdict, default: 0] += count }
         return added
     }

@@ -53,20 +53,11 @@ public struct ConnectionJudge: Sendable {
         if let chain = plan.chain(bound: .ingress, connection.destination), !plan.walk(connection, from: chain, other: connection.source).allowed { return false }
         return true
     }
-
-    /// The directions in which this node's audit points log `connection`:
-    /// where audited NetworkPolicies would deny it, whatever is enforced
-    /// (the pod-range guards aside).
-    public func auditedDenials(_ connection: PlanConnection) -> [Direction] {
-        [(Direction.egress, connection.source, connection.destination), (.ingress, connection.destination, connection.source)].filter { direction, pod, other in
-            plan.chain(bound: direction, pod).map { plan.walk(connection, from: $0, other: other).reachedAuditPoint } ?? false
-        }.map(\.0)
-    }
 }
 
 extension RulePlan {
     /// The chain `address` is bound to in `direction`, if a local pod holds it.
-    fileprivate func chain(bound direction: Direction, _ address: IPAddress) -> PlanChain? {
+    package func chain(bound direction: Direction, _ address: IPAddress) -> PlanChain? {
         let index = bindings.insertionIndex { ($0.direction.rawValue, $0.address) < (direction.rawValue, address) }
         guard index < bindings.count, bindings[index].direction == direction, bindings[index].address == address else { return nil }
         return chain(named: bindings[index].chain)
@@ -76,7 +67,7 @@ extension RulePlan {
     /// through: the first rule that matches decides, else the chain's end; and
     /// whether it passed an audit layer's end on the way. A chain that goes to
     /// one the plan lacks drops, as nft would refuse it.
-    fileprivate func walk(_ connection: PlanConnection, from chain: PlanChain, other: IPAddress) -> (allowed: Bool, reachedAuditPoint: Bool) {
+    package func walk(_ connection: PlanConnection, from chain: PlanChain, other: IPAddress) -> (allowed: Bool, reachedAuditPoint: Bool) {
         var current = chain
         var reachedAuditPoint = false
         for _ in 0...chains.count {

@@ -80,12 +80,15 @@ struct AgentCommand: ParsableCommand {
             chain and every chain end carries a kernel counter, which the agent \
             reads every --count-interval into \
             netpol_policy_connections_total{direction,namespace,policy,verdict}: \
-            how many connections each policy allowed and denied on this node, \
-            exactly (only a connection's first packet reaches those rules). A \
-            default deny counts as denied for every policy isolating the pod; a \
-            ClusterNetworkPolicy (namespace "") counts its Accept and Deny rules; a \
-            Pass counts for no one (the next tier decides). The counters are read \
-            on the agent's own thread, never by a scrape.
+            how many connections each policy allowed, and how many attempts it \
+            denied, on this node (only packets that open a connection reach those \
+            rules: an allowed connection counts once, a denied one once per \
+            attempt, such as each retransmitted SYN). A default deny counts as \
+            denied for every policy isolating the pod; a ClusterNetworkPolicy \
+            (namespace "") counts its Accept and Deny rules; a Pass counts for no \
+            one (the next tier decides); an audited policy counts would-allow and \
+            would-deny. The counters are read on the agent's own thread, never by \
+            a scrape.
 
             Endpoints on --metrics-address: /metrics (Prometheus); /healthz, which \
             fails while one sync or verify has run longer than --stall-timeout (so \

@@ -100,8 +100,9 @@ struct ResourceUse {
 /// Messages the kernel dropped because a netfilter netlink socket of network
 /// namespace `namespace` had a full receive buffer: the `Drops` column of its
 /// /proc/net/netlink, summed over protocol 12 (NETLINK_NETFILTER). On a lab
-/// node that is the denied log's NFLOG socket: the kernel's own count of the
-/// log messages the agent lost.
+/// node that is the denied log's NFLOG socket and the agent's in-process nft
+/// socket, which reads replies it asked for and drops none: the kernel's own
+/// count of the log messages the agent lost.
 func netfilterNetlinkDrops(in namespace: String) throws -> Int {
     let table = try NamespaceThread.run(in: namespace) { try String(contentsOfFile: "/proc/thread-self/net/netlink", encoding: .utf8) }
     var drops = 0

@@ -62,6 +62,14 @@ struct ConnectionAttributionTests {
         let chain = try #require(plan.chains.first { $0.rules.contains { if case .goto = $0.action { true } else { false } } })
         let pass = try #require(chain.rules.firstIndex { if case .goto = $0.action { true } else { false } })
         #expect(chain.countedFor(rule: pass) == [])
+        // In the Baseline tier a Pass renders as an allow: it still passes.
+        var cluster = ConformanceModel.cluster(nodes: ["node-1"])
+        cluster.apply(clusterPolicy(
+            "base-x", tier: .baseline, priority: 1, subject: .pods(.everything, inNamespaces: .labels(["ns": "x"])),
+            ingress: [ClusterPolicyIngressRule(action: .pass, from: [.inNamespaces(.labels(["ns": "y"]))])]))
+        let baseline = RuleCompiler.plan(node: "node-1", snapshot: cluster.snapshot)
+        let passing = try #require(baseline.chains.first { $0.rules.contains { $0.clusterRule?.action == .pass && $0.action == .allow } })
+        #expect(passing.rules.indices.allSatisfy { passing.countedFor(rule: $0).isEmpty })
     }
 
     @Test func anAuditLayerCountsWhatItWouldDo() throws {
@@ -164,16 +172,31 @@ struct ConnectionCountingFakeTests {
         #expect(try programmer.readCounters() == [])
     }
 
+    /// A difference writes the chains it changes and leaves the others, and
+    /// what they counted, alone.
     @Test func differencesKeepCounters() throws {
         let plans = tieredPlanSequence().map { counted($0) }
-        let programmer = NftablesProgrammer(runner: FakeNftKernel())
+        let kernel = FakeNftKernel()
+        let programmer = NftablesProgrammer(runner: kernel)
         try programmer.replace(plans[0])
+        var kept = 0
         for (old, new) in zip(plans, plans.dropFirst()) {
-            #expect(try programmer.apply(new) == .incremental(new.diff(from: old)))
+            let diff = new.diff(from: old)
+            let touched = Set(diff.changedChains.map(\.name) + diff.removedChains)
+            let untouched = old.chains.first { !touched.contains($0.name) }
+            func counted(_ chain: String) throws -> UInt64 { try programmer.readCounters().filter { $0.chain == chain }.reduce(0) { $0 + $1.packets } }
+            if let untouched {
+                #expect(kernel.countPackets(3, chain: untouched.name) { _ in true })
+                kept += 1
+            }
+            let before = try untouched.map { try counted($0.name) }
+            #expect(try programmer.apply(new) == .incremental(diff))
+            if let untouched { #expect(try counted(untouched.name) == before, "\(untouched.name) keeps its count") }
             #expect(try programmer.verify() == [])
             let counters = try programmer.readCounters()
             #expect(counters.count == new.chains.reduce(0) { $0 + $1.rules.count + 1 }, "every chain rule and end counted")
         }
+        #expect(kept > 0, "some step leaves a chain alone")
     }
 }
 

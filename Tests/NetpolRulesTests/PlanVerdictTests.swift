@@ -38,7 +38,7 @@ struct PlanVerdictTests {
                         let verdict = engine.verdict(for: question)
                         let label = "seed \(seed) step \(step): \(connection) (\(source.namespace)/\(source.name) -> \(destination.namespace)/\(destination.name))"
                         #expect(kernel == verdict.allowed, "\(label)")
-                        let logged = Set(path.flatMap { plans[$0].map { ConnectionJudge($0).auditedDenials(connection) } ?? [] })
+                        let logged = Set(path.flatMap { plans[$0].map { $0.auditedDenials(connection) } ?? [] })
                         let wouldDeny = Self.wouldDeny(enforced: verdict, audited: audited.verdict(for: question))
                         #expect(logged == wouldDeny, "audit points, \(label)")
                         audits += logged.count
@@ -104,5 +104,16 @@ struct PlanVerdictTests {
         var opened = cluster
         opened.delete(policy: "from-y", in: "x")
         #expect(!RuleCompiler.plan(node: "node-1", snapshot: opened.snapshot).diff(from: before).mayDeny, "x is no longer isolated")
+    }
+}
+
+extension RulePlan {
+    /// The directions in which this node's audit points log `connection`:
+    /// where audited NetworkPolicies would deny it, whatever is enforced
+    /// (the pod-range guards aside).
+    func auditedDenials(_ connection: PlanConnection) -> [Direction] {
+        [(Direction.egress, connection.source, connection.destination), (.ingress, connection.destination, connection.source)].filter { direction, pod, other in
+            chain(bound: direction, pod).map { walk(connection, from: $0, other: other).reachedAuditPoint } ?? false
+        }.map(\.0)
     }
 }
