@@ -238,13 +238,12 @@ public final class Agent<C: Clock<Duration>> {
                 (snapshot, version) = store.takeSnapshot()
                 let planner = NodePlanner(
                     node: configuration.node, snapshot: snapshot, guards: guards, logging: configuration.denyLogging,
-                    retention: configuration.chainRetention)
+                    countsConnections: configuration.countInterval != nil, retention: configuration.chainRetention)
                 self.planner = planner
                 compiled = clock.now
-                var plan = planner.plan
-                plan.countsConnections = configuration.countInterval != nil
-                if programmer.applied != nil { countConnections() }
-                try programmer.replace(plan)
+                // What the table being replaced counted is read before its counters go.
+                countConnections()
+                try programmer.replace(planner.plan)
                 tally.forgetAll()
                 outcome = .replaced(fallback: nil)
             }

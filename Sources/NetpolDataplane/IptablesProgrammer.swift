@@ -72,11 +72,10 @@ public final class IptablesProgrammer {
     public func apply(_ diff: PlanDiff) throws(DataplaneError) -> ApplyOutcome {
         // The steps need the old chains and bindings only; the sets, which may
         // hold every pod of the cluster, change in place rather than by copy.
-        guard let old = applied.map({
-            RulePlan(node: $0.node, sets: [], chains: $0.chains, bindings: $0.bindings, guards: $0.guards, logging: $0.logging, countsConnections: $0.countsConnections)
-        }) else {
+        guard var old = applied else {
             throw DataplaneError(.nothingApplied, "no whole plan applied yet: replace the rules first")
         }
+        old.sets = []
         applied?.apply(diff)
         guard let plan = applied else { return .incremental(diff) }
         return try write(diff, from: old, to: plan)

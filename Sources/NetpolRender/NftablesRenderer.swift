@@ -238,7 +238,7 @@ public enum NftablesRenderer {
     /// (nil: the chain's end): every plan rule is one nft rule, so this is the
     /// whole mapping from the kernel's counted rules back to the plan.
     public static func countedRules(_ chain: PlanChain) -> [Int?] {
-        chain.rules.indices.map(Optional.some) + [nil]
+        chain.positions
     }
 
     /// The named limit object every log rule of the table shares: one bucket

@@ -80,7 +80,7 @@ extension PlanChain {
 
     /// Its deny points: each Deny rule, then its end if that drops (or an audit layer's).
     public var denyPoints: [DenyPoint] {
-        (rules.indices.map(Optional.some) + [nil]).compactMap(denyPoint(rule:))
+        positions.compactMap(denyPoint(rule:))
     }
 }
 

@@ -24,6 +24,8 @@ public struct NodePlanner: Sendable {
     public let guards: NodeGuards
     /// Whether and how the kernel logs denied connections; nil: no logging.
     public let logging: DenyLogging?
+    /// Whether the rules count the connections they decide (`RulePlan.countsConnections`).
+    public let countsConnections: Bool
     /// How long a chain no pod uses is kept before it is deleted.
     public var retention: Duration
 
@@ -111,10 +113,13 @@ public struct NodePlanner: Sendable {
         var bindingPresent: [PodBinding: Bool] = [:]
     }
 
-    public init(node: String, guards: NodeGuards = NodeGuards(), logging: DenyLogging? = nil, retention: Duration = .seconds(60)) {
+    public init(
+        node: String, guards: NodeGuards = NodeGuards(), logging: DenyLogging? = nil, countsConnections: Bool = false, retention: Duration = .seconds(60)
+    ) {
         self.node = node
         self.guards = guards
         self.logging = logging
+        self.countsConnections = countsConnections
         self.retention = retention
         for key in guards.knownPodKeys(node: node) {
             // The base chain refers to it for as long as the planner lives.
@@ -124,8 +129,11 @@ public struct NodePlanner: Sendable {
     }
 
     /// A planner holding `snapshot`'s plan for `node`.
-    public init(node: String, snapshot: Snapshot, guards: NodeGuards = NodeGuards(), logging: DenyLogging? = nil, retention: Duration = .seconds(60)) {
-        self.init(node: node, guards: guards, logging: logging, retention: retention)
+    public init(
+        node: String, snapshot: Snapshot, guards: NodeGuards = NodeGuards(), logging: DenyLogging? = nil, countsConnections: Bool = false,
+        retention: Duration = .seconds(60)
+    ) {
+        self.init(node: node, guards: guards, logging: logging, countsConnections: countsConnections, retention: retention)
         for namespace in snapshot.namespaces { apply(.upsert(.namespace(namespace))) }
         for node in snapshot.nodes { apply(.upsert(.node(node))) }
         for pod in snapshot.pods { apply(.upsert(.pod(pod))) }
@@ -450,7 +458,8 @@ public struct NodePlanner: Sendable {
             chains: chains.values.compactMap(\.planChain).sorted { $0.name < $1.name },
             bindings: bindings.sorted(by: PodBinding.inPlanOrder),
             guards: guards,
-            logging: logging)
+            logging: logging,
+            countsConnections: countsConnections)
     }
 
     // MARK: - Ending a batch

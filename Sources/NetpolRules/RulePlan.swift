@@ -179,6 +179,12 @@ public struct PlanChain: Hashable, Sendable {
         }
     }
 
+    /// Where it decides, in order: each rule's index, then nil for its end
+    /// (deny points and counters are kept per position).
+    public var positions: [Int?] {
+        rules.indices.map(Optional.some) + [nil]
+    }
+
     /// The chain its rules or its end go to, if any.
     public var gotoTargets: [String] {
         var targets: [String] = []
